@@ -1,0 +1,77 @@
+# Amazon channel connector: local development, tests and deployment helpers.
+# `make run` plays the whole scenario on the embedded local stack; `make test` runs every test.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python.sh)
+VENV := .venv
+TOOLS_VENV := .venv-tools
+PY := $(VENV)/bin/python
+ARCH ?= arm64
+
+.DEFAULT_GOAL := help
+.PHONY: help venv tools test lint typecheck unit integration e2e serve run invoke validate build clean
+
+help:
+	@echo "make run        set up and play the whole scenario on the local stack"
+	@echo "make test       lint, type check and every test (what CI runs)"
+	@echo "make serve      run the local stack in the foreground (API :3000, SP-API simulator :8100, moto :5000)"
+	@echo "make invoke     FUNCTION=<LogicalId> EVENT=events/<file>.json against the running stack"
+	@echo "make validate   cfn-lint and sam validate --lint"
+	@echo "make build      sam build (ARCH=$(ARCH))"
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (see scripts/find-python.sh)." >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+$(TOOLS_VENV)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (see scripts/find-python.sh)." >&2; exit 1; }
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r requirements-tools.txt
+	@touch $@
+
+tools: $(TOOLS_VENV)/.installed
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy layers/common/oms_amazon functions local
+
+test: lint typecheck
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest -m unit
+
+integration: venv
+	$(PY) -m pytest -m integration
+
+e2e: venv
+	$(PY) -m pytest -m e2e
+
+serve: venv
+	$(PY) -m local serve
+
+run: venv
+	$(PY) -m local run
+
+invoke: venv
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	$(PY) -m local invoke --function $(FUNCTION) --event $(EVENT)
+
+validate: tools
+	$(TOOLS_VENV)/bin/cfn-lint template.yaml
+	$(TOOLS_VENV)/bin/sam validate --lint
+
+build: tools
+	$(TOOLS_VENV)/bin/sam build --parameter-overrides Architecture=$(ARCH)
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,17 @@
+"""API Gateway -> the connector's HTTP API (accounts, marketplaces, OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from oms_amazon.api.app import build_app
+from oms_amazon.observability import logger
+
+app = build_app()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,280 @@
+"""Accounts in DynamoDB.
+
+Items (all in the client's partition):
+- `CLIENT#<client>` / `ACCOUNT#<id>`: the account. Sparse index keys make due work a Query:
+  `GSI1` holds accounts whose stock sync is enabled, ordered by when they are next due;
+  `GSI2` holds accounts whose order import is enabled.
+- `CLIENT#<client>` / `SELLERMARKET#<merchant>#<marketplace>`: the uniqueness guard for
+  (client, seller, marketplace), written in the same transaction as the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from oms_amazon.adapters.dynamodb import (
+    cancellation_codes,
+    decode_page_token,
+    dynamodb_errors,
+    encode_page_token,
+    error_code,
+    iso,
+    parse_iso,
+)
+from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.domain.accounts import Account, Authorisation
+from oms_amazon.domain.errors import Conflict
+from oms_amazon.ports import AccountFilter, Page
+from oms_amazon.stock import StockRules
+
+STOCK_SYNC_INDEX = "GSI1"
+ORDER_IMPORT_INDEX = "GSI2"
+STOCK_SYNC_PARTITION = "STOCK_SYNC"
+ORDER_IMPORT_PARTITION = "ORDER_IMPORT"
+
+
+def client_pk(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+def account_sk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def seller_market_sk(merchant_id: str, marketplace: str) -> str:
+    return f"SELLERMARKET#{merchant_id}#{marketplace}"
+
+
+def account_to_item(account: Account) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "PK": client_pk(account.client_id),
+        "SK": account_sk(account.id),
+        "entity": "account",
+        "id": account.id,
+        "client_id": account.client_id,
+        "merchant_id": account.merchant_id,
+        "marketplace": account.marketplace,
+        "name": account.name,
+        "active": account.active,
+        "sync_stock": account.sync_stock,
+        "stock_sync_delay_minutes": account.stock_sync_delay_minutes,
+        "include_bundles_in_stock_sync": account.include_bundles_in_stock_sync,
+        "import_orders": account.import_orders,
+        "default_courier_service": account.default_courier_service,
+        "stock_rules": _rules_to_item(account.stock_rules),
+        "authorisation": {k: v for k, v in account.authorisation.to_dict().items() if v is not None},
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+        "version": account.version,
+        "last_stock_sync": account.last_stock_sync,
+        "last_stock_sync_started_at": _iso_or_none(account.last_stock_sync_started_at),
+        "last_order_import_at": _iso_or_none(account.last_order_import_at),
+    }
+    due = account.next_stock_sync_at
+    if due is not None:
+        item["GSI1PK"] = STOCK_SYNC_PARTITION
+        item["GSI1SK"] = f"{iso(due)}#{account.client_id}#{account.id}"
+    if account.active and account.import_orders and account.authorisation.status == "ok":
+        item["GSI2PK"] = ORDER_IMPORT_PARTITION
+        item["GSI2SK"] = f"{account.client_id}#{account.id}"
+    return item
+
+
+def account_from_item(item: dict[str, Any]) -> Account:
+    auth = item.get("authorisation") or {}
+    return Account(
+        id=item["id"],
+        client_id=item["client_id"],
+        merchant_id=item["merchant_id"],
+        marketplace=item["marketplace"],
+        name=item["name"],
+        active=bool(item["active"]),
+        sync_stock=bool(item["sync_stock"]),
+        stock_sync_delay_minutes=int(item["stock_sync_delay_minutes"]),
+        include_bundles_in_stock_sync=bool(item["include_bundles_in_stock_sync"]),
+        import_orders=bool(item["import_orders"]),
+        default_courier_service=item.get("default_courier_service"),
+        stock_rules=_rules_from_item(item.get("stock_rules")),
+        authorisation=Authorisation(
+            type=auth.get("type"), status=auth.get("status", "authorisation_required"), hint=auth.get("hint")
+        ),
+        created_at=parse_iso(item["created_at"]),
+        updated_at=parse_iso(item["updated_at"]),
+        version=int(item["version"]),
+        last_stock_sync=item.get("last_stock_sync"),
+        last_stock_sync_started_at=_dt_or_none(item.get("last_stock_sync_started_at")),
+        last_order_import_at=_dt_or_none(item.get("last_order_import_at")),
+    )
+
+
+def _rules_to_item(rules: StockRules | None) -> dict[str, int] | None:
+    if rules is None:
+        return None
+    values = {"buffer": rules.buffer, "max_quantity": rules.max_quantity, "zero_at_or_below": rules.zero_at_or_below}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _rules_from_item(raw: dict[str, Any] | None) -> StockRules | None:
+    if raw is None:
+        return None
+    return StockRules(
+        buffer=raw.get("buffer"), max_quantity=raw.get("max_quantity"), zero_at_or_below=raw.get("zero_at_or_below")
+    )
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return iso(moment) if moment is not None else None
+
+
+def _dt_or_none(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+class DynamoAccountRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def get(self, client_id: str, account_id: str) -> Account | None:
+        with dynamodb_errors("get account"):
+            response = self._db.get_item(
+                TableName=self._table, Key=key(client_pk(client_id), account_sk(account_id)), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return account_from_item(from_wire(item)) if item else None
+
+    def find(self, client_id: str, merchant_id: str, marketplace: str) -> Account | None:
+        with dynamodb_errors("find account"):
+            response = self._db.get_item(
+                TableName=self._table,
+                Key=key(client_pk(client_id), seller_market_sk(merchant_id, marketplace)),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return self.get(client_id, from_wire(item)["account_id"]) if item else None
+
+    def page(self, client_id: str, where: AccountFilter, *, limit: int, next_token: str | None) -> Page[Account]:
+        partition = client_pk(client_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "ACCOUNT#"}},
+            "Limit": limit,
+        }
+        filters, names = [], {}
+        for field, value in (("marketplace", where.marketplace), ("merchant_id", where.merchant_id)):
+            if value is not None:
+                filters.append(f"#{field} = :{field}")
+                names[f"#{field}"] = field
+                request["ExpressionAttributeValues"][f":{field}"] = {"S": value}
+        if where.active is not None:
+            filters.append("#active = :active")
+            names["#active"] = "active"
+            request["ExpressionAttributeValues"][":active"] = {"BOOL": where.active}
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+            request["ExpressionAttributeNames"] = names
+        start = decode_page_token(next_token, partition=partition)
+        if start:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        with dynamodb_errors("list accounts"):
+            response = self._db.query(**request)
+        items = [account_from_item(from_wire(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
+
+    def of_seller(self, client_id: str, merchant_id: str) -> list[Account]:
+        accounts: list[Account] = []
+        token: str | None = None
+        while True:
+            page = self.page(client_id, AccountFilter(merchant_id=merchant_id), limit=100, next_token=token)
+            accounts.extend(page.items)
+            if page.next_token is None:
+                return accounts
+            token = page.next_token
+
+    def create(self, account: Account, *, siblings: Sequence[Account] = ()) -> None:
+        guard = {
+            "PK": client_pk(account.client_id),
+            "SK": seller_market_sk(account.merchant_id, account.marketplace),
+            "entity": "account_key",
+            "account_id": account.id,
+        }
+        items = [
+            self._put_new(account_to_item(account)),
+            self._put_new(guard),
+            *(self._put_versioned(s) for s in siblings),
+        ]
+        try:
+            with dynamodb_errors("create account"):
+                self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(error)
+            if "ConditionalCheckFailed" in codes[:2]:
+                raise Conflict(
+                    f"An account for seller {account.merchant_id} on {account.marketplace} already exists.",
+                    code="account_exists",
+                ) from error
+            raise _version_conflict() from error
+
+    def update(self, account: Account, *, expected_version: int, siblings: Sequence[Account] = ()) -> None:
+        items = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_wire(account_to_item(account)),
+                    "ConditionExpression": "attribute_exists(PK) AND version = :expected",
+                    "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+                }
+            },
+            *(self._put_versioned(s) for s in siblings),
+        ]
+        try:
+            with dynamodb_errors("update account"):
+                self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            raise _version_conflict() from error
+
+    def delete(self, account: Account) -> None:
+        pk = client_pk(account.client_id)
+        with dynamodb_errors("delete account"):
+            self._db.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": self._table, "Key": key(pk, account_sk(account.id))}},
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": key(pk, seller_market_sk(account.merchant_id, account.marketplace)),
+                        }
+                    },
+                ]
+            )
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {"TableName": self._table, "Item": to_wire(item), "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+    def _put_versioned(self, account: Account) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_wire(account_to_item(account)),
+                "ConditionExpression": "version = :previous",
+                "ExpressionAttributeValues": {":previous": {"N": str(account.version - 1)}},
+            }
+        }
+
+
+def _version_conflict() -> Conflict:
+    return Conflict(
+        "The account changed while this request was applied; read it again and retry.", code="version_conflict"
+    )

@@ -1,0 +1,99 @@
+"""DynamoDB plumbing shared by the repositories: the table handle, value conversion, and the one
+place where `ClientError` codes become domain errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oms_amazon.domain.errors import DependencyUnavailable, InvalidInput
+
+_UNAVAILABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+@contextmanager
+def dynamodb_errors(operation: str) -> Iterator[None]:
+    """Throttling and service faults become `DependencyUnavailable` (503, retryable); anything else
+    is a bug and propagates as is. Conditional failures are handled by the caller, which knows
+    what they mean."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _UNAVAILABLE:
+            raise DependencyUnavailable(f"The data store is busy ({operation}); retry shortly.") from error
+        raise
+    except BotoCoreError as error:
+        raise DependencyUnavailable(f"The data store could not be reached ({operation}); retry shortly.") from error
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """The per-item reasons of a cancelled transaction, in the order of its items."""
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints/floats, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def encode_page_token(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(plain(last_key), separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str | None, *, partition: str) -> dict[str, Any] | None:
+    """A `next_token` from a previous page of the same partition; anything else is a 400, so a
+    tampered token can never move a query into another client's data."""
+    if token is None:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        key = None
+    if (
+        not isinstance(key, dict)
+        or key.get("PK") != partition
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in key.items())
+    ):
+        raise InvalidInput(
+            "next_token is not a token this list returned.",
+            code="invalid_next_token",
+            details=[{"field": "next_token", "reason": "malformed"}],
+        )
+    return key

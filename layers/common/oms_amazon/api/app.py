@@ -1,0 +1,84 @@
+"""The API resolver: routes, error mapping, body guards and the generated OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from oms_amazon.api.errors import error_response, register_error_handlers
+from oms_amazon.api.routes import accounts, marketplaces
+from oms_amazon.domain.errors import InvalidInput
+
+API_TITLE = "Amazon channel connector API"
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 1_048_576
+MAX_JSON_DEPTH = 32
+
+
+def parse_json_body(text: str) -> Any:
+    """Deserialise a body, refusing pathological nesting before it can exhaust the stack."""
+    depth = max_depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+            if max_depth > MAX_JSON_DEPTH:
+                raise InvalidInput(
+                    f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.", code="invalid_json"
+                )
+        elif ch in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from error
+
+
+def guard_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    event = app.current_event
+    body = event.body
+    if body is not None and event.http_method in ("POST", "PUT", "PATCH"):
+        size = len(body.encode()) if isinstance(body, str) else len(body)
+        if size > MAX_BODY_BYTES:
+            return error_response(413, "payload_too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+        content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
+        if body.strip() and content_type is not None and "json" not in content_type.lower():
+            return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
+    return next_middleware(app)
+
+
+def build_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+    app.use(middlewares=[guard_body])
+    register_error_handlers(app)
+    app.include_router(marketplaces.router)
+    app.include_router(accounts.router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        return Response(status_code=200, content_type="application/json", body=openapi_json(app))
+
+    return app
+
+
+def openapi_json(app: APIGatewayRestResolver) -> str:
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description="Connect a 3PL's clients' Amazon seller accounts, sync stock, import orders and map shipping "
+        "terms. Identity comes from the Cognito authorizer (`custom:client_id`; the `admins` group may pass "
+        '`?client_id=`). Errors are `{"error": {code, message, details}}`.',
+    )

@@ -1,0 +1,47 @@
+"""Adapters for the API, built once per container on first use (never at import time)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from oms_amazon.services.accounts import AccountService
+from oms_amazon.settings import settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@cache
+def aws_client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service)
+
+
+@cache
+def account_service() -> AccountService:
+    from oms_amazon.adapters.accounts import DynamoAccountRepository
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+
+    config = settings()
+    return AccountService(
+        accounts=DynamoAccountRepository(aws_client("dynamodb"), config.table_name),
+        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
+        clock=utc_now,
+        new_id=new_id,
+    )
+
+
+def reset() -> None:
+    """Forget every cached adapter (tests switch environments between cases)."""
+    settings.cache_clear()
+    aws_client.cache_clear()
+    account_service.cache_clear()

@@ -1,0 +1,85 @@
+"""The one place where domain errors become HTTP responses: `{"error": {code, message, details}}`.
+
+Statuses are chosen by error type, never by message text. Validation details name the field and
+the problem but never echo the input, which may hold a token.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from oms_amazon.domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from oms_amazon.observability import logger
+
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus], ...] = (
+    (InvalidInput, HTTPStatus.BAD_REQUEST),
+    (Unauthenticated, HTTPStatus.UNAUTHORIZED),
+    (Forbidden, HTTPStatus.FORBIDDEN),
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (Conflict, HTTPStatus.CONFLICT),
+    (PayloadTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+    (UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+    (DependencyUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+)
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[str]:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+def status_of(error: DomainError) -> HTTPStatus:
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return HTTPStatus.BAD_REQUEST
+
+
+def validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        details.append(
+            {
+                "field": ".".join(location) or "body",
+                "in": str(problem.get("loc", ("body",))[0]),
+                "reason": str(problem.get("msg", "invalid")),
+                "type": str(problem.get("type", "invalid")),
+            }
+        )
+    return details
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(DomainError)
+    def domain_error(error: DomainError) -> Response[str]:
+        status = status_of(error)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            logger.warning("dependency unavailable", extra={"code": error.code}, exc_info=error)
+        return error_response(status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        details = validation_details(error)
+        if any(d["type"] == "json_invalid" for d in details):
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        return error_response(400, "validation_error", "The request does not match the expected shape.", details)
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[str]:
+        return error_response(404, "route_not_found", "No such route.")

@@ -1,0 +1,110 @@
+"""Accounts routes (SPEC §4, §7)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from oms_amazon.api import deps
+from oms_amazon.api.identity import acting_client
+from oms_amazon.api.schemas import AccountCreate, AccountList, AccountOut, AccountUpdate, ErrorResponse
+from oms_amazon.api.views import account_view
+from oms_amazon.domain.accounts import normalise_merchant_id, resolve_marketplace
+from oms_amazon.ports import AccountFilter
+from oms_amazon.services.accounts import AccountChanges, NewAccount
+
+router = Router()
+
+AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ERRORS: dict[int, OpenAPIResponse] = {
+    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
+    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
+    409: {"description": "Conflicts with the current state", "content": {"application/json": {"model": ErrorResponse}}},
+}
+
+
+def _client() -> str:
+    return acting_client(router.current_event.raw_event)
+
+
+@router.post("/accounts", tags=["accounts"], responses={201: {"description": "Created"}, **ERRORS})
+def create_account(body: Annotated[AccountCreate, Body()]) -> Response[AccountOut]:
+    client_id = _client()
+    new = NewAccount(
+        merchant_id=body.merchant_id,
+        marketplace=body.marketplace,
+        token=body.token(),
+        name=body.name,
+        active=body.active,
+        sync_stock=body.sync_stock,
+        stock_sync_delay_minutes=body.stock_sync_delay_minutes,
+        include_bundles_in_stock_sync=body.include_bundles_in_stock_sync,
+        import_orders=body.import_orders,
+        default_courier_service=body.default_courier_service,
+        stock_rules=body.stock_rules.to_domain() if body.stock_rules else None,
+    )
+    account = deps.account_service().create(client_id, new)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=account_view(account),
+        headers={"Location": f"/accounts/{account.id}"},
+    )
+
+
+@router.get("/accounts", tags=["accounts"], responses=ERRORS)
+def list_accounts(
+    marketplace: Annotated[str | None, Query(max_length=32)] = None,
+    merchant_id: Annotated[str | None, Query(max_length=64)] = None,
+    active: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AccountList:
+    client_id = _client()
+    where = AccountFilter(
+        marketplace=resolve_marketplace(marketplace).code if marketplace else None,
+        merchant_id=normalise_merchant_id(merchant_id) if merchant_id else None,
+        active=active,
+    )
+    page = deps.account_service().page(client_id, where, limit=limit, next_token=next_token)
+    return AccountList(items=[account_view(a) for a in page.items], next_token=page.next_token)
+
+
+@router.get("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
+def get_account(account_id: AccountId) -> AccountOut:
+    return account_view(deps.account_service().get(_client(), account_id))
+
+
+@router.patch("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
+def update_account(account_id: AccountId, body: Annotated[AccountUpdate, Body()]) -> AccountOut:
+    client_id = _client()
+    sent = body.model_fields_set
+    settable = (
+        "name",
+        "active",
+        "sync_stock",
+        "stock_sync_delay_minutes",
+        "include_bundles_in_stock_sync",
+        "import_orders",
+        "default_courier_service",
+    )
+    values: dict[str, object] = {f: getattr(body, f) for f in settable if f in sent}
+    if "stock_rules" in sent:
+        values["stock_rules"] = body.stock_rules.to_domain() if body.stock_rules else None
+    changes = AccountChanges(
+        values=values,
+        token=body.token() if "auth_token" in sent else None,
+        version=body.version,
+        immutable={f: getattr(body, f) for f in ("merchant_id", "marketplace") if f in sent},
+    )
+    return account_view(deps.account_service().update(client_id, account_id, changes))
+
+
+@router.delete("/accounts/<account_id>", tags=["accounts"], responses={204: {"description": "Deleted"}, **ERRORS})
+def delete_account(account_id: AccountId) -> Response[str]:
+    deps.account_service().delete(_client(), account_id)
+    return Response(status_code=204, content_type="application/json", body="")

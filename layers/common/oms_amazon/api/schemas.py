@@ -1,0 +1,216 @@
+"""Request and response bodies of the HTTP API (SPEC §7). These models are the OpenAPI document's
+source; field rules that carry a specific error code live in the domain and are called from here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from oms_amazon.domain.accounts import (
+    MAX_COURIER_SERVICE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_STOCK_SYNC_DELAY,
+    MIN_STOCK_SYNC_DELAY,
+    PROHIBITED_KEY_FIELDS,
+    SellerToken,
+    check_no_custom_access_keys,
+    check_text,
+    classify_token,
+    normalise_merchant_id,
+    resolve_marketplace,
+)
+from oms_amazon.domain.errors import InvalidInput
+from oms_amazon.stock import StockRules
+
+MAX_QUANTITY_FIGURE = 1_000_000_000
+
+# Field -> the names a caller may use for it (the seed's OMS used merchantId and MWSAuthToken).
+ALIASES = {
+    "merchant_id": ("merchant_id", "merchantId"),
+    "auth_token": ("auth_token", "MWSAuthToken", "mws_auth_token", "refresh_token"),
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class StockRulesBody(BaseModel):
+    """Applied after the quantity is computed, in this order: buffer, zero_at_or_below, max_quantity."""
+
+    model_config = ConfigDict(extra="forbid")
+    buffer: StrictInt | None = Field(None, ge=0, le=MAX_QUANTITY_FIGURE, description="Subtract N (floor 0)")
+    zero_at_or_below: StrictInt | None = Field(None, ge=0, le=MAX_QUANTITY_FIGURE, description="Send 0 when ≤ N")
+    max_quantity: StrictInt | None = Field(None, ge=0, le=MAX_QUANTITY_FIGURE, description="Cap at N")
+
+    def to_domain(self) -> StockRules:
+        return StockRules(buffer=self.buffer, max_quantity=self.max_quantity, zero_at_or_below=self.zero_at_or_below)
+
+
+def _reject_keys_and_alias_clashes(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    check_no_custom_access_keys(data)
+    for field_name, names in ALIASES.items():
+        given = [n for n in names if n in data]
+        if len(given) > 1:
+            raise InvalidInput(
+                f"Give {field_name} once: {', '.join(given)} name the same field.",
+                details=[{"field": field_name, "reason": "given under several names", "names": given}],
+            )
+    # Emptied key fields are what the help page asks for ("remove both keys"): accepted and dropped.
+    return {k: v for k, v in data.items() if k not in PROHIBITED_KEY_FIELDS}
+
+
+class _AccountFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prechecks(cls, data: Any) -> Any:
+        return _reject_keys_and_alias_clashes(data)
+
+    @field_validator("merchant_id", mode="after", check_fields=False)
+    @classmethod
+    def _merchant(cls, value: str | None) -> str | None:
+        return normalise_merchant_id(value) if value is not None else None
+
+    @field_validator("marketplace", mode="after", check_fields=False)
+    @classmethod
+    def _marketplace(cls, value: str | None) -> str | None:
+        return resolve_marketplace(value).code if value is not None else None
+
+    @field_validator("name", mode="after", check_fields=False)
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return check_text(value, "name", MAX_NAME_LENGTH) if value is not None else None
+
+    @field_validator("default_courier_service", mode="after", check_fields=False)
+    @classmethod
+    def _courier(cls, value: str | None) -> str | None:
+        return check_text(value, "default_courier_service", MAX_COURIER_SERVICE_LENGTH) if value is not None else None
+
+    def token(self) -> SellerToken | None:
+        raw: str | None = getattr(self, "auth_token", None)
+        return classify_token(raw) if raw is not None else None
+
+
+_AUTH_TOKEN_DOC = (  # noqa: S105 - documentation, not a credential
+    "Write-only. The seller's SP-API refresh token (Atzr|…) or a legacy MWS auth token (amzn.mws.<uuid>); "
+    "aliases MWSAuthToken, mws_auth_token, refresh_token. Stored in Secrets Manager, never returned."
+)
+
+
+class AccountCreate(_AccountFields):
+    merchant_id: str = Field(
+        validation_alias=AliasChoices(*ALIASES["merchant_id"]),
+        max_length=64,
+        description="The Seller ID (8-20 letters and digits); alias merchantId",
+    )
+    marketplace: str = Field(max_length=32, description="Marketplace code (UK, DE, …) or marketplace id")
+    name: str | None = Field(None, max_length=512, description="Defaults to '<merchant_id> <marketplace>'")
+    auth_token: str | None = Field(
+        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_TOKEN_DOC
+    )
+    active: StrictBool = Field(False, description="Set to false until the client is ready")
+    sync_stock: StrictBool = False
+    stock_sync_delay_minutes: StrictInt = Field(15, ge=MIN_STOCK_SYNC_DELAY, le=MAX_STOCK_SYNC_DELAY)
+    include_bundles_in_stock_sync: StrictBool = False
+    import_orders: StrictBool = True
+    default_courier_service: str | None = Field(None, max_length=512)
+    stock_rules: StockRulesBody | None = None
+
+
+class AccountUpdate(_AccountFields):
+    """Only the fields sent change. `version`, when sent, must be the stored one."""
+
+    merchant_id: str | None = Field(None, validation_alias=AliasChoices(*ALIASES["merchant_id"]), max_length=64)
+    marketplace: str | None = Field(None, max_length=32)
+    name: str | None = Field(None, max_length=512)
+    auth_token: str | None = Field(
+        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_TOKEN_DOC
+    )
+    active: StrictBool | None = None
+    sync_stock: StrictBool | None = None
+    stock_sync_delay_minutes: StrictInt | None = Field(None, ge=MIN_STOCK_SYNC_DELAY, le=MAX_STOCK_SYNC_DELAY)
+    include_bundles_in_stock_sync: StrictBool | None = None
+    import_orders: StrictBool | None = None
+    default_courier_service: str | None = Field(None, max_length=512)
+    stock_rules: StockRulesBody | None = None
+    version: StrictInt | None = Field(None, ge=1, le=2**53)
+
+    @model_validator(mode="after")
+    def _no_null_flags(self) -> AccountUpdate:
+        required = (
+            "active",
+            "sync_stock",
+            "stock_sync_delay_minutes",
+            "include_bundles_in_stock_sync",
+            "import_orders",
+        )
+        nulls = [f for f in required if f in self.model_fields_set and getattr(self, f) is None]
+        for name in ("merchant_id", "marketplace", "auth_token"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                nulls.append(name)
+        if nulls:
+            raise InvalidInput(
+                "These fields cannot be null: " + ", ".join(nulls) + ".",
+                details=[{"field": f, "reason": "null"} for f in nulls],
+            )
+        return self
+
+
+class Authorisation(BaseModel):
+    type: Literal["sp_api_refresh_token", "mws_auth_token"] | None
+    status: Literal["ok", "authorisation_required", "rejected"]
+    hint: str | None = Field(description="The token's last four characters")
+
+
+class AccountOut(BaseModel):
+    id: str
+    client_id: str
+    name: str
+    merchant_id: str
+    marketplace: str
+    marketplace_id: str
+    region: Literal["na", "eu", "fe"]
+    active: bool
+    sync_stock: bool
+    stock_sync_delay_minutes: int
+    include_bundles_in_stock_sync: bool
+    import_orders: bool
+    default_courier_service: str | None
+    stock_rules: StockRulesBody | None
+    authorisation: Authorisation
+    last_stock_sync: dict[str, Any] | None
+    next_stock_sync_at: str | None
+    last_order_import_at: str | None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class AccountList(BaseModel):
+    items: list[AccountOut]
+    next_token: str | None
+
+
+class MarketplaceOut(BaseModel):
+    code: str
+    name: str
+    marketplace_id: str
+    region: Literal["na", "eu", "fe"]
+    country_code: str
+    currency: str
+
+
+class MarketplaceList(BaseModel):
+    items: list[MarketplaceOut]
+    next_token: None = None

@@ -1,0 +1,62 @@
+"""`python -m local serve|run|invoke`: the embedded local stack (SPEC §8)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def serve(_: argparse.Namespace) -> int:
+    from local.stack import LocalStack
+
+    stack = LocalStack().start()
+    print(f"API gateway   {stack.api_url}  (identity: X-Client-Id, X-Admin: true)")
+    print(f"moto (AWS)    {stack.moto_url}")
+    print("Local stack ready", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def run(_: argparse.Namespace) -> int:
+    from local.scenario import play
+
+    return play()
+
+
+def invoke(args: argparse.Namespace) -> int:
+    from local.functions import LocalFunctions, apply_environment
+    from local.stack import Ports, environment_for_invoke
+
+    event = json.loads(Path(args.event).read_text())
+    apply_environment(environment_for_invoke(f"http://127.0.0.1:{Ports().moto}"))
+    result = LocalFunctions().invoke(args.function, event)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the local stack until Ctrl-C").set_defaults(func=serve)
+    commands.add_parser("run", help="play the whole scenario and stop").set_defaults(func=run)
+    invoke_parser = commands.add_parser("invoke", help="invoke one function against the running stack")
+    invoke_parser.add_argument("--function", required=True, help="the function's logical id in template.yaml")
+    invoke_parser.add_argument("--event", required=True, help="path of an event JSON file")
+    invoke_parser.set_defaults(func=invoke)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
