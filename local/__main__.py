@@ -10,15 +10,17 @@ import threading
 from pathlib import Path
 
 
-def serve(_: argparse.Namespace) -> int:
-    from local.stack import LocalStack
+def serve(args: argparse.Namespace) -> int:
+    from local.stack import LocalStack, Ports
 
-    stack = LocalStack().start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack = LocalStack(
+        ports=Ports(gateway=args.gateway_port, simulator=args.simulator_port, moto=args.moto_port)
+    ).start()
     print(f"API gateway   {stack.api_url}  (identity: X-Client-Id, X-Admin: true)")
     print(f"moto (AWS)    {stack.moto_url}")
     print("Local stack ready", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
@@ -48,7 +50,11 @@ def invoke(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the local stack until Ctrl-C").set_defaults(func=serve)
+    serve_parser = commands.add_parser("serve", help="run the local stack until Ctrl-C")
+    serve_parser.add_argument("--gateway-port", type=int, default=3000)
+    serve_parser.add_argument("--simulator-port", type=int, default=8100)
+    serve_parser.add_argument("--moto-port", type=int, default=5000)
+    serve_parser.set_defaults(func=serve)
     commands.add_parser("run", help="play the whole scenario and stop").set_defaults(func=run)
     invoke_parser = commands.add_parser("invoke", help="invoke one function against the running stack")
     invoke_parser.add_argument("--function", required=True, help="the function's logical id in template.yaml")

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from oms_amazon.api.errors import error_response, register_error_handlers
+from oms_amazon.api.errors import register_error_handlers
 from oms_amazon.api.routes import accounts, marketplaces
-from oms_amazon.domain.errors import InvalidInput
+from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge
 
 API_TITLE = "Amazon channel connector API"
 API_VERSION = "1.0.0"
@@ -19,7 +18,10 @@ MAX_JSON_DEPTH = 32
 
 
 def parse_json_body(text: str) -> Any:
-    """Deserialise a body, refusing pathological nesting before it can exhaust the stack."""
+    """Deserialise a body, refusing oversized ones and pathological nesting before they can
+    exhaust memory or the stack. (Powertools calls this before any route sees the body.)"""
+    if len(text) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body exceeds {MAX_BODY_BYTES} bytes.")
     depth = max_depth = 0
     in_string = escaped = False
     for ch in text:
@@ -47,22 +49,8 @@ def parse_json_body(text: str) -> Any:
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from error
 
 
-def guard_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    event = app.current_event
-    body = event.body
-    if body is not None and event.http_method in ("POST", "PUT", "PATCH"):
-        size = len(body.encode()) if isinstance(body, str) else len(body)
-        if size > MAX_BODY_BYTES:
-            return error_response(413, "payload_too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-        content_type = next((v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None)
-        if body.strip() and content_type is not None and "json" not in content_type.lower():
-            return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
-    return next_middleware(app)
-
-
 def build_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
-    app.use(middlewares=[guard_body])
     register_error_handlers(app)
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)

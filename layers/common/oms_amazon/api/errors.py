@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from oms_amazon.domain.errors import (
     Conflict,
@@ -72,6 +72,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.warning("dependency unavailable", extra={"code": error.code}, exc_info=error)
         return error_response(status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:

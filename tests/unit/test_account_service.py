@@ -1,0 +1,74 @@
+"""The accounts service with recording fakes: a refused or failed request changes nothing."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from oms_amazon.domain.accounts import classify_token
+from oms_amazon.domain.errors import DependencyUnavailable
+from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
+from tests.fakes import FakeAccounts, FakeSecrets
+
+pytestmark = pytest.mark.unit
+
+FIRST = classify_token("Atzr|IwEBIFirstRefreshToken0000000001")
+SECOND = classify_token("Atzr|IwEBISecondRefreshToken000000002")
+
+
+@pytest.fixture
+def accounts() -> FakeAccounts:
+    return FakeAccounts()
+
+
+@pytest.fixture
+def secrets() -> FakeSecrets:
+    return FakeSecrets()
+
+
+@pytest.fixture
+def service(accounts: FakeAccounts, secrets: FakeSecrets) -> AccountService:
+    ids = (f"acc{n}" for n in itertools.count(1))
+    return AccountService(accounts, secrets, clock=lambda: datetime(2026, 11, 29, tzinfo=UTC), new_id=lambda: next(ids))
+
+
+def test_when_the_table_write_fails_a_new_sellers_secret_is_removed_again(service, accounts, secrets):
+    accounts.fail_next_write = True
+
+    with pytest.raises(DependencyUnavailable):
+        service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+
+    assert secrets.tokens == {}
+    assert accounts.accounts == {}
+
+
+def test_when_the_table_write_fails_the_previous_token_is_put_back(service, accounts, secrets):
+    account = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+    accounts.fail_next_write = True
+
+    with pytest.raises(DependencyUnavailable):
+        service.update("acme", account.id, AccountChanges(token=SECOND))
+
+    assert secrets.get("acme", "A2SELLERUK01") == FIRST
+    assert service.get("acme", account.id) == account
+
+
+def test_a_duplicate_is_refused_before_any_secret_is_written(service, secrets):
+    service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK"))
+
+    with pytest.raises(Exception, match="already exists"):
+        service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+
+    assert secrets.tokens == {}
+
+
+def test_deleting_the_last_account_of_a_seller_removes_its_secret(service, secrets):
+    uk = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+    de = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="DE"))
+
+    service.delete("acme", uk.id)
+    assert ("acme", "A2SELLERUK01") in secrets.tokens
+    service.delete("acme", de.id)
+    assert secrets.tokens == {}
