@@ -50,9 +50,9 @@ class FakeAccounts:
         for sibling in siblings:
             self.accounts[(sibling.client_id, sibling.id)] = sibling
 
-    def update(self, account: Account, *, expected_version: int, siblings: Sequence[Account] = ()) -> None:
+    def update(self, account: Account, *, expected_revision: int, siblings: Sequence[Account] = ()) -> None:
         self._maybe_fail()
-        if self.accounts[(account.client_id, account.id)].version != expected_version:
+        if self.accounts[(account.client_id, account.id)].revision != expected_revision:
             raise Conflict("stale", code="version_conflict")
         self.accounts[(account.client_id, account.id)] = account
         for sibling in siblings:

@@ -40,8 +40,8 @@ class AccountRepository(Protocol):
         the new versions of its seller's other accounts."""
         ...
 
-    def update(self, account: Account, *, expected_version: int, siblings: Sequence[Account] = ()) -> None:
-        """Replace an account if its stored version is still `expected_version` (409 `version_conflict`)."""
+    def update(self, account: Account, *, expected_revision: int, siblings: Sequence[Account] = ()) -> None:
+        """Replace an account if its stored revision is still `expected_revision` (409 `version_conflict`)."""
         ...
 
     def delete(self, account: Account) -> None: ...

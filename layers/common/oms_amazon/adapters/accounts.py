@@ -70,6 +70,7 @@ def account_to_item(account: Account) -> dict[str, Any]:
         "created_at": iso(account.created_at),
         "updated_at": iso(account.updated_at),
         "version": account.version,
+        "revision": account.revision,
         "last_stock_sync": account.last_stock_sync,
         "last_stock_sync_started_at": _iso_or_none(account.last_stock_sync_started_at),
         "last_order_import_at": _iso_or_none(account.last_order_import_at),
@@ -105,6 +106,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         created_at=parse_iso(item["created_at"]),
         updated_at=parse_iso(item["updated_at"]),
         version=int(item["version"]),
+        revision=int(item.get("revision", item["version"])),
         last_stock_sync=item.get("last_stock_sync"),
         last_stock_sync_started_at=_dt_or_none(item.get("last_stock_sync_started_at")),
         last_order_import_at=_dt_or_none(item.get("last_order_import_at")),
@@ -223,14 +225,14 @@ class DynamoAccountRepository:
                 ) from error
             raise _version_conflict() from error
 
-    def update(self, account: Account, *, expected_version: int, siblings: Sequence[Account] = ()) -> None:
+    def update(self, account: Account, *, expected_revision: int, siblings: Sequence[Account] = ()) -> None:
         items = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": to_wire(account_to_item(account)),
-                    "ConditionExpression": "attribute_exists(PK) AND version = :expected",
-                    "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+                    "ConditionExpression": "attribute_exists(PK) AND revision = :expected",
+                    "ExpressionAttributeValues": {":expected": {"N": str(expected_revision)}},
                 }
             },
             *(self._put_versioned(s) for s in siblings),
@@ -268,8 +270,8 @@ class DynamoAccountRepository:
             "Put": {
                 "TableName": self._table,
                 "Item": to_wire(account_to_item(account)),
-                "ConditionExpression": "version = :previous",
-                "ExpressionAttributeValues": {":previous": {"N": str(account.version - 1)}},
+                "ConditionExpression": "revision = :previous",
+                "ExpressionAttributeValues": {":previous": {"N": str(account.revision - 1)}},
             }
         }
 

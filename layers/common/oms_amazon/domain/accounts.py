@@ -171,7 +171,10 @@ class Account:
     authorisation: Authorisation
     created_at: datetime
     updated_at: datetime
-    version: int = 1
+    version: int = 1  # user-visible: +1 per change a caller makes
+    # Every write, the scheduler's bookkeeping included, bumps `revision`; replacing the item is
+    # conditional on it, so a caller's change never overwrites a claim made meanwhile.
+    revision: int = 1
     last_stock_sync: dict[str, Any] | None = None
     last_stock_sync_started_at: datetime | None = None
     last_order_import_at: datetime | None = None

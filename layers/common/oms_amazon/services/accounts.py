@@ -141,6 +141,7 @@ class AccountService:
             **({"authorisation": decided.authorisation} if decided else {}),
             updated_at=self._clock(),
             version=current.version + 1,
+            revision=current.revision + 1,
         )
         if values.get("active") or (decided and updated.active):
             updated.check_can_activate()
@@ -150,7 +151,7 @@ class AccountService:
             client_id,
             current.merchant_id,
             token,
-            lambda: self._accounts.update(updated, expected_version=current.version, siblings=reauthorised),
+            lambda: self._accounts.update(updated, expected_revision=current.revision, siblings=reauthorised),
         )
         logger.info("account updated", extra=_log_keys(updated))
         return updated
@@ -167,7 +168,9 @@ class AccountService:
             return []
         now = self._clock()
         return [
-            s.with_changes(authorisation=decided.authorisation, updated_at=now, version=s.version + 1)
+            s.with_changes(
+                authorisation=decided.authorisation, updated_at=now, version=s.version + 1, revision=s.revision + 1
+            )
             for s in siblings
             if s.authorisation != decided.authorisation
         ]
