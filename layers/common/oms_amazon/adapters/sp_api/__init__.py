@@ -1,0 +1,99 @@
+"""Amazon Selling Partner API client: LWA tokens, rate-limited and retried calls, typed requests and answers.
+
+    lwa = LwaClient(LwaCredentials(client_id, client_secret))
+    amazon = SpApiClient.for_marketplace(marketplace, seller_id=..., refresh_token=..., lwa=lwa)
+    for page in amazon.iter_search_orders(marketplace_ids=[...], last_updated_after=..., fulfilled_by=["MERCHANT"]):
+        ...
+
+Request builders (`builders`) are pure; every failure is a typed `SpApiError`.
+"""
+
+from oms_amazon.adapters.sp_api import builders
+from oms_amazon.adapters.sp_api.builders import SpApiRequest
+from oms_amazon.adapters.sp_api.client import (
+    DEFAULT_USER_AGENT,
+    PRODUCTION_ENDPOINTS,
+    SANDBOX_ENDPOINTS,
+    CallCounters,
+    CallOutcome,
+    MetricsHook,
+    SpApiCallEvent,
+    SpApiClient,
+    SpApiConfig,
+    SpApiResponse,
+    endpoint_for,
+)
+from oms_amazon.adapters.sp_api.errors import (
+    AccessDenied,
+    AmazonUnavailable,
+    AppCredentialsRejected,
+    AuthorisationRejected,
+    ErrorDetail,
+    InvalidRequest,
+    LwaError,
+    NotFound,
+    SpApiError,
+    Throttled,
+    UnexpectedResponse,
+)
+from oms_amazon.adapters.sp_api.lwa import (
+    DEFAULT_TOKEN_CACHE,
+    LWA_TOKEN_URL,
+    AccessTokenCache,
+    AccessTokenProvider,
+    LwaClient,
+    LwaCredentials,
+)
+from oms_amazon.adapters.sp_api.rate_limits import RATE_LIMITS, RateLimit, rate_limit_for
+from oms_amazon.adapters.sp_api.throttle import (
+    DEFAULT_BUCKETS,
+    BucketRegistry,
+    Clock,
+    ManualClock,
+    RetryPolicy,
+    SystemClock,
+    TokenBucket,
+)
+
+__all__ = [
+    "DEFAULT_BUCKETS",
+    "DEFAULT_TOKEN_CACHE",
+    "DEFAULT_USER_AGENT",
+    "LWA_TOKEN_URL",
+    "PRODUCTION_ENDPOINTS",
+    "RATE_LIMITS",
+    "SANDBOX_ENDPOINTS",
+    "AccessDenied",
+    "AccessTokenCache",
+    "AccessTokenProvider",
+    "AmazonUnavailable",
+    "AppCredentialsRejected",
+    "AuthorisationRejected",
+    "BucketRegistry",
+    "CallCounters",
+    "CallOutcome",
+    "Clock",
+    "ErrorDetail",
+    "InvalidRequest",
+    "LwaClient",
+    "LwaCredentials",
+    "LwaError",
+    "ManualClock",
+    "MetricsHook",
+    "NotFound",
+    "RateLimit",
+    "RetryPolicy",
+    "SpApiCallEvent",
+    "SpApiClient",
+    "SpApiConfig",
+    "SpApiError",
+    "SpApiRequest",
+    "SpApiResponse",
+    "SystemClock",
+    "Throttled",
+    "TokenBucket",
+    "UnexpectedResponse",
+    "builders",
+    "endpoint_for",
+    "rate_limit_for",
+]
