@@ -19,6 +19,7 @@ def serve(args: argparse.Namespace) -> int:
         ports=Ports(gateway=args.gateway_port, simulator=args.simulator_port, moto=args.moto_port)
     ).start()
     print(f"API gateway   {stack.api_url}  (identity: X-Client-Id, X-Admin: true)")
+    print(f"SP-API sim    {stack.simulator_url}  (control API under /_sim)")
     print(f"moto (AWS)    {stack.moto_url}")
     print("Local stack ready", flush=True)
     try:
@@ -41,7 +42,8 @@ def invoke(args: argparse.Namespace) -> int:
     from local.stack import Ports, environment_for_invoke
 
     event = json.loads(Path(args.event).read_text())
-    apply_environment(environment_for_invoke(f"http://127.0.0.1:{Ports().moto}"))
+    ports = Ports()
+    apply_environment(environment_for_invoke(f"http://127.0.0.1:{ports.moto}", f"http://127.0.0.1:{ports.simulator}"))
     result = LocalFunctions().invoke(args.function, event)
     print(json.dumps(result, indent=2, default=str))
     return 0

@@ -96,3 +96,110 @@ def function_environment(logical_id: str) -> dict[str, Any]:
     global_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     own = resources("AWS::Serverless::Function")[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
     return {**global_vars, **own}
+
+
+@dataclass(frozen=True)
+class QueueDefinition:
+    logical_id: str
+    fifo: bool
+    attributes: dict[str, str]
+    dead_letter_target: str | None  # logical id
+    max_receive_count: int | None
+
+
+def queue_definitions() -> list[QueueDefinition]:
+    """The template's queues, plus the dead-letter queues SAM creates for schedule targets."""
+    queues = []
+    for logical_id, resource in resources("AWS::SQS::Queue").items():
+        props = resource.get("Properties") or {}
+        attributes = {}
+        if props.get("FifoQueue"):
+            attributes["FifoQueue"] = "true"
+            attributes["ContentBasedDeduplication"] = str(bool(props.get("ContentBasedDeduplication"))).lower()
+        for name in ("VisibilityTimeout", "MessageRetentionPeriod"):
+            if name in props:
+                attributes[name] = str(props[name])
+        redrive = props.get("RedrivePolicy") or {}
+        target = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0] if redrive else None
+        queues.append(
+            QueueDefinition(
+                logical_id, bool(props.get("FifoQueue")), attributes, target, redrive.get("maxReceiveCount")
+            )
+        )
+    for schedule in schedules():
+        if schedule.dead_letter_queue:
+            queues.append(QueueDefinition(schedule.dead_letter_queue, False, {}, None, None))
+    # Dead-letter targets first, so redrive policies can name them.
+    return sorted(queues, key=lambda q: q.dead_letter_target is not None)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    function: str
+    name: str
+    expression: str  # as written, e.g. "rate(${StockSyncRateMinutes} minutes)"
+    retry_attempts: int
+    dead_letter_queue: str | None
+
+
+def schedules() -> list[Schedule]:
+    found = []
+    for logical_id, resource in resources("AWS::Serverless::Function").items():
+        for name, event in (resource["Properties"].get("Events") or {}).items():
+            if event["Type"] != "Schedule":
+                continue
+            props = event["Properties"]
+            expression = props["Schedule"]
+            if isinstance(expression, dict):
+                expression = expression["Fn::Sub"]
+            dlq = (props.get("DeadLetterConfig") or {}).get("QueueLogicalId")
+            retries = (props.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185)
+            found.append(Schedule(logical_id, name, expression, int(retries), dlq))
+    return found
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    function: str
+    queue: str  # logical id
+    batch_size: int
+    reports_failures: bool
+
+
+def queue_triggers() -> list[QueueTrigger]:
+    found = []
+    for logical_id, resource in resources("AWS::Serverless::Function").items():
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] != "SQS":
+                continue
+            props = event["Properties"]
+            queue = props["Queue"]["Fn::GetAtt"][0]
+            reports = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+            found.append(QueueTrigger(logical_id, queue, int(props.get("BatchSize", 10)), reports))
+    return found
+
+
+def rate_minutes(expression: str, parameters: dict[str, Any]) -> float:
+    """Minutes between runs of a `rate(...)` expression, parameters substituted; anything EventBridge
+    would refuse (`rate(15 minute)`, zero, cron) raises ValueError."""
+    import re
+
+    text = expression
+    for name, value in parameters.items():
+        text = text.replace("${" + name + "}", str(value))
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", text)
+    if not match:
+        raise ValueError(f"not a rate expression EventBridge accepts: {text!r}")
+    value, unit = int(match.group(1)), match.group(2)
+    if value <= 0 or (value == 1) != (not unit.endswith("s")):
+        raise ValueError(f"EventBridge wants the singular unit for 1 and the plural otherwise: {text!r}")
+    return value * {"minute": 1, "hour": 60, "day": 1440}[unit.rstrip("s")]
+
+
+def parameter_defaults() -> dict[str, Any]:
+    return {name: p.get("Default") for name, p in load_template().get("Parameters", {}).items()}
+
+
+def local_rate_parameters(names: dict[str, str]) -> dict[str, Any]:
+    """Parameter values for schedule expressions: the local stack's names hold them as strings."""
+    return {name: names.get(name, default) for name, default in parameter_defaults().items()}

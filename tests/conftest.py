@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.functions import LambdaContext, load_handler
-from local.stack import aws_environment, create_resources, function_environments
+from local.stack import aws_environment, create_resources, function_environments, local_parameters, physical_names
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -32,17 +32,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in process, with the template's tables and the functions' template environment."""
     from moto import mock_aws
 
-    for name, value in {**aws_environment("unused"), **function_environments()}.items():
+    names = physical_names(local_parameters("http://127.0.0.1:8100"))
+    for name, value in {**aws_environment("unused"), **function_environments(names)}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
+    from oms_amazon import wiring
     from oms_amazon.api import deps
 
     deps.reset()
+    wiring.reset()
     with mock_aws():
-        create_resources()
+        create_resources(names)
         yield
     deps.reset()
+    wiring.reset()
 
 
 class ApiCaller:
@@ -116,6 +120,8 @@ def all_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 
 
 def all_secrets() -> list[str]:
+    """The sellers' secrets (the app's own LWA credentials are always there)."""
     import boto3
 
-    return [s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]]
+    names = [s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]]
+    return [name for name in names if name.startswith(os.environ["SECRET_PREFIX"])]

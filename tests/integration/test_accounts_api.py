@@ -420,3 +420,9 @@ def test_the_openapi_document_describes_the_routes(api):
     assert {"/accounts", "/accounts/{account_id}", "/marketplaces"} <= set(document["paths"])
     create_schema = document["paths"]["/accounts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert create_schema
+
+
+def test_a_json_array_body_is_refused_even_when_its_first_element_would_be_valid(api, dynamodb, table_name):
+    status, body = api("POST", "/accounts", [{"merchant_id": SELLER, "marketplace": "UK"}])
+    assert (status, body["error"]["code"]) == (400, "validation_error")
+    assert all_items(dynamodb, table_name) == []

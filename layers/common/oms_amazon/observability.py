@@ -7,6 +7,7 @@ only traced code should pay.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -49,3 +50,18 @@ def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
     return Tracer(service=SERVICE)
+
+
+def count(name: str, value: float = 1, **dimensions: str) -> None:
+    """An EMF count with its own low-cardinality dimensions (a reason, an operation), flushed at once."""
+    if not dimensions:
+        metrics.add_metric(name=name, unit="Count", value=value)
+        return
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=METRICS_NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account, SellerToken
+from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
+from oms_amazon.domain.products import CatalogueProduct, ProductChange
+from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun, SyncState
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -55,3 +58,143 @@ class SellerSecrets(Protocol):
     def put(self, client_id: str, merchant_id: str, token: SellerToken) -> None: ...
 
     def delete(self, client_id: str, merchant_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MappingFilter:
+    account_id: str | None = None  # only the mappings scoped to this account
+    marketplace: str | None = None  # only the mappings whose term names this marketplace code
+
+
+class CourierMappingRepository(Protocol):
+    def get(self, client_id: str, mapping_id: str) -> CourierServiceMapping | None: ...
+
+    def page(
+        self, client_id: str, where: MappingFilter, *, limit: int, next_token: str | None
+    ) -> Page[CourierServiceMapping]: ...
+
+    def all_of_client(self, client_id: str) -> list[CourierServiceMapping]:
+        """Every mapping of the client, client-wide and account-scoped: what resolution reads."""
+        ...
+
+    def create(self, mapping: CourierServiceMapping) -> None:
+        """Store a new mapping; 409 `mapping_exists` when its scope already maps the term, 404
+        `account_not_found` when its account is gone."""
+        ...
+
+    def replace(self, mapping: CourierServiceMapping, *, previous: CourierServiceMapping) -> None:
+        """Replace `previous` (409 `version_conflict` if it changed meanwhile), moving the term's
+        uniqueness to the new term/scope in the same write (409 `mapping_exists`)."""
+        ...
+
+    def delete(self, mapping: CourierServiceMapping) -> None: ...
+
+
+class UnmappedTermRepository(Protocol):
+    """Terms of held orders that no mapping covers, one counter per (client, marketplace, term).
+
+    The order importer keeps it: `record_unmapped` when it holds an order for
+    `unmapped_shipping_term`, `clear_unmapped` when the order is released, cancelled or its term
+    changes. Both are idempotent per order.
+    """
+
+    def page(
+        self, client_id: str, *, marketplace: str | None, limit: int, next_token: str | None
+    ) -> Page[UnmappedTerm]: ...
+
+    def record_unmapped(self, client_id: str, marketplace: str, term: str, order_id: str, seen_at: datetime) -> bool:
+        """Count `order_id` as held for `term`; False when it already was (only `last_seen_at` moves)."""
+        ...
+
+    def clear_unmapped(self, client_id: str, order_id: str) -> bool:
+        """Stop counting `order_id`; False when it was not counted."""
+        ...
+
+
+class HeldOrderReevaluation(Protocol):
+    """Told when a mapping starts covering a term, so orders held for it are resolved again (§6.4)."""
+
+    def mapping_added(self, added: MappingAdded) -> None: ...
+
+
+class ProductRepository(Protocol):
+    """A client's OMS products. Every method is scoped to one client's catalogue."""
+
+    def get(self, client_id: str, sku: str) -> CatalogueProduct | None: ...
+
+    def get_many(self, client_id: str, skus: Collection[str]) -> dict[str, CatalogueProduct]:
+        """The products among `skus` that exist, by SKU (strongly consistent)."""
+        ...
+
+    def page(self, client_id: str, *, limit: int, next_token: str | None) -> Page[CatalogueProduct]: ...
+
+    def iter_catalogue(self, client_id: str) -> Iterator[CatalogueProduct]:
+        """Every product of the client, in SKU order, without a table scan (the stock sync reads 100k)."""
+        ...
+
+    def apply(self, changes: Sequence[ProductChange]) -> None:
+        """Write the changes in order, each atomically with its `used_in_bundles` bookkeeping and only if
+        what it was planned against still holds; raise `CatalogueChanged` (saying how many changes were
+        committed before it) when something changed meanwhile."""
+        ...
+
+    def delete(self, product: CatalogueProduct) -> None:
+        """Remove a product still at `product.version` and used by no bundle (else `CatalogueChanged`),
+        and drop a bundle from its components' `used_in_bundles` in the same transaction."""
+        ...
+
+
+class StockSyncStore(Protocol):
+    """Runs, listing snapshots and what was last sent (SPEC §5)."""
+
+    def due_accounts(self, now: datetime) -> Iterator[Account]: ...
+
+    def feeds_to_reconcile(self, now: datetime) -> Iterator[dict[str, str]]: ...
+
+    def claim(self, account: Account, run: StockRun, *, seen_due_key: str | None) -> bool: ...
+
+    def record_summary(self, account: Account, run: StockRun) -> None: ...
+
+    def save_run(self, run: StockRun) -> None: ...
+
+    def get_run(self, client_id: str, account_id: str, run_id: str) -> StockRun | None: ...
+
+    def runs(self, client_id: str, account_id: str, *, limit: int, next_token: str | None) -> Page[StockRun]: ...
+
+    def snapshot(self, client_id: str, merchant_id: str, marketplace: str) -> ListingSnapshot | None: ...
+
+    def save_snapshot(self, client_id: str, snapshot: ListingSnapshot) -> None: ...
+
+    def state(self, client_id: str, merchant_id: str, region: str) -> SyncState: ...
+
+    def save_state(self, state: SyncState, *, reconcile_after: datetime | None) -> SyncState: ...
+
+
+class JobQueue(Protocol):
+    def send(self, body: dict[str, Any], *, group: str, dedup_id: str) -> None: ...
+
+
+class AmazonSeller(Protocol):
+    """What the workers ask of Amazon for one seller and region (`adapters.amazon.SellerAmazon`)."""
+
+    def request_listings_report(self, marketplace_id: str) -> str: ...
+
+    def listings_report(self, report_id: str) -> ReportOutcome: ...
+
+    def upload_feed(self, content: bytes) -> tuple[str, str]: ...
+
+    def create_feed(self, feed_document_id: str, marketplace_ids: list[str]) -> str: ...
+
+    def find_feed(self, created_since: datetime, marketplace_ids: list[str], known: set[str]) -> str | None: ...
+
+    def feed_outcome(self, feed_id: str) -> FeedOutcome: ...
+
+    def patch_quantity(
+        self, sku: str, marketplace_ids: list[str], product_type: str, quantity: int
+    ) -> list[SkuError]: ...
+
+
+class AuthorisationRejections(Protocol):
+    def reject(self, client_id: str, merchant_id: str) -> list[Account]:
+        """Mark every account of the client's seller `rejected` and pause their jobs."""
+        ...

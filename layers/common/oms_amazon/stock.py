@@ -17,9 +17,11 @@ from oms_amazon.sku import quote_sku, validate_sku
 
 # Far beyond any real stock figure, yet small enough that no rule can overflow a 32-bit consumer.
 MAX_RULE_VALUE: Final = 1_000_000_000
-# A kit of more than 50 different products is a data error in practice, and the bound keeps a bundle's
-# quantity (one lookup per component per sync) cheap.
-MAX_BUNDLE_COMPONENTS: Final = 50
+# A kit of more than 49 different products is a data error in practice, and the bound keeps a bundle's
+# quantity (one lookup per component per sync) cheap. 49, not 50: a bundle is written in one DynamoDB
+# transaction (at most 100 actions) with its own item plus one `used_by` update per component it gains
+# and per component it drops, so replacing every component of the largest bundle takes 1 + 49 + 49 = 99.
+MAX_BUNDLE_COMPONENTS: Final = 49
 # Packs of thousands (screws, labels) are real; a hundred thousand of one item per bundle is not.
 MAX_COMPONENT_QUANTITY: Final = 100_000
 # Amazon is re-sent an unchanged quantity once a day so a figure lost on its side heals itself (§5.4).

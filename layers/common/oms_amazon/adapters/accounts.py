@@ -280,3 +280,34 @@ def _version_conflict() -> Conflict:
     return Conflict(
         "The account changed while this request was applied; read it again and retry.", code="version_conflict"
     )
+
+
+class DynamoAuthorisationRejections:
+    """Amazon refused a seller's refresh token (LWA `invalid_grant`): every account of that client's
+    seller shows `rejected` and leaves the due indexes, so no job retries it in a loop (§4.2)."""
+
+    def __init__(self, client: Any, table_name: str, accounts: DynamoAccountRepository) -> None:
+        self._db = client
+        self._table = table_name
+        self._accounts = accounts
+
+    def reject(self, client_id: str, merchant_id: str) -> list[Account]:
+        rejected = []
+        for account in self._accounts.of_seller(client_id, merchant_id):
+            try:
+                with dynamodb_errors("reject authorisation"):
+                    self._db.update_item(
+                        TableName=self._table,
+                        Key=key(client_pk(client_id), account_sk(account.id)),
+                        UpdateExpression="SET authorisation.#status = :rejected, revision = revision + :one, "
+                        "version = version + :one REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
+                        ConditionExpression="attribute_exists(PK)",
+                        ExpressionAttributeNames={"#status": "status"},
+                        ExpressionAttributeValues={":rejected": {"S": "rejected"}, ":one": {"N": "1"}},
+                    )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                continue
+            rejected.append(account)
+        return rejected

@@ -97,3 +97,20 @@ def decode_page_token(token: str | None, *, partition: str) -> dict[str, Any] | 
             details=[{"field": "next_token", "reason": "malformed"}],
         )
     return key
+
+
+def batch_write(client: Any, table: str, requests: list[dict[str, Any]], operation: str) -> None:
+    """BatchWriteItem in groups of 25, resending whatever DynamoDB leaves unprocessed."""
+    import time
+
+    for start in range(0, len(requests), 25):
+        pending: dict[str, Any] = {table: requests[start : start + 25]}
+        for attempt in range(8):
+            with dynamodb_errors(operation):
+                response = client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 2))
+        if pending:
+            raise DependencyUnavailable(f"The data store is busy ({operation}); retry shortly.")

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from oms_amazon.api.errors import register_error_handlers
-from oms_amazon.api.routes import accounts, marketplaces
+from oms_amazon.api.routes import accounts, marketplaces, products, shipping, stock_sync
 from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge
 
 API_TITLE = "Amazon channel connector API"
@@ -44,9 +44,13 @@ def parse_json_body(text: str) -> Any:
         elif ch in "]}":
             depth -= 1
     try:
-        return json.loads(text)
+        body = json.loads(text)
     except ValueError as error:
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from error
+    # Every body of this API is an object. (Powertools would otherwise validate an array's first element.)
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="validation_error")
+    return body
 
 
 def build_app() -> APIGatewayRestResolver:
@@ -54,6 +58,9 @@ def build_app() -> APIGatewayRestResolver:
     register_error_handlers(app)
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)
+    app.include_router(products.router)
+    app.include_router(shipping.router)
+    app.include_router(stock_sync.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:

@@ -8,6 +8,8 @@ from functools import cache
 from typing import Any
 
 from oms_amazon.services.accounts import AccountService
+from oms_amazon.services.courier_mappings import CourierMappingService
+from oms_amazon.services.products import ProductService
 from oms_amazon.settings import settings
 
 
@@ -40,8 +42,34 @@ def account_service() -> AccountService:
     )
 
 
+@cache
+def courier_mapping_service() -> CourierMappingService:
+    from oms_amazon.adapters.accounts import DynamoAccountRepository
+    from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository, DynamoUnmappedTermRepository
+
+    table = settings().table_name
+    dynamodb = aws_client("dynamodb")
+    return CourierMappingService(
+        mappings=DynamoCourierMappingRepository(dynamodb, table),
+        unmapped=DynamoUnmappedTermRepository(dynamodb, table),
+        accounts=DynamoAccountRepository(dynamodb, table),
+        clock=utc_now,
+        new_id=new_id,
+    )
+
+
+@cache
+def product_service() -> ProductService:
+    from oms_amazon.adapters.products import DynamoProductRepository
+
+    products = DynamoProductRepository(aws_client("dynamodb"), settings().table_name)
+    return ProductService(products=products, clock=utc_now)
+
+
 def reset() -> None:
     """Forget every cached adapter (tests switch environments between cases)."""
     settings.cache_clear()
     aws_client.cache_clear()
     account_service.cache_clear()
+    product_service.cache_clear()
+    courier_mapping_service.cache_clear()

@@ -300,6 +300,18 @@ def get_feed(feed_id: str) -> SpApiRequest:
     return SpApiRequest("getFeed", "GET", f"/feeds/2021-06-30/feeds/{_segment(feed_id, 'feed_id')}")
 
 
+def get_feeds(
+    *, feed_types: Sequence[str], created_since: DateTimeLike | None = None, next_token: str | None = None
+) -> SpApiRequest:
+    """getFeeds: with a next token Amazon wants no other parameter."""
+    if next_token:
+        return SpApiRequest("getFeeds", "GET", "/feeds/2021-06-30/feeds", {"nextToken": next_token})
+    params = {"feedTypes": ",".join(feed_types), "pageSize": "100"}
+    if created_since is not None:
+        params["createdSince"] = format_datetime(created_since)
+    return SpApiRequest("getFeeds", "GET", "/feeds/2021-06-30/feeds", params)
+
+
 def get_feed_document(feed_document_id: str) -> SpApiRequest:
     return SpApiRequest(
         "getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{_segment(feed_document_id, 'feed_document_id')}"

@@ -37,6 +37,7 @@ from oms_amazon.adapters.sp_api.models import (
     Feed,
     FeedDocument,
     FeedDocumentUpload,
+    FeedsPage,
     GetOrderItemsPage,
     GetOrdersPage,
     ListingsItemsPage,
@@ -405,6 +406,12 @@ class SpApiClient:
 
     def get_feed(self, feed_id: str) -> Feed:
         return self._model(Feed, self.send(builders.get_feed(feed_id)))
+
+    def get_feeds(
+        self, *, feed_types: Sequence[str], created_since: DateTimeLike | None = None, next_token: str | None = None
+    ) -> FeedsPage:
+        request = builders.get_feeds(feed_types=feed_types, created_since=created_since, next_token=next_token)
+        return self._model(FeedsPage, self.send(request))
 
     def get_feed_document(self, feed_document_id: str) -> FeedDocument:
         return self._model(FeedDocument, self.send(builders.get_feed_document(feed_document_id)))

@@ -262,6 +262,11 @@ class Feed(AmazonModel):
         return self.processing_status in TERMINAL_PROCESSING_STATUSES
 
 
+class FeedsPage(AmazonModel):
+    feeds: list[Feed] = Field(default_factory=list)
+    next_token: str | None = Field(default=None, alias="nextToken")
+
+
 class FeedDocument(AmazonModel):
     feed_document_id: str = Field(alias="feedDocumentId")
     url: str = Field(repr=False)

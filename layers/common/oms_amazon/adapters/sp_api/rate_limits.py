@@ -37,6 +37,7 @@ RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
         "createFeedDocument": RateLimit(0.5, 15),
         "createFeed": RateLimit(0.0083, 15),
         "getFeed": RateLimit(2.0, 15),
+        "getFeeds": RateLimit(0.0222, 10),
         "getFeedDocument": RateLimit(0.0222, 10),
         # Reports 2021-06-30
         "createReport": RateLimit(0.0167, 15),

@@ -1,0 +1,33 @@
+"""Job messages on the FIFO queues. The message group is the seller and region, so one seller's
+Amazon quota is used by one worker at a time; the deduplication id is the run, so a retried send
+never queues a run twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oms_amazon.domain.errors import DependencyUnavailable
+
+
+class SqsJobQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def send(self, body: dict[str, Any], *, group: str, dedup_id: str) -> None:
+        try:
+            self._sqs.send_message(
+                QueueUrl=self._url,
+                MessageBody=json.dumps(body, separators=(",", ":")),
+                MessageGroupId=group,
+                MessageDeduplicationId=dedup_id,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise DependencyUnavailable("The job could not be queued; retry shortly.") from error
+
+
+def seller_group(merchant_id: str, region: str) -> str:
+    return f"{merchant_id}#{region}"

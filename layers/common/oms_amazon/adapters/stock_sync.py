@@ -1,0 +1,337 @@
+"""Stock-sync storage in DynamoDB (client partition first):
+
+- `STOCKRUN#<account>#<run_id>`: one item per run; run ids sort by time, so a reverse Query lists
+  the newest first.
+- `LISTINGS#<seller>#<marketplace>`: the Amazon listing snapshot (head + gzip chunks, see blobs).
+- `STOCKSTATE#<seller>#<region>`: what was last sent and which feeds await their report. While a
+  feed is pending the head is in the sparse `GSI1` under `STOCK_FEEDS`, so the tick finds work to
+  reconcile with a Query.
+- Claims are conditional updates of the account item (its `GSI1SK` must be what the tick read),
+  written in one transaction with the new run, so two overlapping ticks never run one account twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from oms_amazon.adapters.accounts import (
+    STOCK_SYNC_INDEX,
+    STOCK_SYNC_PARTITION,
+    account_from_item,
+    account_sk,
+    client_pk,
+)
+from oms_amazon.adapters.blobs import ChunkedBlobs
+from oms_amazon.adapters.dynamodb import (
+    decode_page_token,
+    dynamodb_errors,
+    encode_page_token,
+    error_code,
+    iso,
+    parse_iso,
+)
+from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.stock_sync import ListingSnapshot, PendingFeed, SkuError, StockRun, SyncState
+from oms_amazon.ports import Page
+from oms_amazon.stock import LastSent
+
+PENDING_FEEDS_PARTITION = "STOCK_FEEDS"
+_STATUS_CODES = {"in_flight": "f", "accepted": "a", "rejected": "r"}
+_STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
+
+
+def run_sk(account_id: str, run_id: str = "") -> str:
+    return f"STOCKRUN#{account_id}#{run_id}"
+
+
+def listings_sk(merchant_id: str, marketplace: str) -> str:
+    return f"LISTINGS#{merchant_id}#{marketplace}"
+
+
+def state_sk(merchant_id: str, region: str) -> str:
+    return f"STOCKSTATE#{merchant_id}#{region}"
+
+
+def run_to_item(run: StockRun) -> dict[str, Any]:
+    return {
+        "PK": client_pk(run.client_id),
+        "SK": run_sk(run.account_id, run.run_id),
+        "entity": "stock_run",
+        "run_id": run.run_id,
+        "client_id": run.client_id,
+        "account_id": run.account_id,
+        "status": run.status,
+        "trigger": run.trigger,
+        "queued_at": iso(run.queued_at),
+        "started_at": iso(run.started_at) if run.started_at else None,
+        "finished_at": iso(run.finished_at) if run.finished_at else None,
+        "skus_considered": run.skus_considered,
+        "skus_sent": run.skus_sent,
+        "skus_unchanged": run.skus_unchanged,
+        "skipped": run.skipped,
+        "skipped_skus": run.skipped_skus,
+        "feed_ids": list(run.feed_ids),
+        "transport": run.transport,
+        "errors": [e.to_dict() for e in run.errors],
+        "conflicts": list(run.conflicts),
+        "reason": run.reason,
+    }
+
+
+def run_from_item(item: dict[str, Any]) -> StockRun:
+    return StockRun(
+        run_id=item["run_id"],
+        client_id=item["client_id"],
+        account_id=item["account_id"],
+        status=item["status"],
+        trigger=item["trigger"],
+        queued_at=parse_iso(item["queued_at"]),
+        started_at=parse_iso(item["started_at"]) if item.get("started_at") else None,
+        finished_at=parse_iso(item["finished_at"]) if item.get("finished_at") else None,
+        skus_considered=item.get("skus_considered", 0),
+        skus_sent=item.get("skus_sent", 0),
+        skus_unchanged=item.get("skus_unchanged", 0),
+        skipped=item.get("skipped") or {},
+        skipped_skus=item.get("skipped_skus") or {},
+        feed_ids=tuple(item.get("feed_ids") or ()),
+        transport=item.get("transport"),
+        errors=tuple(SkuError(**e) for e in item.get("errors") or ()),
+        conflicts=tuple(item.get("conflicts") or ()),
+        reason=item.get("reason"),
+    )
+
+
+def _pending_to_item(feed: PendingFeed) -> dict[str, Any]:
+    return {
+        "feed_id": feed.feed_id,
+        "feed_document_id": feed.feed_document_id,
+        "run_id": feed.run_id,
+        "account_id": feed.account_id,
+        "marketplace_ids": list(feed.marketplace_ids),
+        "quantities": feed.quantities,
+        "submitted_at": iso(feed.submitted_at),
+    }
+
+
+def _pending_from_item(item: dict[str, Any]) -> PendingFeed:
+    return PendingFeed(
+        feed_id=item.get("feed_id"),
+        feed_document_id=item["feed_document_id"],
+        run_id=item["run_id"],
+        account_id=item["account_id"],
+        marketplace_ids=tuple(item["marketplace_ids"]),
+        quantities={k: int(v) for k, v in item["quantities"].items()},
+        submitted_at=parse_iso(item["submitted_at"]),
+    )
+
+
+class DynamoStockSyncStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+        self._blobs = ChunkedBlobs(client, table_name)
+
+    # ---- scheduling
+    def due_accounts(self, now: datetime) -> Iterator[Account]:
+        """Accounts whose stock sync is enabled and due (a Query on the sparse GSI1, never a Scan)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": STOCK_SYNC_INDEX,
+            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK <= :now",
+            "ExpressionAttributeValues": {":p": {"S": STOCK_SYNC_PARTITION}, ":now": {"S": iso(now) + "~"}},
+        }
+        yield from (account_from_item(item) for item in self._query_all(request))
+
+    def feeds_to_reconcile(self, now: datetime) -> Iterator[dict[str, str]]:
+        """Seller states holding feeds whose report is due to be read."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": STOCK_SYNC_INDEX,
+            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK <= :now",
+            "ExpressionAttributeValues": {":p": {"S": PENDING_FEEDS_PARTITION}, ":now": {"S": iso(now) + "~"}},
+        }
+        for item in self._query_all(request):
+            yield {
+                "client_id": item["client_id"],
+                "merchant_id": item["merchant_id"],
+                "region": item["region"],
+                "account_id": item["account_id"],
+            }
+
+    def claim(self, account: Account, run: StockRun, *, seen_due_key: str | None) -> bool:
+        """Start a run for `account` unless another tick (or a changed setting) got there first.
+        `seen_due_key` None is a manual run: it claims whatever the schedule says."""
+        next_due = run.queued_at + timedelta(minutes=account.stock_sync_delay_minutes)
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key(client_pk(account.client_id), account_sk(account.id)),
+            "UpdateExpression": "SET last_stock_sync_started_at = :now, revision = revision + :one"
+            + (", GSI1SK = :next" if account.stock_sync_enabled else ""),
+            "ExpressionAttributeValues": {
+                ":now": {"S": iso(run.queued_at)},
+                ":one": {"N": "1"},
+                **(
+                    {":next": {"S": f"{iso(next_due)}#{account.client_id}#{account.id}"}}
+                    if account.stock_sync_enabled
+                    else {}
+                ),
+            },
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+        if seen_due_key is not None:
+            update["ConditionExpression"] = "GSI1SK = :seen"
+            update["ExpressionAttributeValues"][":seen"] = {"S": seen_due_key}
+        try:
+            with dynamodb_errors("claim account"):
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Update": update},
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": to_wire(run_to_item(run)),
+                                "ConditionExpression": "attribute_not_exists(PK)",
+                            }
+                        },
+                    ]
+                )
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def record_summary(self, account: Account, run: StockRun) -> None:
+        with dynamodb_errors("record run summary"):
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=key(client_pk(account.client_id), account_sk(account.id)),
+                    UpdateExpression="SET last_stock_sync = :summary, revision = revision + :one",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeValues={":summary": to_wire({"v": run.summary()})["v"], ":one": {"N": "1"}},
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":  # the account was deleted meanwhile
+                    raise
+
+    # ---- runs
+    def save_run(self, run: StockRun) -> None:
+        with dynamodb_errors("save run"):
+            self._db.put_item(TableName=self._table, Item=to_wire(run_to_item(run)))
+
+    def get_run(self, client_id: str, account_id: str, run_id: str) -> StockRun | None:
+        with dynamodb_errors("get run"):
+            response = self._db.get_item(
+                TableName=self._table, Key=key(client_pk(client_id), run_sk(account_id, run_id)), ConsistentRead=True
+            )
+        return run_from_item(from_wire(response["Item"])) if "Item" in response else None
+
+    def runs(self, client_id: str, account_id: str, *, limit: int, next_token: str | None) -> Page[StockRun]:
+        partition = client_pk(client_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": run_sk(account_id)}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        start = decode_page_token(next_token, partition=partition)
+        if start:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        with dynamodb_errors("list runs"):
+            response = self._db.query(**request)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[run_from_item(from_wire(item)) for item in response.get("Items", [])],
+            next_token=encode_page_token(from_wire(last) if last else None),
+        )
+
+    # ---- listing snapshots
+    def snapshot(self, client_id: str, merchant_id: str, marketplace: str) -> ListingSnapshot | None:
+        head, value = self._blobs.read(client_pk(client_id), listings_sk(merchant_id, marketplace))
+        if head is None:
+            return None
+        return ListingSnapshot(
+            merchant_id=merchant_id,
+            marketplace=marketplace,
+            taken_at=parse_iso(head["taken_at"]) if head.get("taken_at") else None,
+            product_types=value or {},
+            pending_report_id=head.get("pending_report_id"),
+        )
+
+    def save_snapshot(self, client_id: str, snapshot: ListingSnapshot) -> None:
+        pk, sk = client_pk(client_id), listings_sk(snapshot.merchant_id, snapshot.marketplace)
+        head, _ = self._blobs.read(pk, sk)
+        meta = {
+            "entity": "listing_snapshot",
+            "taken_at": iso(snapshot.taken_at) if snapshot.taken_at else None,
+            "pending_report_id": snapshot.pending_report_id,
+            "sku_count": len(snapshot.product_types),
+        }
+        self._blobs.write(pk, sk, meta, snapshot.product_types, expected_revision=head["revision"] if head else None)
+
+    # ---- what was last sent
+    def state(self, client_id: str, merchant_id: str, region: str) -> SyncState:
+        head, value = self._blobs.read(client_pk(client_id), state_sk(merchant_id, region))
+        if head is None:
+            return SyncState(client_id=client_id, merchant_id=merchant_id, region=region)
+        last_sent = {
+            sku: LastSent(quantity=int(q), sent_at=datetime.fromtimestamp(int(t), tz=UTC), status=_STATUS_NAMES[s])  # type: ignore[arg-type]
+            for sku, (q, t, s) in (value or {}).items()
+        }
+        return SyncState(
+            client_id=client_id,
+            merchant_id=merchant_id,
+            region=region,
+            last_sent=last_sent,
+            pending_feeds=tuple(_pending_from_item(p) for p in head.get("pending_feeds") or ()),
+            revision=int(head["revision"]),
+        )
+
+    def save_state(self, state: SyncState, *, reconcile_after: datetime | None) -> SyncState:
+        """Store the state if nobody else did since it was read (409 `concurrent_update` otherwise)."""
+        value = {
+            sku: [sent.quantity, int(sent.sent_at.timestamp()), _STATUS_CODES[sent.status]]
+            for sku, sent in state.last_sent.items()
+        }
+        head: dict[str, Any] = {
+            "entity": "stock_state",
+            "client_id": state.client_id,
+            "merchant_id": state.merchant_id,
+            "region": state.region,
+            "pending_feeds": [_pending_to_item(p) for p in state.pending_feeds],
+        }
+        if state.pending_feeds and reconcile_after is not None:
+            head["account_id"] = state.pending_feeds[0].account_id
+            head["GSI1PK"] = PENDING_FEEDS_PARTITION
+            head["GSI1SK"] = f"{iso(reconcile_after)}#{state.client_id}#{state.merchant_id}#{state.region}"
+        revision = self._blobs.write(
+            client_pk(state.client_id),
+            state_sk(state.merchant_id, state.region),
+            head,
+            value,
+            expected_revision=state.revision or None,
+        )
+        return SyncState(
+            client_id=state.client_id,
+            merchant_id=state.merchant_id,
+            region=state.region,
+            last_sent=state.last_sent,
+            pending_feeds=state.pending_feeds,
+            revision=revision,
+        )
+
+    def _query_all(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        while True:
+            with dynamodb_errors("query"):
+                page = self._db.query(**request)
+            yield from (from_wire(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,151 @@
+"""Stock-sync routes (SPEC §5, §7): run now, the run records, the listing snapshot and the SKU report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
+
+from oms_amazon import wiring
+from oms_amazon.adapters.dynamodb import iso
+from oms_amazon.api import deps
+from oms_amazon.api.identity import acting_client
+from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.stock_sync import StockRun
+from oms_amazon.sku import compare_sku_sets
+
+router = Router()
+
+AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class RunQueued(BaseModel):
+    run_id: str
+    status: str
+
+
+class StockRunOut(BaseModel):
+    run_id: str
+    account_id: str
+    status: str
+    trigger: str
+    queued_at: str
+    started_at: str | None
+    finished_at: str | None
+    skus_considered: int
+    skus_sent: int
+    skus_unchanged: int
+    skipped: dict[str, int]
+    skipped_skus: dict[str, list[str]]
+    feed_id: str | None
+    feed_ids: list[str]
+    transport: str | None
+    errors: list[dict[str, str]]
+    conflicts: list[dict[str, Any]]
+    reason: str | None
+
+
+class StockRunList(BaseModel):
+    items: list[StockRunOut]
+    next_token: str | None
+
+
+class SkuReportOut(BaseModel):
+    listings_taken_at: str | None
+    summary: dict[str, int]
+    truncated: bool
+    matched: list[str]
+    case_mismatches: list[dict[str, str]]
+    ambiguous: list[dict[str, Any]]
+    missing_in_oms: list[str]
+    missing_on_amazon: list[str]
+    too_long_for_amazon: list[str]
+
+
+def run_view(run: StockRun) -> StockRunOut:
+    return StockRunOut(
+        run_id=run.run_id,
+        account_id=run.account_id,
+        status=run.status,
+        trigger=run.trigger,
+        queued_at=iso(run.queued_at),
+        started_at=iso(run.started_at) if run.started_at else None,
+        finished_at=iso(run.finished_at) if run.finished_at else None,
+        skus_considered=run.skus_considered,
+        skus_sent=run.skus_sent,
+        skus_unchanged=run.skus_unchanged,
+        skipped=run.skipped,
+        skipped_skus=run.skipped_skus,
+        feed_id=run.feed_ids[0] if run.feed_ids else None,
+        feed_ids=list(run.feed_ids),
+        transport=run.transport,
+        errors=[e.to_dict() for e in run.errors],
+        conflicts=list(run.conflicts),
+        reason=run.reason,
+    )
+
+
+def _client() -> str:
+    return acting_client(router.current_event.raw_event)
+
+
+@router.post("/accounts/<account_id>/stock-sync", tags=["stock sync"])
+def run_stock_sync(account_id: AccountId) -> Response[RunQueued]:
+    run = wiring.stock_sync_scheduler().run_now(_client(), account_id)
+    return Response(
+        status_code=202, content_type="application/json", body=RunQueued(run_id=run.run_id, status=run.status)
+    )
+
+
+@router.get("/accounts/<account_id>/stock-sync-runs", tags=["stock sync"])
+def list_stock_sync_runs(
+    account_id: AccountId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> StockRunList:
+    client_id = _client()
+    deps.account_service().get(client_id, account_id)
+    page = wiring.stock_store().runs(client_id, account_id, limit=limit, next_token=next_token)
+    return StockRunList(items=[run_view(r) for r in page.items], next_token=page.next_token)
+
+
+@router.get("/accounts/<account_id>/stock-sync-runs/<run_id>", tags=["stock sync"])
+def get_stock_sync_run(account_id: AccountId, run_id: RunId) -> StockRunOut:
+    client_id = _client()
+    deps.account_service().get(client_id, account_id)
+    run = wiring.stock_store().get_run(client_id, account_id, run_id)
+    if run is None:
+        raise NotFound(f"No stock-sync run {run_id} for this account.", code="run_not_found")
+    return run_view(run)
+
+
+@router.post("/accounts/<account_id>/listings/refresh", tags=["stock sync"])
+def refresh_listings(account_id: AccountId) -> Response[dict[str, str]]:
+    wiring.stock_sync_scheduler().refresh_listings(_client(), account_id)
+    return Response(status_code=202, content_type="application/json", body={"status": "queued"})
+
+
+@router.get("/accounts/<account_id>/sku-report", tags=["stock sync"])
+def sku_report(account_id: AccountId, limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> SkuReportOut:
+    client_id = _client()
+    account = deps.account_service().get(client_id, account_id)
+    snapshot = wiring.stock_store().snapshot(client_id, account.merchant_id, account.marketplace)
+    if snapshot is None or snapshot.taken_at is None:
+        raise Conflict(
+            "Amazon's listings for this account have not been loaded yet: POST /accounts/{id}/listings/refresh, "
+            "then ask again once the refresh has run.",
+            code="listings_not_loaded",
+        )
+    report = compare_sku_sets(snapshot.product_types, (p.sku for p in wiring.catalogue(client_id)))
+    full = report.to_dict()
+    truncated = any(len(v) > limit for v in full.values())
+    return SkuReportOut(
+        listings_taken_at=iso(snapshot.taken_at),
+        summary=report.summary(),
+        truncated=truncated,
+        **{name: values[:limit] for name, values in full.items()},
+    )

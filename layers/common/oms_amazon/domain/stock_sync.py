@@ -1,0 +1,115 @@
+"""Stock-sync records (SPEC §5): runs, the Amazon listing snapshot, and what was last sent.
+
+Amazon holds one merchant-fulfilled quantity per SKU per seller in a region, so "what was last
+sent" is kept per client, seller and region, shared by that seller's marketplace accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from oms_amazon.stock import LastSent
+
+RunStatus = Literal["queued", "submitted", "done", "failed"]
+Progress = Literal["pending", "done", "failed"]
+SkipReason = Literal["bundle_excluded", "sku_case_mismatch", "not_on_amazon", "conflicting_quantity"]
+LISTINGS_MAX_AGE_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class SkuError:
+    sku: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"sku": self.sku, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class StockRun:
+    run_id: str
+    client_id: str
+    account_id: str
+    status: RunStatus
+    trigger: Literal["schedule", "manual"]
+    queued_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    skus_considered: int = 0
+    skus_sent: int = 0
+    skus_unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_skus: dict[str, list[str]] = field(default_factory=dict)  # a sample per reason, for the operator
+    feed_ids: tuple[str, ...] = ()
+    transport: Literal["feed", "patch", "none"] | None = None
+    errors: tuple[SkuError, ...] = ()
+    conflicts: tuple[dict[str, Any], ...] = ()
+    reason: str | None = None
+
+    def with_changes(self, **changes: Any) -> StockRun:
+        return replace(self, **changes)
+
+    def summary(self) -> dict[str, Any]:
+        """The account's `last_stock_sync`."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "skus_sent": self.skus_sent,
+            "skipped": dict(self.skipped),
+            "errors": len(self.errors),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSnapshot:
+    """Every seller SKU listed on one marketplace, exactly as Amazon spells it."""
+
+    merchant_id: str
+    marketplace: str
+    taken_at: datetime | None
+    product_types: dict[str, str]  # sku -> product type ("PRODUCT" when the report does not say)
+    pending_report_id: str | None = None
+
+    def is_fresh(self, now: datetime) -> bool:
+        return self.taken_at is not None and (now - self.taken_at).total_seconds() < LISTINGS_MAX_AGE_HOURS * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFeed:
+    """A quantity push whose processing report has not been read yet."""
+
+    feed_id: str | None  # None between creating the document and Amazon accepting the feed
+    feed_document_id: str
+    run_id: str
+    account_id: str
+    marketplace_ids: tuple[str, ...]
+    quantities: dict[str, int]
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """What the connector last told Amazon for one client, seller and region."""
+
+    client_id: str
+    merchant_id: str
+    region: str
+    last_sent: dict[str, LastSent] = field(default_factory=dict)
+    pending_feeds: tuple[PendingFeed, ...] = ()
+    revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    status: Progress
+    product_types: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    status: Progress
+    report: dict[str, Any] | None = None

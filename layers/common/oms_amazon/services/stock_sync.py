@@ -1,0 +1,468 @@
+"""Stock sync use cases (SPEC §5): the scheduled tick, manual runs, and the worker that pushes one
+seller and region's quantities to Amazon.
+
+The worker is safe to run again on the same message: a finished run is left alone, what was sent
+is recorded before Amazon is asked to create a feed, and a feed whose creation was never recorded
+is looked up on Amazon before anything is resent.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from oms_amazon.adapters.queues import seller_group
+from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.domain.stock_sync import ListingSnapshot, PendingFeed, SkuError, StockRun, SyncState
+from oms_amazon.listings_feed import QuantityUpdate, quantity_feed, report_errors, report_failed_as_a_whole
+from oms_amazon.observability import count, logger
+from oms_amazon.ports import (
+    AccountRepository,
+    AmazonSeller,
+    AuthorisationRejections,
+    Clock,
+    JobQueue,
+    SellerSecrets,
+    StockSyncStore,
+)
+from oms_amazon.stock import LastSent, Product
+from oms_amazon.stock_plan import Push, PushPlan, plan_push
+
+# patchListingsItem costs one call per SKU; a feed costs createFeedDocument + createFeed now and
+# getFeed + getFeedDocument later. Up to this many SKUs, patches are the cheaper transport.
+PATCH_UP_TO = 3
+RECONCILE_AFTER = timedelta(minutes=2)
+
+
+class RetryLater(Exception):
+    """The job cannot finish yet (Amazon is still preparing something): redeliver it later."""
+
+
+def new_run_id(now: datetime) -> str:
+    # Sorts by time, so listing runs newest first is a reverse Query.
+    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    kind: Literal["stock_sync", "reconcile", "refresh_listings"]
+    client_id: str
+    account_id: str
+    run_id: str | None = None
+
+    def to_message(self) -> dict[str, Any]:
+        return {"job": self.kind, "client_id": self.client_id, "account_id": self.account_id, "run_id": self.run_id}
+
+    @classmethod
+    def from_message(cls, body: dict[str, Any]) -> Job:
+        return cls(
+            kind=body["job"], client_id=body["client_id"], account_id=body["account_id"], run_id=body.get("run_id")
+        )
+
+
+class StockSyncScheduler:
+    """The tick and the manual triggers: claim, record a queued run, enqueue."""
+
+    def __init__(self, accounts: AccountRepository, store: StockSyncStore, queue: JobQueue, clock: Clock) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._queue = queue
+        self._clock = clock
+
+    def tick(self) -> dict[str, int]:
+        now = self._clock()
+        queued = skipped = reconciling = 0
+        for account in self._store.due_accounts(now):
+            seen = f"{_iso_key(account.next_stock_sync_at)}#{account.client_id}#{account.id}"
+            if self._start(account, "schedule", seen_due_key=seen) is None:
+                skipped += 1
+            else:
+                queued += 1
+        for pending in self._store.feeds_to_reconcile(now):
+            job = Job("reconcile", pending["client_id"], pending["account_id"])
+            self._queue.send(
+                job.to_message(),
+                group=seller_group(pending["merchant_id"], pending["region"]),
+                dedup_id=f"reconcile-{pending['client_id']}-{pending['merchant_id']}-{now:%Y%m%d%H%M}",
+            )
+            reconciling += 1
+        logger.info("stock sync tick", extra={"queued": queued, "already_claimed": skipped, "reconciling": reconciling})
+        return {"queued": queued, "already_claimed": skipped, "reconciling": reconciling}
+
+    def run_now(self, client_id: str, account_id: str) -> StockRun:
+        account = self._accounts.get(client_id, account_id)
+        if account is None:
+            raise NotFound(f"No account {account_id}.", code="account_not_found")
+        if not account.active:
+            raise Conflict("The account is inactive; activate it before syncing stock.", code="account_inactive")
+        if not account.sync_stock:
+            raise Conflict("Stock sync is off for this account (sync_stock is false).", code="stock_sync_disabled")
+        if account.authorisation.status != "ok":
+            raise Conflict(
+                "The seller must authorise the connector before stock can sync.", code="authorisation_required"
+            )
+        run = self._start(account, "manual", seen_due_key=None)
+        if run is None:  # pragma: no cover - a manual claim has no condition that can fail but a deleted account
+            raise NotFound(f"No account {account_id}.", code="account_not_found")
+        return run
+
+    def refresh_listings(self, client_id: str, account_id: str) -> None:
+        account = self._accounts.get(client_id, account_id)
+        if account is None:
+            raise NotFound(f"No account {account_id}.", code="account_not_found")
+        if account.authorisation.status != "ok":
+            raise Conflict("The seller must authorise the connector first.", code="authorisation_required")
+        job = Job("refresh_listings", client_id, account_id)
+        now = self._clock()
+        self._queue.send(
+            job.to_message(),
+            group=seller_group(account.merchant_id, account.region),
+            dedup_id=f"refresh-{account.id}-{new_run_id(now)}",
+        )
+
+    def _start(
+        self, account: Account, trigger: Literal["schedule", "manual"], *, seen_due_key: str | None
+    ) -> StockRun | None:
+        now = self._clock()
+        run = StockRun(
+            run_id=new_run_id(now),
+            client_id=account.client_id,
+            account_id=account.id,
+            status="queued",
+            trigger=trigger,
+            queued_at=now,
+        )
+        if not self._store.claim(account, run, seen_due_key=seen_due_key):
+            return None
+        job = Job("stock_sync", account.client_id, account.id, run.run_id)
+        try:
+            self._queue.send(
+                job.to_message(), group=seller_group(account.merchant_id, account.region), dedup_id=run.run_id
+            )
+        except Exception:
+            self._store.save_run(run.with_changes(status="failed", finished_at=now, reason="could not be queued"))
+            raise
+        return run
+
+
+def _iso_key(moment: datetime | None) -> str:
+    from oms_amazon.adapters.dynamodb import iso
+
+    return iso(moment) if moment else ""
+
+
+AmazonFactory = Callable[[Marketplace, str, str], AmazonSeller]
+ProductSource = Callable[[str], Iterable[Product]]
+
+
+class StockSyncWorker:
+    def __init__(
+        self,
+        *,
+        accounts: AccountRepository,
+        store: StockSyncStore,
+        secrets: SellerSecrets,
+        products: ProductSource,
+        amazon: AmazonFactory,
+        rejections: AuthorisationRejections,
+        clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_seconds: float = 20.0,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._secrets = secrets
+        self._products = products
+        self._amazon = amazon
+        self._rejections = rejections
+        self._clock = clock
+        self._sleep = sleep
+        self._poll_seconds = poll_seconds
+
+    def handle(self, job: Job) -> None:
+        from oms_amazon.adapters.sp_api import AuthorisationRejected
+
+        account = self._accounts.get(job.client_id, job.account_id)
+        run = self._store.get_run(job.client_id, job.account_id, job.run_id) if job.run_id else None
+        if run is not None and run.status != "queued":
+            logger.info("run already handled", extra={"run_id": run.run_id, "status": run.status})
+            return
+        if account is None:
+            if run is not None:
+                self._finish(None, run.with_changes(status="failed", reason="account_deleted"))
+            return
+        keys = {
+            "client_id": account.client_id,
+            "account_id": account.id,
+            "merchant_id": account.merchant_id,
+            "marketplace": account.marketplace,
+        }
+        logger.append_keys(**keys)
+        try:
+            amazon = self._seller(account)
+            if amazon is None:
+                if run is not None:
+                    self._finish(account, run.with_changes(status="failed", reason="authorisation_required"))
+                return
+            if job.kind == "refresh_listings":
+                self._snapshot(account, amazon, force=True)
+            elif job.kind == "reconcile":
+                self._reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
+            elif run is not None:
+                self._sync(account, run, amazon)
+        except AuthorisationRejected:
+            rejected = self._rejections.reject(account.client_id, account.merchant_id)
+            count("AuthorisationsRejected")
+            logger.warning(
+                "Amazon rejected the seller's authorisation; its jobs are paused", extra={"accounts": len(rejected)}
+            )
+            if run is not None:
+                self._finish(account, run.with_changes(status="failed", reason="authorisation_rejected"))
+        finally:
+            logger.remove_keys(list(keys))
+
+    # ---- one run
+    def _sync(self, account: Account, run: StockRun, amazon: AmazonSeller) -> None:
+        if not (account.active and account.sync_stock):
+            self._finish(account, run.with_changes(status="failed", reason="stock_sync_disabled"))
+            return
+        now = self._clock()
+        run = run.with_changes(started_at=now)
+        group = [
+            a
+            for a in self._accounts.of_seller(account.client_id, account.merchant_id)
+            if a.region == account.region and a.stock_sync_enabled
+        ]
+        group = group if any(a.id == account.id for a in group) else [account, *group]
+        state = self._reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
+        listings = {a.id: self._snapshot(a, amazon, force=False).product_types for a in group}
+        plan = plan_push(account, group, self._products(account.client_id), listings, state.last_sent, now)
+        run = run.with_changes(
+            skus_considered=plan.considered,
+            skus_unchanged=plan.unchanged,
+            skipped=plan.skipped,
+            skipped_skus=plan.skipped_skus,
+            conflicts=plan.conflicts,
+        )
+        for reason, n in plan.skipped.items():
+            count("SkusSkipped", n, reason=reason)
+        if not plan.pushes:
+            self._finish(account, run.with_changes(status="done", skus_sent=0, transport="none"))
+            return
+        if len(plan.pushes) <= PATCH_UP_TO:
+            state, errors = self._patch(state, plan, amazon, run)
+            self._store.save_state(state, reconcile_after=None)
+            self._finish(
+                account,
+                run.with_changes(status="done", skus_sent=len(plan.pushes), transport="patch", errors=tuple(errors)),
+            )
+        else:
+            state, feed_ids = self._submit_feeds(state, plan, amazon, run, account)
+            run = run.with_changes(
+                status="submitted", skus_sent=len(plan.pushes), transport="feed", feed_ids=tuple(feed_ids)
+            )
+            self._store.save_run(run)
+            self._poll(state, amazon)
+            final = self._store.get_run(run.client_id, run.account_id, run.run_id) or run
+            self._finish(account, final, save=False)
+        count("SkusPushed", len(plan.pushes))
+
+    def _patch(
+        self, state: SyncState, plan: PushPlan, amazon: AmazonSeller, run: StockRun
+    ) -> tuple[SyncState, list[SkuError]]:
+        now = self._clock()
+        last_sent = dict(state.last_sent)
+        errors: list[SkuError] = []
+        for push in plan.pushes:
+            found = amazon.patch_quantity(push.sku, list(push.marketplace_ids), push.product_type, push.quantity)
+            errors.extend(found)
+            last_sent[push.sku] = LastSent(push.quantity, now, "rejected" if found else "accepted")
+        return replace(state, last_sent=last_sent), errors
+
+    def _submit_feeds(
+        self, state: SyncState, plan: PushPlan, amazon: AmazonSeller, run: StockRun, account: Account
+    ) -> tuple[SyncState, list[str]]:
+        feed_ids: list[str] = []
+        for marketplace_ids, pushes in plan.batches().items():
+            for start in range(0, len(pushes), 25_000):
+                chunk = pushes[start : start + 25_000]
+                content = json.dumps(
+                    quantity_feed(
+                        account.merchant_id, (QuantityUpdate(p.sku, p.quantity, p.product_type) for p in chunk)
+                    ),
+                    separators=(",", ":"),
+                ).encode()
+                document_id, _ = amazon.upload_feed(content)
+                now = self._clock()
+                pending = PendingFeed(
+                    feed_id=None,
+                    feed_document_id=document_id,
+                    run_id=run.run_id,
+                    account_id=run.account_id,
+                    marketplace_ids=marketplace_ids,
+                    quantities={p.sku: p.quantity for p in chunk},
+                    submitted_at=now,
+                )
+                # Recorded before createFeed: if this worker dies mid-call, the next one finds the feed.
+                state = self._store.save_state(
+                    _with_pending(state, pending, now), reconcile_after=now + RECONCILE_AFTER
+                )
+                feed_id = amazon.create_feed(document_id, list(marketplace_ids))
+                state = self._store.save_state(
+                    _set_feed_id(state, document_id, feed_id), reconcile_after=now + RECONCILE_AFTER
+                )
+                feed_ids.append(feed_id)
+        return state, feed_ids
+
+    def _poll(self, state: SyncState, amazon: AmazonSeller) -> None:
+        """A short wait for the processing report in the same invocation, when Amazon is quick."""
+        waited, delay = 0.0, 2.0
+        while state.pending_feeds and waited < self._poll_seconds:
+            self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 10.0)
+            state = self._reconcile(state, amazon)
+
+    # ---- reports of earlier pushes
+    def _reconcile(self, state: SyncState, amazon: AmazonSeller) -> SyncState:
+        if not state.pending_feeds:
+            return state
+        now = self._clock()
+        last_sent = dict(state.last_sent)
+        still_pending: list[PendingFeed] = []
+        finished: dict[tuple[str, str], list[SkuError]] = {}
+        known = {p.feed_id for p in state.pending_feeds if p.feed_id}
+        for pending in state.pending_feeds:
+            feed_id = pending.feed_id or amazon.find_feed(
+                pending.submitted_at - timedelta(minutes=1), list(pending.marketplace_ids), known
+            )
+            if feed_id is None:  # Amazon never received it: resend next run
+                errors = [
+                    SkuError(sku, "feed_not_created", "The feed was not created; resent next run.")
+                    for sku in pending.quantities
+                ]
+            else:
+                known.add(feed_id)
+                outcome = amazon.feed_outcome(feed_id)
+                if outcome.status == "pending":
+                    still_pending.append(replace(pending, feed_id=feed_id))
+                    continue
+                report = outcome.report or {}
+                if outcome.status == "failed" or report_failed_as_a_whole(report):
+                    errors = [
+                        SkuError(sku, "feed_failed", "Amazon did not process the feed; resent next run.")
+                        for sku in pending.quantities
+                    ]
+                else:
+                    errors = [error for found in report_errors(report).values() for error in found]
+            rejected = {e.sku for e in errors}
+            for sku, quantity in pending.quantities.items():
+                current = last_sent.get(sku)
+                if current is not None and current.quantity == quantity and current.status == "in_flight":
+                    last_sent[sku] = replace(current, status="rejected" if sku in rejected else "accepted")
+            finished.setdefault((pending.account_id, pending.run_id), []).extend(errors)
+        state = self._store.save_state(
+            replace(state, last_sent=last_sent, pending_feeds=tuple(still_pending)),
+            reconcile_after=now + RECONCILE_AFTER if still_pending else None,
+        )
+        for (account_id, run_id), errors in finished.items():
+            run = self._store.get_run(state.client_id, account_id, run_id)
+            if run is None:
+                continue
+            open_feeds = any(p.run_id == run_id for p in still_pending)
+            updated = run.with_changes(
+                errors=run.errors + tuple(errors),
+                status="submitted" if open_feeds else "done",
+                finished_at=None if open_feeds else now,
+            )
+            self._store.save_run(updated)
+            if not open_feeds:
+                owner = self._accounts.get(state.client_id, account_id)
+                if owner is not None:
+                    self._store.record_summary(owner, updated)
+            if errors:
+                count("SkusRejectedByAmazon", len(errors))
+        return state
+
+    # ---- the listing snapshot
+    def _snapshot(self, account: Account, amazon: AmazonSeller, *, force: bool) -> ListingSnapshot:
+        now = self._clock()
+        snapshot = self._store.snapshot(account.client_id, account.merchant_id, account.marketplace)
+        if snapshot is not None and snapshot.is_fresh(now) and not force and snapshot.pending_report_id is None:
+            return snapshot
+        report_id = snapshot.pending_report_id if snapshot and snapshot.pending_report_id else None
+        if report_id is None:
+            report_id = amazon.request_listings_report(account.marketplace_id)
+            snapshot = ListingSnapshot(
+                account.merchant_id,
+                account.marketplace,
+                snapshot.taken_at if snapshot else None,
+                snapshot.product_types if snapshot else {},
+                pending_report_id=report_id,
+            )
+            self._store.save_snapshot(account.client_id, snapshot)
+        waited, delay = 0.0, 1.0
+        while True:
+            outcome = amazon.listings_report(report_id)
+            if outcome.status != "pending" or waited >= self._poll_seconds:
+                break
+            self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 10.0)
+        assert snapshot is not None
+        if outcome.status == "done" and outcome.product_types is not None:
+            fresh = ListingSnapshot(account.merchant_id, account.marketplace, now, outcome.product_types)
+            self._store.save_snapshot(account.client_id, fresh)
+            return fresh
+        if outcome.status == "failed":
+            self._store.save_snapshot(account.client_id, replace(snapshot, pending_report_id=None))
+        if snapshot.taken_at is not None:  # a stale snapshot beats none while Amazon prepares the next
+            return snapshot
+        raise RetryLater("Amazon is still preparing the listings report")
+
+    # ---- helpers
+    def _seller(self, account: Account) -> AmazonSeller | None:
+        token = self._secrets.get(account.client_id, account.merchant_id)
+        if token is None or token.type != "sp_api_refresh_token" or account.authorisation.status != "ok":
+            return None
+        return self._amazon(account.market, account.merchant_id, token.value)
+
+    def _finish(self, account: Account | None, run: StockRun, *, save: bool = True) -> None:
+        if run.status in ("done", "failed") and run.finished_at is None:
+            run = run.with_changes(finished_at=self._clock())
+        if save:
+            self._store.save_run(run)
+        if account is not None:
+            self._store.record_summary(account, run)
+        logger.info(
+            "stock sync run finished",
+            extra={
+                "run_id": run.run_id,
+                "status": run.status,
+                "skus_sent": run.skus_sent,
+                "skipped": run.skipped,
+                "reason": run.reason,
+            },
+        )
+
+
+def _with_pending(state: SyncState, pending: PendingFeed, now: datetime) -> SyncState:
+    last_sent = dict(state.last_sent)
+    for sku, quantity in pending.quantities.items():
+        last_sent[sku] = LastSent(quantity, now, "in_flight")
+    return replace(state, last_sent=last_sent, pending_feeds=(*state.pending_feeds, pending))
+
+
+def _set_feed_id(state: SyncState, document_id: str, feed_id: str) -> SyncState:
+    feeds = tuple(replace(p, feed_id=feed_id) if p.feed_document_id == document_id else p for p in state.pending_feeds)
+    return replace(state, pending_feeds=feeds)
+
+
+__all__ = ["Job", "Push", "RetryLater", "StockSyncScheduler", "StockSyncWorker", "new_run_id"]

@@ -1,0 +1,26 @@
+"""`python -m local.simulator --port 8100`: the SP-API simulator in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from .server import SimulatorServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.simulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100; 0 = any free port)")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    options = parser.parse_args(argv)
+    server = SimulatorServer(options.host, options.port, quiet=not options.verbose)
+    print(f"SP-API simulator listening on {server.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

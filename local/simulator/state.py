@@ -1,0 +1,444 @@
+"""What Amazon holds for the simulated sellers: listings, orders, shipments, feeds, reports, documents.
+
+All of it lives in memory, keyed by seller; the `Simulator` guards it with one lock. Control-API
+input (the v0 order shape, listing items) is checked and normalised here, with a clear message for
+anything Amazon could never hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import ControlError
+from .marketplaces import Marketplace, by_code_or_id
+from .times import iso, parse_iso
+
+ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+V0_ORDER_STATUSES = (
+    "PendingAvailability",
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "InvoiceUnconfirmed",
+    "Canceled",
+    "Unfulfillable",
+)
+V0_SERVICE_CATEGORIES = (
+    "Expedited",
+    "FreeEconomy",
+    "NextDay",
+    "Priority",
+    "SameDay",
+    "SecondDay",
+    "Scheduled",
+    "Standard",
+)
+# Amazon shows an address (without the PII fields) only once an order can be shipped.
+ADDRESS_VISIBLE_STATUSES = ("Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed")
+SHIPPABLE_STATUSES = ("Unshipped", "PartiallyShipped")
+_ADDRESS_FIELDS = ("City", "County", "District", "StateOrRegion", "Municipality", "PostalCode", "CountryCode")
+
+
+@dataclass
+class Seller:
+    seller_id: str
+    refresh_token: str
+    marketplaces: list[Marketplace]
+    store_name: str
+    revoked: bool = False
+
+    def marketplace(self, marketplace_id: str) -> Marketplace | None:
+        return next((m for m in self.marketplaces if m.marketplace_id == marketplace_id), None)
+
+
+@dataclass
+class Listing:
+    sku: str
+    marketplace: Marketplace
+    product_type: str
+    quantity: int
+    asin: str
+    item_name: str
+    price: Decimal | None
+    created: datetime
+    updated: datetime
+    listing_id: str
+
+    @property
+    def status(self) -> list[str]:
+        """A merchant-fulfilled offer without stock stays discoverable but cannot be bought."""
+        return ["BUYABLE", "DISCOVERABLE"] if self.quantity > 0 else ["DISCOVERABLE"]
+
+
+@dataclass
+class OrderItem:
+    order_item_id: str
+    seller_sku: str
+    asin: str
+    title: str
+    quantity_ordered: int
+    item_price: Decimal | None  # the line total, as v0's ItemPrice
+    base_shipped: int  # shipped before the simulator saw the order (from the control input)
+
+    def unit_price(self, exponent: int) -> Decimal | None:
+        if self.item_price is None or self.quantity_ordered == 0:
+            return None
+        return (self.item_price / self.quantity_ordered).quantize(Decimal(1).scaleb(-exponent))
+
+
+@dataclass
+class Shipment:
+    package_reference_id: str
+    carrier_code: str
+    carrier_name: str | None
+    shipping_method: str | None
+    tracking_number: str
+    ship_date: str
+    items: list[tuple[str, int]]
+    confirmed_at: datetime
+    repeats: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "packageReferenceId": self.package_reference_id,
+            "carrierCode": self.carrier_code,
+            "carrierName": self.carrier_name,
+            "shippingMethod": self.shipping_method,
+            "trackingNumber": self.tracking_number,
+            "shipDate": self.ship_date,
+            "orderItems": [{"orderItemId": item_id, "quantity": qty} for item_id, qty in self.items],
+            "confirmedAt": iso(self.confirmed_at),
+            "repeatedConfirmations": self.repeats,
+        }
+        return {k: v for k, v in body.items() if v is not None}
+
+
+@dataclass
+class Order:
+    amazon_order_id: str
+    marketplace: Marketplace
+    purchase_date: datetime
+    last_update_date: datetime
+    status: str
+    fulfillment_channel: str
+    ship_service_level: str | None
+    service_level_category: str | None
+    is_prime: bool
+    is_premium: bool
+    is_business: bool
+    seller_order_id: str | None
+    order_type: str
+    address: dict[str, str]
+    items: list[OrderItem]
+    earliest_ship: datetime
+    latest_ship: datetime
+    earliest_delivery: datetime | None
+    latest_delivery: datetime | None
+    shipments: list[Shipment] = field(default_factory=list)
+
+    def shipped(self, order_item_id: str) -> int:
+        item = self.item(order_item_id)
+        base = item.base_shipped if item else 0
+        return base + sum(q for s in self.shipments for i, q in s.items if i == order_item_id)
+
+    def item(self, order_item_id: str) -> OrderItem | None:
+        return next((i for i in self.items if i.order_item_id == order_item_id), None)
+
+    def units_shipped(self) -> int:
+        return sum(self.shipped(i.order_item_id) for i in self.items)
+
+    def units_unshipped(self) -> int:
+        return sum(i.quantity_ordered for i in self.items) - self.units_shipped()
+
+    def total(self) -> Decimal | None:
+        total = Decimal(0)
+        for item in self.items:
+            if item.item_price is None:
+                return None
+            total += item.item_price
+        return total
+
+
+@dataclass
+class Document:
+    document_id: str
+    seller_id: str
+    kind: str  # "feed_input" | "feed_result" | "report"
+    content_type: str
+    content: bytes | None
+    compression: str | None
+    issued_real: float  # when its url was last handed out (real clock): urls expire
+
+
+@dataclass
+class Feed:
+    feed_id: str
+    seller_id: str
+    feed_type: str
+    marketplace_ids: list[str]
+    input_document_id: str
+    input_content: bytes | None
+    created: datetime
+    created_sim: float
+    status: str = "IN_QUEUE"
+    polls: int = 0
+    started: datetime | None = None
+    ended: datetime | None = None
+    result_document_id: str | None = None
+    report: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "feedId": self.feed_id,
+            "feedType": self.feed_type,
+            "marketplaceIds": self.marketplace_ids,
+            "createdTime": iso(self.created),
+            "processingStatus": self.status,
+        }
+        if self.started:
+            body["processingStartTime"] = iso(self.started)
+        if self.ended:
+            body["processingEndTime"] = iso(self.ended)
+        if self.result_document_id:
+            body["resultFeedDocumentId"] = self.result_document_id
+        return body
+
+
+@dataclass
+class Report:
+    report_id: str
+    seller_id: str
+    report_type: str
+    marketplace_ids: list[str]
+    created: datetime
+    created_sim: float
+    status: str = "IN_QUEUE"
+    polls: int = 0
+    started: datetime | None = None
+    ended: datetime | None = None
+    document_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "reportId": self.report_id,
+            "reportType": self.report_type,
+            "marketplaceIds": self.marketplace_ids,
+            "createdTime": iso(self.created),
+            "processingStatus": self.status,
+        }
+        if self.started:
+            body["processingStartTime"] = iso(self.started)
+        if self.ended:
+            body["processingEndTime"] = iso(self.ended)
+        if self.document_id:
+            body["reportDocumentId"] = self.document_id
+        return body
+
+
+def asin_for(sku: str) -> str:
+    """A stable, plausible ASIN for a SKU the test did not give one for."""
+    return "B0" + hashlib.sha256(sku.encode()).hexdigest()[:8].upper()
+
+
+# --- control input -----------------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ControlError(message)
+
+
+def marketplace_of(value: Any, seller: Seller) -> Marketplace:
+    _require(isinstance(value, str) and bool(value.strip()), "marketplace must be a marketplace code or id")
+    found = by_code_or_id(value)
+    _require(found is not None, f"unknown marketplace '{value}'")
+    assert found is not None
+    _require(
+        found in seller.marketplaces,
+        f"seller {seller.seller_id} does not participate in marketplace {found.code} ({found.marketplace_id})",
+    )
+    return found
+
+
+def _int(value: Any, name: str, minimum: int = 0) -> int:
+    _require(isinstance(value, int) and not isinstance(value, bool), f"{name} must be an integer")
+    _require(value >= minimum, f"{name} must be at least {minimum}")
+    return int(value)
+
+
+def _money(value: Any, name: str, currency: str) -> Decimal | None:
+    if value is None:
+        return None
+    amount = value
+    if isinstance(value, dict):
+        code = value.get("CurrencyCode", currency)
+        _require(code == currency, f"{name}.CurrencyCode must be the marketplace currency {currency}")
+        amount = value.get("Amount")
+    _require(
+        isinstance(amount, (str, int, float)) and not isinstance(amount, bool), f"{name} must be an amount or Money"
+    )
+    try:
+        parsed = Decimal(str(amount))
+    except InvalidOperation:
+        raise ControlError(f"{name} is not a number: {amount!r}") from None
+    _require(parsed.is_finite() and parsed >= 0, f"{name} must be a non-negative amount")
+    return parsed
+
+
+def _moment(value: Any, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        return parse_iso(value)
+    except (TypeError, ValueError):
+        raise ControlError(f"{name} must be an ISO 8601 date-time, got {value!r}") from None
+
+
+def _bool(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    _require(isinstance(value, bool), f"{name} must be true or false")
+    return bool(value)
+
+
+def listing_from_input(raw: Any, marketplace: Marketplace, now: datetime, previous: Listing | None) -> Listing:
+    _require(isinstance(raw, dict), "each listing item must be an object")
+    sku = raw.get("sku")
+    _require(
+        isinstance(sku, str) and sku != "" and sku == sku.strip(),
+        "sku must be a non-empty string without surrounding spaces",
+    )
+    _require(len(sku) <= 40, f"sku '{sku}' is longer than Amazon's 40 characters")
+    product_type = raw.get("product_type", "PRODUCT")
+    _require(isinstance(product_type, str) and bool(product_type), f"{sku}: product_type must be a string")
+    quantity = _int(raw.get("quantity", 0), f"{sku}: quantity")
+    item_name = raw.get("item_name", f"Item {sku}")
+    _require(isinstance(item_name, str), f"{sku}: item_name must be a string")
+    asin = raw.get("asin", previous.asin if previous else asin_for(sku))
+    _require(isinstance(asin, str) and bool(asin), f"{sku}: asin must be a string")
+    price = _money(raw.get("price"), f"{sku}: price", marketplace.currency)
+    return Listing(
+        sku=sku,
+        marketplace=marketplace,
+        product_type=product_type,
+        quantity=quantity,
+        asin=asin,
+        item_name=item_name,
+        price=price,
+        created=previous.created if previous else now,
+        updated=now,
+        listing_id=previous.listing_id
+        if previous
+        else hashlib.sha256(f"{marketplace.code}:{sku}".encode()).hexdigest()[:10].upper(),
+    )
+
+
+def order_from_input(raw: Any, seller: Seller, now: datetime, previous: Order | None) -> Order:
+    _require(isinstance(raw, dict), "each order must be an object")
+    order_id = raw.get("AmazonOrderId")
+    _require(
+        isinstance(order_id, str) and ORDER_ID.match(order_id) is not None,
+        f"AmazonOrderId must be in Amazon's 3-7-7 format (e.g. 202-1234567-1234567), got {order_id!r}",
+    )
+    marketplace = marketplace_of(raw.get("MarketplaceId"), seller)
+    default_purchase = previous.purchase_date if previous else now - timedelta(hours=1)
+    purchase = _moment(raw.get("PurchaseDate"), "PurchaseDate", default_purchase)
+    updated = _moment(raw.get("LastUpdateDate"), "LastUpdateDate", now)
+    _require(updated >= purchase, f"{order_id}: LastUpdateDate is before PurchaseDate")
+    status = raw.get("OrderStatus", "Unshipped")
+    _require(status in V0_ORDER_STATUSES, f"{order_id}: OrderStatus must be one of {', '.join(V0_ORDER_STATUSES)}")
+    channel = raw.get("FulfillmentChannel", "MFN")
+    _require(channel in ("MFN", "AFN"), f"{order_id}: FulfillmentChannel must be MFN or AFN")
+    level = raw.get("ShipServiceLevel")
+    _require(level is None or isinstance(level, str), f"{order_id}: ShipServiceLevel must be a string")
+    category = raw.get("ShipmentServiceLevelCategory", "Standard")
+    _require(
+        category is None or category in V0_SERVICE_CATEGORIES,
+        f"{order_id}: ShipmentServiceLevelCategory must be one of {', '.join(V0_SERVICE_CATEGORIES)}",
+    )
+    address_in = raw.get("ShippingAddress") or {}
+    _require(isinstance(address_in, dict), f"{order_id}: ShippingAddress must be an object")
+    address = {k: v for k, v in address_in.items() if k in _ADDRESS_FIELDS and isinstance(v, str)}
+    address.setdefault("CountryCode", marketplace.country_code)
+    _require(
+        re.fullmatch(r"[A-Z]{2}", address["CountryCode"]) is not None and address["CountryCode"] != "UK",
+        f"{order_id}: ShippingAddress.CountryCode must be ISO 3166-1 alpha-2 (GB, not UK)",
+    )
+    items_in = raw.get("OrderItems")
+    _require(isinstance(items_in, list) and len(items_in) > 0, f"{order_id}: OrderItems must be a non-empty list")
+    items = [_order_item(order_id, n, item, marketplace, status) for n, item in enumerate(items_in, start=1)]
+    ids = [i.order_item_id for i in items]
+    _require(len(set(ids)) == len(ids), f"{order_id}: OrderItemId values must be unique")
+    seller_order_id = raw.get("SellerOrderId")
+    _require(seller_order_id is None or isinstance(seller_order_id, str), f"{order_id}: SellerOrderId must be a string")
+    order_type = raw.get("OrderType", "StandardOrder")
+    _require(
+        order_type in ("StandardOrder", "LongLeadTimeOrder", "Preorder", "BackOrder", "SourcingOnDemandOrder"),
+        f"{order_id}: OrderType is not one of Amazon's",
+    )
+    earliest_ship = _moment(raw.get("EarliestShipDate"), "EarliestShipDate", purchase)
+    latest_ship = _moment(raw.get("LatestShipDate"), "LatestShipDate", purchase + timedelta(days=2))
+    order = Order(
+        amazon_order_id=order_id,
+        marketplace=marketplace,
+        purchase_date=purchase,
+        last_update_date=updated,
+        status=status,
+        fulfillment_channel=channel,
+        ship_service_level=level,
+        service_level_category=category,
+        is_prime=_bool(raw.get("IsPrime"), "IsPrime"),
+        is_premium=_bool(raw.get("IsPremiumOrder"), "IsPremiumOrder"),
+        is_business=_bool(raw.get("IsBusinessOrder"), "IsBusinessOrder"),
+        seller_order_id=seller_order_id,
+        order_type=order_type,
+        address=address,
+        items=items,
+        earliest_ship=earliest_ship,
+        latest_ship=latest_ship,
+        earliest_delivery=_moment(raw.get("EarliestDeliveryDate"), "EarliestDeliveryDate", latest_ship),
+        latest_delivery=_moment(raw.get("LatestDeliveryDate"), "LatestDeliveryDate", latest_ship + timedelta(days=3)),
+    )
+    if previous is not None:
+        # Confirmed shipments stay with the order as long as the items they shipped do.
+        order.shipments = [s for s in previous.shipments if all(order.item(i) for i, _ in s.items)]
+    for item in order.items:
+        _require(
+            order.shipped(item.order_item_id) <= item.quantity_ordered,
+            f"{order_id}: item {item.order_item_id} would have more units shipped than ordered",
+        )
+    return order
+
+
+def _order_item(order_id: str, n: int, raw: Any, marketplace: Marketplace, status: str) -> OrderItem:
+    where = f"{order_id} item {n}"
+    _require(isinstance(raw, dict), f"{where}: must be an object")
+    item_id = raw.get("OrderItemId", f"{int(hashlib.sha256(f'{order_id}:{n}'.encode()).hexdigest(), 16) % 10**14:014d}")
+    _require(isinstance(item_id, str) and bool(item_id), f"{where}: OrderItemId must be a string")
+    sku = raw.get("SellerSKU")
+    _require(isinstance(sku, str) and bool(sku), f"{where}: SellerSKU must be a non-empty string")
+    quantity = _int(raw.get("QuantityOrdered", 1), f"{where}: QuantityOrdered")
+    if "QuantityShipped" in raw:
+        shipped = _int(raw["QuantityShipped"], f"{where}: QuantityShipped")
+    else:
+        shipped = quantity if status in ("Shipped", "InvoiceUnconfirmed") else 0
+    _require(shipped <= quantity, f"{where}: QuantityShipped exceeds QuantityOrdered")
+    title = raw.get("Title", f"Item {sku}")
+    _require(isinstance(title, str), f"{where}: Title must be a string")
+    asin = raw.get("ASIN", asin_for(sku))
+    _require(isinstance(asin, str) and bool(asin), f"{where}: ASIN must be a string")
+    return OrderItem(
+        order_item_id=item_id,
+        seller_sku=sku,
+        asin=asin,
+        title=title,
+        quantity_ordered=quantity,
+        item_price=_money(raw.get("ItemPrice"), f"{where}: ItemPrice", marketplace.currency),
+        base_shipped=shipped,
+    )

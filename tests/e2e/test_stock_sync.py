@@ -1,0 +1,206 @@
+"""Stock sync end to end (SPEC §5): the API, the tick, the FIFO queue and the worker on the local
+stack, against the SP-API simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from local.template import schedules
+from tests.e2e.conftest import SELLER, SELLER_TOKEN
+
+pytestmark = pytest.mark.e2e
+
+ACME = {"X-Client-Id": "acme-outdoor"}
+
+
+def listed(sim: httpx.Client, marketplace: str, skus: dict[str, int]) -> None:
+    items = [{"sku": sku, "product_type": "PRODUCT", "quantity": quantity} for sku, quantity in skus.items()]
+    response = sim.put(f"/_sim/sellers/{SELLER}/listings", json={"marketplace": marketplace, "items": items})
+    assert response.status_code == 200, response.text
+
+
+def amazon_quantities(sim: httpx.Client, marketplace: str) -> dict[str, int]:
+    items = sim.get(f"/_sim/sellers/{SELLER}/listings", params={"marketplace": marketplace}).json()["items"]
+    return {item["sku"]: item["quantity"] for item in items}
+
+
+def connect(http: httpx.Client, marketplace: str = "UK", **fields: Any) -> dict[str, Any]:
+    body = {
+        "merchant_id": SELLER,
+        "marketplace": marketplace,
+        "auth_token": SELLER_TOKEN,
+        "active": True,
+        "sync_stock": True,
+        **fields,
+    }
+    response = http.post("/accounts", json=body, headers=ACME)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def products(http: httpx.Client, items: list[dict[str, Any]]) -> None:
+    response = http.post("/products/batch", json={"products": items}, headers=ACME)
+    assert response.status_code in (200, 201), response.text
+
+
+def sync(stack, http: httpx.Client, account: dict[str, Any]) -> dict[str, Any]:
+    queued = http.post(f"/accounts/{account['id']}/stock-sync", headers=ACME)
+    assert queued.status_code == 202, queued.text
+    assert stack.runner.wait_idle(120)
+    run = http.get(f"/accounts/{account['id']}/stock-sync-runs/{queued.json()['run_id']}", headers=ACME)
+    assert run.status_code == 200, run.text
+    return run.json()
+
+
+def calls(sim: httpx.Client) -> dict[str, int]:
+    return sim.get("/_sim/calls").json()["counts"]
+
+
+CATALOGUE = [
+    {"sku": "TENT-2P", "quantity_available": 7},
+    {"sku": "MAT-BLUE", "quantity_available": 3},
+    {"sku": "stove-mini", "quantity_available": 12},
+    {"sku": "LAMP", "quantity_available": -2},
+    {"sku": "CAMP-KIT", "components": [{"sku": "TENT-2P", "quantity": 1}, {"sku": "MAT-BLUE", "quantity": 2}]},
+]
+LISTINGS = {"TENT-2P": 0, "MAT-BLUE": 0, "STOVE-MINI": 0, "LAMP": 5, "CAMP-KIT": 0}
+
+
+def test_a_clients_products_reach_amazon_and_the_case_mismatch_is_reported(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http, include_bundles_in_stock_sync=True)
+    products(http, CATALOGUE)
+
+    run = sync(stack, http, account)
+
+    assert run["status"] == "done"
+    assert amazon_quantities(sim, "UK") == {"TENT-2P": 7, "MAT-BLUE": 3, "STOVE-MINI": 0, "LAMP": 0, "CAMP-KIT": 1}
+    assert run["skipped"] == {"sku_case_mismatch": 1}
+    assert run["skipped_skus"]["sku_case_mismatch"] == ["stove-mini"]
+    report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
+    assert report["case_mismatches"] == [{"amazon_sku": "STOVE-MINI", "oms_sku": "stove-mini"}]
+    assert http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_stock_sync"]["run_id"] == run["run_id"]
+
+
+def test_bundles_stay_out_unless_asked_for_and_rules_shape_the_figures(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http, stock_rules={"buffer": 1, "zero_at_or_below": 2, "max_quantity": 5})
+    products(http, CATALOGUE)
+
+    run = sync(stack, http, account)
+
+    assert run["skipped"]["bundle_excluded"] == 1
+    assert amazon_quantities(sim, "UK")["CAMP-KIT"] == 0, "an excluded bundle is left untouched"
+    assert amazon_quantities(sim, "UK")["TENT-2P"] == 5  # 7 - 1 buffer, capped at 5
+    assert amazon_quantities(sim, "UK")["MAT-BLUE"] == 0  # 3 - 1 = 2, at or below 2
+
+
+def test_unchanged_skus_cost_no_amazon_call(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE)
+    sync(stack, http, account)
+    before = calls(sim)
+
+    again = sync(stack, http, account)
+
+    assert again["skus_sent"] == 0 and again["skus_unchanged"] == 3
+    assert calls(sim) == before
+
+
+def test_a_small_change_goes_by_patch_and_a_large_one_by_one_feed(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE)
+    sync(stack, http, account)
+    http.put("/products/TENT-2P", json={"quantity_available": 2}, headers=ACME)
+    before = calls(sim)
+
+    run = sync(stack, http, account)
+
+    after = calls(sim)
+    assert run["transport"] == "patch" and run["skus_sent"] == 1
+    assert after.get("patchListingsItem", 0) - before.get("patchListingsItem", 0) == 1
+    assert after.get("createFeed", 0) == before.get("createFeed", 0)
+    assert amazon_quantities(sim, "UK")["TENT-2P"] == 2
+
+
+def test_two_marketplace_accounts_of_one_seller_are_merged_into_one_push(stack, http, sim):
+    extra = {f"PEG-{n}": 0 for n in range(5)}
+    listed(sim, "UK", {**LISTINGS, **extra})
+    listed(sim, "DE", {"TENT-2P": 0, "MAT-BLUE": 0, "LAMP": 0, "CAMP-KIT": 0, **extra})
+    uk = connect(http)
+    connect(http, "DE", stock_rules={"max_quantity": 4})
+    products(http, [*CATALOGUE, *({"sku": sku, "quantity_available": 1} for sku in extra)])
+
+    run = sync(stack, http, uk)
+
+    assert calls(sim)["createFeed"] == 1
+    assert amazon_quantities(sim, "UK")["TENT-2P"] == amazon_quantities(sim, "DE")["TENT-2P"] == 4
+    assert [c["sku"] for c in run["conflicts"]] == ["TENT-2P"]
+
+
+def test_the_scheduled_tick_syncs_due_accounts_once_even_when_ticks_overlap(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    connect(http, "DE", active=False)
+    products(http, CATALOGUE)
+    (tick,) = [s for s in schedules() if s.function == "StockSyncTickFunction"]
+
+    stack.runner.fire(tick)
+    stack.runner.fire(tick)
+    assert stack.runner.wait_idle(120)
+
+    runs = http.get(f"/accounts/{account['id']}/stock-sync-runs", headers=ACME).json()["items"]
+    assert [r["trigger"] for r in runs] == ["schedule"]
+    assert (runs[0]["status"], runs[0]["skus_sent"]) == ("done", 3)
+
+
+def test_amazon_throttling_and_errors_are_retried_and_no_push_is_lost(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE)
+    for operation in ("createReport", "getReport", "createFeedDocument", "getFeed"):
+        sim.post("/_sim/faults", json={"operation": operation, "status": 429, "rate": 0.5, "count": 3})
+    sim.post("/_sim/faults", json={"operation": "createFeed", "status": 503, "rate": 1, "count": 2})
+
+    run = sync(stack, http, account)
+
+    assert run["status"] == "done", run
+    assert amazon_quantities(sim, "UK")["TENT-2P"] == 7
+
+
+def test_a_rejected_authorisation_pauses_the_sellers_accounts(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE)
+    sim.post(f"/_sim/sellers/{SELLER}/revoke")
+
+    run = sync(stack, http, account)
+
+    assert (run["status"], run["reason"]) == ("failed", "authorisation_rejected")
+    now = http.get(f"/accounts/{account['id']}", headers=ACME).json()
+    assert now["authorisation"]["status"] == "rejected" and now["next_stock_sync_at"] is None
+    assert http.post(f"/accounts/{account['id']}/stock-sync", headers=ACME).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"), [({"active": False}, "account_inactive"), ({"sync_stock": False}, "stock_sync_disabled")]
+)
+def test_an_account_that_cannot_sync_is_refused(http, sim, fields, code):
+    account = connect(http, **fields)
+    response = http.post(f"/accounts/{account['id']}/stock-sync", headers=ACME)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, code)
+
+
+def test_another_clients_runs_are_invisible(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    run = sync(stack, http, account)
+    other = {"X-Client-Id": "bluebird-gifts"}
+    assert http.get(f"/accounts/{account['id']}/stock-sync-runs/{run['run_id']}", headers=other).status_code == 404
+    assert http.post(f"/accounts/{account['id']}/stock-sync", headers=other).status_code == 404
+    assert http.get(f"/accounts/{account['id']}/sku-report", headers=other).status_code == 404
