@@ -4,10 +4,12 @@ pollers. Tables, queues, schedules and environments all come from `template.yaml
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from dataclasses import dataclass, field
+from secrets import token_urlsafe
 from typing import Any
 
 import boto3
@@ -22,6 +24,7 @@ ACCOUNT = "123456789012"
 LWA_CLIENT_ID = "amzn1.application-oa2-client.local"
 LWA_CLIENT_SECRET = "local-secret"
 APPLICATION_ID = "amzn1.sp.solution.local"
+GENERATED_SECRET = token_urlsafe(48)
 
 
 @dataclass
@@ -106,7 +109,13 @@ def create_resources(names: dict[str, str], client_factory: Any = boto3.client) 
         if names[logical_id] not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:
             events.create_event_bus(Name=names[logical_id])
     secrets = client_factory("secretsmanager")
-    for logical_id in resources("AWS::SecretsManager::Secret"):
+    for logical_id, secret in resources("AWS::SecretsManager::Secret").items():
+        if "GenerateSecretString" in secret["Properties"]:
+            # A key Secrets Manager generates in AWS (the OAuth state key): random here too, one per
+            # process, so a reset empties data but does not rotate keys a warm function holds.
+            with contextlib.suppress(secrets.exceptions.ResourceExistsException):
+                secrets.create_secret(Name=names[logical_id], SecretString=GENERATED_SECRET)
+            continue
         app = {"client_id": LWA_CLIENT_ID, "client_secret": LWA_CLIENT_SECRET, "application_id": APPLICATION_ID}
         try:
             secrets.create_secret(Name=names[logical_id], SecretString=json.dumps(app))

@@ -547,6 +547,47 @@ def test_a_batch_with_refused_items_lists_each_of_them_and_writes_nothing(api, d
     assert all_items(dynamodb, table_name) == before
 
 
+def test_a_batch_judges_bundles_by_its_own_products_not_the_stored_ones(api):
+    put(api, "TENT")
+    put(api, "OLD-KIT", kit(("TENT", 1)))
+
+    status, body = api(
+        "POST",
+        "/products/batch",
+        {
+            "products": [
+                {"sku": "NEW-KIT", "components": [{"sku": "OLD-KIT", "quantity": 1}]},
+                {"sku": "OLD-KIT", "quantity_available": 3},
+            ]
+        },
+    )
+
+    assert status == 200, body
+    assert api("GET", "/products/TENT")[1]["used_in_bundles"] == []
+    assert api("GET", "/products/OLD-KIT")[1]["used_in_bundles"] == ["NEW-KIT"]
+
+
+def test_a_batch_may_turn_a_component_into_a_bundle_when_it_also_frees_it(api):
+    for sku in ("X", "Y", "W"):
+        put(api, sku)
+    put(api, "Z", kit(("X", 1)))
+
+    status, body = api(
+        "POST",
+        "/products/batch",
+        {
+            "products": [
+                {"sku": "X", "components": [{"sku": "W", "quantity": 1}]},
+                {"sku": "Z", "components": [{"sku": "Y", "quantity": 1}]},
+            ]
+        },
+    )
+
+    assert status == 200, body
+    assert api("GET", "/products/X")[1]["is_bundle"] is True
+    assert [api("GET", f"/products/{sku}")[1]["used_in_bundles"] for sku in ("X", "Y", "W")] == [[], ["Z"], ["X"]]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -291,6 +291,23 @@ def test_a_write_that_loses_a_race_is_planned_again_from_a_fresh_read(service, p
     assert len(products.applied) == 4, "ours failed once, theirs won, ours was planned again"
 
 
+def test_a_write_that_keeps_losing_races_is_a_version_conflict(service, products):
+    service.put(CLIENT, simple("A", 1))
+
+    def rival() -> None:
+        current = stored(products, "A")
+        products.add(replace(current, quantity_available=current.quantity_available + 1, version=current.version + 1))
+        products.concurrently = rival
+
+    products.concurrently = rival
+
+    with pytest.raises(Conflict) as raised:
+        service.put(CLIENT, simple("A", 100))
+
+    assert raised.value.code == "version_conflict"
+    assert stored(products, "A").quantity_available != 100
+
+
 def test_a_component_deleted_meanwhile_gives_the_precise_error(service, products):
     service.put(CLIENT, simple("A"))
     products.concurrently = lambda: service.delete(CLIENT, "A")

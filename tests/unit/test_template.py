@@ -107,15 +107,42 @@ def test_table_definitions_come_from_the_template():
     assert request["GlobalSecondaryIndexes"] == template_props["GlobalSecondaryIndexes"]
 
 
-def test_seller_secrets_are_limited_to_the_connectors_prefix():
+def test_secrets_are_limited_to_the_sellers_prefix_or_the_stacks_own_secrets():
+    own_secrets = set(resources("AWS::SecretsManager::Secret"))
     for logical_id, function in resources("AWS::Serverless::Function").items():
         for policy in function["Properties"].get("Policies", []):
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 if any(a.startswith("secretsmanager:") for a in actions):
-                    resource = json.dumps(statement["Resource"])
-                    assert re.search(r"secret:\$\{AWS::StackName\}/sellers/\*", resource), logical_id
+                    targets = (
+                        statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                    )
+                    for target in targets:
+                        if isinstance(target, dict) and "Ref" in target:
+                            assert target["Ref"] in own_secrets, logical_id
+                            assert actions == ["secretsmanager:GetSecretValue"], f"{logical_id} may only read it"
+                        else:
+                            assert re.search(r"secret:\$\{AWS::StackName\}/sellers/\*", json.dumps(target)), logical_id
                 assert statement["Resource"] != "*", f"{logical_id} grants {actions} on every resource"
+
+
+def test_only_the_api_function_reads_the_oauth_state_key():
+    readers = {
+        logical_id
+        for logical_id, function in resources("AWS::Serverless::Function").items()
+        for policy in function["Properties"].get("Policies", [])
+        if isinstance(policy, dict)
+        for statement in policy.get("Statement", [])
+        if {"Ref": "OAuthStateKey"} in (statement["Resource"] if isinstance(statement["Resource"], list) else [])
+    }
+    assert readers == {"ApiFunction"}
+    key = resources("AWS::SecretsManager::Secret")["OAuthStateKey"]["Properties"]
+    assert key["GenerateSecretString"]["PasswordLength"] >= 32, "an HMAC-SHA256 key of at least 256 bits"
+
+
+def test_the_oauth_callback_is_a_public_get_route_of_the_api_function():
+    callback = [r for r in api_routes() if r.path == "/oauth/callback"]
+    assert [(r.function, r.method, r.authorised) for r in callback] == [("ApiFunction", "GET", False)]
 
 
 def test_the_api_uses_a_cognito_authorizer_by_default_and_opens_only_public_routes():

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
     secret_prefix: str = Field(alias="SECRET_PREFIX", min_length=1, pattern=r"^[A-Za-z0-9/_+=.@-]+/$")
     app_credentials_secret: str = Field(alias="APP_CREDENTIALS_SECRET", min_length=1)
+    oauth_state_key_secret: str = Field(alias="OAUTH_STATE_KEY_SECRET", min_length=1)
     sp_api_endpoint: str = Field(alias="SP_API_ENDPOINT", description="empty: Amazon's production host by region")
     lwa_token_url: str = Field(alias="LWA_TOKEN_URL", min_length=8)
     orders_api_version: Literal["v0", "2026-01-01"] = Field(alias="ORDERS_API_VERSION")

@@ -8,8 +8,16 @@ from functools import cache
 from oms_amazon.api.deps import aws_client, utc_now
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.ports import AmazonSeller
+from oms_amazon.services.order_import import (
+    OrderImportScheduler,
+    OrderImportWorker,
+    OrderReevaluation,
+    OrderWriter,
+    OutboxRelay,
+)
 from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
 from oms_amazon.settings import settings
+from oms_amazon.shipping import CourierMapping
 from oms_amazon.stock import Product
 
 
@@ -23,6 +31,7 @@ def amazon_connections():  # type: ignore[no-untyped-def]
         config.app_credentials_secret,
         endpoint_override=config.sp_api_endpoint,
         lwa_token_url=config.lwa_token_url,
+        time_budget=300.0,
     )
 
 
@@ -78,6 +87,95 @@ def stock_sync_worker() -> StockSyncWorker:
     )
 
 
+def _mappings(client_id: str) -> list[CourierMapping]:
+    from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository
+
+    repository = DynamoCourierMappingRepository(aws_client("dynamodb"), settings().table_name)
+    return [mapping.as_rule() for mapping in repository.all_of_client(client_id)]
+
+
+def _skus(client_id: str) -> Iterator[str]:
+    return (product.sku for product in catalogue(client_id))
+
+
+@cache
+def order_store():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.orders import DynamoOrderRepository
+
+    return DynamoOrderRepository(aws_client("dynamodb"), settings().table_name)
+
+
+@cache
+def _relay() -> OutboxRelay:
+    from oms_amazon.adapters.events import EventBridgePublisher
+
+    return OutboxRelay(order_store(), EventBridgePublisher(aws_client("events"), settings().event_bus_name))
+
+
+@cache
+def _writer() -> OrderWriter:
+    from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
+
+    return OrderWriter(
+        order_store(), DynamoUnmappedTermRepository(aws_client("dynamodb"), settings().table_name), _relay()
+    )
+
+
+@cache
+def _import_state():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.order_import import DynamoImportState
+
+    return DynamoImportState(aws_client("dynamodb"), settings().table_name)
+
+
+@cache
+def order_import_scheduler() -> OrderImportScheduler:
+    from oms_amazon.adapters.queues import SqsJobQueue
+
+    queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
+    return OrderImportScheduler(_accounts(), _import_state(), queue, _relay(), utc_now)
+
+
+@cache
+def order_import_worker() -> OrderImportWorker:
+    from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+
+    config = settings()
+    return OrderImportWorker(
+        accounts=_accounts(),
+        state=_import_state(),
+        orders=order_store(),
+        writer=_writer(),
+        relay=_relay(),
+        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
+        amazon=seller_amazon,  # type: ignore[arg-type]
+        skus=_skus,
+        mappings=_mappings,
+        rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
+        clock=utc_now,
+        api_version=config.orders_api_version,
+    )
+
+
+@cache
+def order_reevaluation() -> OrderReevaluation:
+    return OrderReevaluation(_accounts(), order_store(), _writer(), _skus, _mappings, utc_now)
+
+
 def reset() -> None:
-    for cached in (amazon_connections, _accounts, stock_store, stock_sync_scheduler, stock_sync_worker):
+    for cached in (
+        amazon_connections,
+        _accounts,
+        stock_store,
+        stock_sync_scheduler,
+        stock_sync_worker,
+        order_store,
+        _relay,
+        _writer,
+        _import_state,
+        order_import_scheduler,
+        order_import_worker,
+        order_reevaluation,
+    ):
         cached.cache_clear()

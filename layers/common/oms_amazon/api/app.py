@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from oms_amazon.api.errors import register_error_handlers
-from oms_amazon.api.routes import accounts, marketplaces, products, shipping, stock_sync
+from oms_amazon.api.routes import accounts, authorisation, marketplaces, orders, products, shipping, stock_sync
 from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge
 
 API_TITLE = "Amazon channel connector API"
@@ -58,9 +58,11 @@ def build_app() -> APIGatewayRestResolver:
     register_error_handlers(app)
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)
+    app.include_router(authorisation.router)
     app.include_router(products.router)
     app.include_router(shipping.router)
     app.include_router(stock_sync.router)
+    app.include_router(orders.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:

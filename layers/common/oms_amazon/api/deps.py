@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from oms_amazon.services.accounts import AccountService
+from oms_amazon.services.authorisation import AuthorisationService
 from oms_amazon.services.courier_mappings import CourierMappingService
 from oms_amazon.services.products import ProductService
 from oms_amazon.settings import settings
@@ -49,12 +50,15 @@ def courier_mapping_service() -> CourierMappingService:
 
     table = settings().table_name
     dynamodb = aws_client("dynamodb")
+    from oms_amazon import wiring
+
     return CourierMappingService(
         mappings=DynamoCourierMappingRepository(dynamodb, table),
         unmapped=DynamoUnmappedTermRepository(dynamodb, table),
         accounts=DynamoAccountRepository(dynamodb, table),
         clock=utc_now,
         new_id=new_id,
+        held_orders=wiring.order_reevaluation(),
     )
 
 
@@ -66,6 +70,29 @@ def product_service() -> ProductService:
     return ProductService(products=products, clock=utc_now)
 
 
+@cache
+def authorisation_service() -> AuthorisationService:
+    from oms_amazon import wiring
+    from oms_amazon.adapters.accounts import DynamoAccountRepository, DynamoAuthorisationRejections
+    from oms_amazon.adapters.amazon_authorisation import SpApiSellerAuthorisation
+    from oms_amazon.adapters.oauth_states import DynamoUsedStates, SecretsManagerStateKey
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+
+    config = settings()
+    dynamodb, secretsmanager = aws_client("dynamodb"), aws_client("secretsmanager")
+    return AuthorisationService(
+        accounts=account_service(),
+        secrets=SecretsManagerSellerSecrets(secretsmanager, config.secret_prefix),
+        amazon=SpApiSellerAuthorisation(wiring.amazon_connections()),
+        state_key=SecretsManagerStateKey(secretsmanager, config.oauth_state_key_secret),
+        used_states=DynamoUsedStates(dynamodb, config.table_name),
+        rejections=DynamoAuthorisationRejections(
+            dynamodb, config.table_name, DynamoAccountRepository(dynamodb, config.table_name)
+        ),
+        clock=utc_now,
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (tests switch environments between cases)."""
     settings.cache_clear()
@@ -73,3 +100,4 @@ def reset() -> None:
     account_service.cache_clear()
     product_service.cache_clear()
     courier_mapping_service.cache_clear()
+    authorisation_service.cache_clear()

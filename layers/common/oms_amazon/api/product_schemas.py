@@ -57,7 +57,8 @@ class ProductIn(BaseModel):
         None,
         ge=-MAX_QUANTITY_AVAILABLE,
         le=MAX_QUANTITY_AVAILABLE,
-        description="Units available in the OMS; negative when oversold. Required without components.",
+        description="Units available in the OMS; negative when oversold. Required without components; "
+        "for a bundle it may be left out and is ignored (if sent, it must still be in range).",
     )
     components: list[Any] | None = Field(
         None,

@@ -121,10 +121,6 @@ class ProductChange:
     joins: tuple[str, ...] = ()
     leaves: tuple[str, ...] = ()
 
-    @property
-    def created(self) -> bool:
-        return self.expected_version is None
-
 
 def membership_changes(
     old: tuple[Component, ...], new: tuple[Component, ...]
@@ -153,7 +149,7 @@ def product_in_bundle(sku: str, bundles: Collection[str], *, action: str) -> Con
 
 
 def used_in_bundles_bytes(bundles: Collection[str]) -> int:
-    return sum(len(b.encode("utf-8", "surrogatepass")) for b in bundles)
+    return sum(len(b.encode()) for b in bundles)
 
 
 def too_many_bundles(component: str) -> Conflict:

@@ -29,6 +29,7 @@ from oms_amazon.domain.products import (
     ProductDraft,
     RefusedItem,
     SavedProduct,
+    WriteStatus,
     membership_changes,
     product_in_bundle,
     too_many_bundles,
@@ -72,37 +73,30 @@ class ProductService:
     def put(self, client_id: str, draft: ProductDraft) -> SavedProduct:
         """Create or replace one product. Replacing keeps `created_at` and the bundles that use it; a
         request that changes nothing writes nothing (and keeps the version)."""
-        for attempt in range(1, ATTEMPTS + 1):
-            plan = self._plan(client_id, [draft])
-            if plan.problems:
-                raise plan.problems[0]
-            try:
-                self._products.apply(plan.changes)
-            except CatalogueChanged:
-                if attempt == ATTEMPTS:
-                    raise
-                continue
-            saved = plan.saved[0]
-            if saved.status != "unchanged":
-                logger.info(f"product {saved.status}", extra=_log_keys(saved.product))
-            return saved
-        raise AssertionError("unreachable")  # pragma: no cover
+        saved = _until_settled(lambda: self._put_once(client_id, draft))
+        if saved.status != "unchanged":
+            logger.info(f"product {saved.status}", extra=_log_keys(saved.product))
+        return saved
+
+    def _put_once(self, client_id: str, draft: ProductDraft) -> SavedProduct:
+        plan = self._plan(client_id, [draft])
+        if plan.problems:
+            raise plan.problems[0]
+        self._products.apply(plan.changes)
+        return plan.saved[0]
 
     def delete(self, client_id: str, sku: str) -> None:
         """Remove a product no bundle uses (else 409 `product_in_bundle` naming the bundles). Deleting
         a bundle takes it out of its components' `used_in_bundles` in the same transaction."""
-        for attempt in range(1, ATTEMPTS + 1):
-            product = self.get(client_id, sku)
-            if product.used_in_bundles:
-                raise product_in_bundle(sku, product.used_in_bundles, action="be deleted")
-            try:
-                self._products.delete(product)
-            except CatalogueChanged:
-                if attempt == ATTEMPTS:
-                    raise
-                continue
-            logger.info("product deleted", extra=_log_keys(product))
-            return
+        deleted = _until_settled(lambda: self._delete_once(client_id, sku))
+        logger.info("product deleted", extra=_log_keys(deleted))
+
+    def _delete_once(self, client_id: str, sku: str) -> CatalogueProduct:
+        product = self.get(client_id, sku)
+        if product.used_in_bundles:
+            raise product_in_bundle(sku, product.used_in_bundles, action="be deleted")
+        self._products.delete(product)
+        return product
 
     def put_batch(self, client_id: str, items: Sequence[ProductDraft | RefusedItem]) -> BatchOutcome:
         """Create or replace up to `MAX_BATCH_SIZE` products, all or none.
@@ -126,38 +120,40 @@ class ProductService:
                 f"A batch holds 1 to {MAX_BATCH_SIZE} products.",
                 details=[{"field": "products", "reason": f"must hold 1 to {MAX_BATCH_SIZE} items"}],
             )
-        first: dict[int, SavedProduct] = {}
+        # What the first plan meant to do to each item: an item written by an attempt that was then
+        # interrupted by a race is "unchanged" on the re-plan, yet this request created or replaced it.
+        intended: dict[int, WriteStatus] = {}
         wrote_some = False
-        for attempt in range(1, ATTEMPTS + 1):
+
+        def attempt() -> dict[int, SavedProduct]:
+            nonlocal wrote_some
             plan = self._plan(client_id, items)
             if plan.problems:
                 raise _batch_refused(items, plan.problems, after_writes=wrote_some)
-            if not first:
-                first = plan.saved
+            for index, saved in plan.saved.items():
+                intended.setdefault(index, saved.status)
             try:
                 self._products.apply(plan.changes)
             except CatalogueChanged as changed:
                 wrote_some = wrote_some or changed.committed > 0
-                if attempt == ATTEMPTS:
-                    raise
-                continue
-            outcome = BatchOutcome(
-                tuple(
-                    # An item written by an earlier, interrupted attempt is "unchanged" on the
-                    # re-plan; the caller still learns what this request did to it.
-                    SavedProduct(saved.product, first[index].status if saved.status == "unchanged" else saved.status)
-                    for index, saved in sorted(plan.saved.items())
-                )
+                raise
+            return plan.saved
+
+        written = _until_settled(attempt)
+        outcome = BatchOutcome(
+            tuple(
+                SavedProduct(saved.product, intended[index] if saved.status == "unchanged" else saved.status)
+                for index, saved in sorted(written.items())
             )
-            logger.info(
-                "product batch written",
-                extra={
-                    "client_id": client_id,
-                    **{f"products_{s}": outcome.count(s) for s in ("created", "replaced", "unchanged")},
-                },
-            )
-            return outcome
-        raise AssertionError("unreachable")  # pragma: no cover
+        )
+        logger.info(
+            "product batch written",
+            extra={
+                "client_id": client_id,
+                **{f"products_{s}": outcome.count(s) for s in ("created", "replaced", "unchanged")},
+            },
+        )
+        return outcome
 
     def _plan(self, client_id: str, items: Sequence[ProductDraft | RefusedItem]) -> _Plan:
         plan = _Plan()
@@ -253,6 +249,16 @@ class ProductService:
             raise product_in_bundle(draft.sku, users, action="become a bundle (bundles cannot contain bundles)")
         # A bundle's own figure is never used (§5.2), so it is not kept: 0, whatever was sent.
         return components, 0
+
+
+def _until_settled[T](attempt: Callable[[], T]) -> T:
+    """Run `attempt` (which reads, plans and writes) again while it loses races to other requests."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return attempt()
+        except CatalogueChanged:
+            continue
+    return attempt()
 
 
 def _check_draft(draft: ProductDraft) -> None:

@@ -1,0 +1,138 @@
+"""Authorise Now routes (SPEC §4.4, §7): the consent URL, Amazon's OAuth redirect, and verifying a connection.
+
+`GET /oauth/callback` is the one route without a Cognito identity (the template gives it
+`Authorizer: NONE`): the signed state is the proof of who asked. A seller's browser lands on it, so
+it answers with a short HTML page, success or failure alike, every value escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from oms_amazon.adapters.dynamodb import iso
+from oms_amazon.api import deps
+from oms_amazon.api.errors import status_of
+from oms_amazon.api.identity import acting_client
+from oms_amazon.api.schemas import ErrorResponse
+from oms_amazon.domain.errors import DomainError, InvalidInput
+from oms_amazon.observability import logger, metrics
+
+router = Router()
+
+AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_PARAMETER_LENGTH = 2048
+ERRORS: dict[int, OpenAPIResponse] = {
+    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
+    409: {"description": "Not authorised yet", "content": {"application/json": {"model": ErrorResponse}}},
+    503: {"description": "Amazon or AWS unavailable", "content": {"application/json": {"model": ErrorResponse}}},
+}
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # The page's own URL carries the state and the OAuth code: never hand it on.
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+class ConsentOut(BaseModel):
+    consent_url: str
+    state: str
+    expires_at: str
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    participating: bool | None
+    store_name: str | None
+    reason: str | None
+
+
+@router.get("/accounts/<account_id>/authorise", tags=["authorisation"], responses=ERRORS)
+def start_authorisation(account_id: AccountId) -> ConsentOut:
+    """The Seller Central consent URL for this account, with a signed state valid for 10 minutes, once."""
+    consent = deps.authorisation_service().start(acting_client(router.current_event.raw_event), account_id)
+    return ConsentOut(consent_url=consent.consent_url, state=consent.state, expires_at=iso(consent.expires_at))
+
+
+@router.post("/accounts/<account_id>/verify", tags=["authorisation"], responses=ERRORS)
+def verify_connection(account_id: AccountId) -> VerificationOut:
+    """Whether Amazon accepts the seller's authorisation and the seller sells in the account's marketplace."""
+    verification = deps.authorisation_service().verify(acting_client(router.current_event.raw_event), account_id)
+    if verification.reason == "authorisation_rejected":
+        # The API handler does not wrap itself in `log_metrics`: publish the rejection now.
+        metrics.flush_metrics()
+    return VerificationOut(
+        ok=verification.ok,
+        participating=verification.participating,
+        store_name=verification.store_name,
+        reason=verification.reason,
+    )
+
+
+@router.get(
+    "/oauth/callback",
+    tags=["authorisation"],
+    responses={
+        200: {"description": "The seller is connected (HTML)", "content": {"text/html": {}}},
+        400: {"description": "Missing, altered or expired state; another seller; a refused code (HTML)"},
+        409: {"description": "The state was already used (HTML)"},
+    },
+)
+def oauth_callback(
+    state: Annotated[str | None, Query()] = None,
+    spapi_oauth_code: Annotated[str | None, Query()] = None,
+    selling_partner_id: Annotated[str | None, Query()] = None,
+) -> Response[str]:
+    """Amazon's redirect after the seller consents: stores the seller's refresh token for every account of
+    that client and seller. No Cognito identity; the signed state says which account asked."""
+    try:
+        given = {"state": state, "spapi_oauth_code": spapi_oauth_code, "selling_partner_id": selling_partner_id}
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise InvalidInput(
+                f"Amazon's redirect is missing {', '.join(missing)}. Start again from the connection (Authorise Now).",
+                code="missing_parameter",
+            )
+        if any(len(value or "") > MAX_PARAMETER_LENGTH for value in given.values()):
+            raise InvalidInput("A parameter of Amazon's redirect is too long.", code="invalid_parameter")
+        authorised = deps.authorisation_service().complete(
+            state or "", spapi_oauth_code or "", selling_partner_id or ""
+        )
+    except DomainError as error:
+        logger.warning("oauth callback refused", extra={"code": error.code, "status": int(status_of(error))})
+        return _page(
+            int(status_of(error)),
+            "Amazon authorisation failed",
+            error.message,
+            f"The connection was not changed. Reference: {error.code}",
+        )
+    account = authorised.account
+    return _page(
+        200,
+        "Amazon seller connected",
+        f"Seller {account.merchant_id} is now authorised for {', '.join(authorised.marketplaces)}.",
+        "You can close this window and return to the order-management system.",
+    )
+
+
+def _page(status: int, title: str, message: str, note: str) -> Response[str]:
+    body = (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;"
+        "color:#1f2328}p.note{color:#59636e}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+        f'<p class="note">{html.escape(note)}</p></body></html>\n'
+    )
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=dict(PAGE_HEADERS))

@@ -1,0 +1,390 @@
+"""Order import use cases (SPEC §6): the scheduled tick, manual runs, the worker that stores each
+merchant-fulfilled order once, and re-evaluation of held orders.
+
+The watermark moves only after every page is stored; a rerun from an old watermark rewrites
+nothing (an order is written only when Amazon's last-update time is newer), so a worker killed
+mid-page loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from oms_amazon.adapters.queues import seller_group
+from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.courier_mappings import MappingAdded
+from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, event_type
+from oms_amazon.observability import count, logger
+from oms_amazon.order_checks import evaluate
+from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, JobQueue, SellerSecrets
+from oms_amazon.shipping import CourierMapping
+from oms_amazon.sku import SkuIndex
+
+FIRST_IMPORT_WINDOW = timedelta(hours=24)
+OVERLAP = timedelta(minutes=5)
+# Amazon's order search looks no later than two minutes ago; a window never ends later than that.
+AMAZON_LAG = timedelta(minutes=2)
+CLAIM_FOR = timedelta(seconds=60)
+
+
+class OrderStore(Protocol):
+    def get(self, client_id: str, order_id: str) -> Order | None: ...
+
+    def get_many(self, client_id: str, order_ids: list[str]) -> dict[str, Order]: ...
+
+    def save(self, order: Order, *, previous: Order | None, event: Any) -> Any: ...
+
+    def held_for_term(self, client_id: str, term: str) -> list[Order]: ...
+
+    def pending_events(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def delete_events(self, events: list[dict[str, Any]]) -> None: ...
+
+
+class ImportState(Protocol):
+    def import_accounts(self) -> Iterator[Account]: ...
+
+    def claim(self, account: Account, now: datetime, *, cutoff: datetime | None) -> bool: ...
+
+    def advance_watermark(self, account: Account, new: datetime) -> bool: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: list[dict[str, Any]]) -> None: ...
+
+
+class UnmappedTerms(Protocol):
+    def record_unmapped(
+        self, client_id: str, marketplace: str, term: str, order_id: str, seen_at: datetime
+    ) -> bool: ...
+
+    def clear_unmapped(self, client_id: str, order_id: str) -> bool: ...
+
+
+class OrderSource(Protocol):
+    def orders_since(
+        self, marketplace_id: str, since: datetime, api_version: str
+    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]: ...
+
+
+MappingSource = Callable[[str], list[CourierMapping]]
+SkuSource = Callable[[str], Iterable[str]]
+OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    client_id: str
+    account_id: str
+    trigger: str = "schedule"
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "job": "order_import",
+            "client_id": self.client_id,
+            "account_id": self.account_id,
+            "trigger": self.trigger,
+        }
+
+    @classmethod
+    def from_message(cls, body: dict[str, Any]) -> ImportJob:
+        return cls(body["client_id"], body["account_id"], body.get("trigger", "schedule"))
+
+
+class OrderImportScheduler:
+    def __init__(
+        self, accounts: AccountRepository, state: ImportState, queue: JobQueue, outbox: OutboxRelay, clock: Clock
+    ) -> None:
+        self._accounts = accounts
+        self._state = state
+        self._queue = queue
+        self._outbox = outbox
+        self._clock = clock
+
+    def tick(self) -> dict[str, int]:
+        now = self._clock()
+        queued = skipped = 0
+        for account in self._state.import_accounts():
+            if not self._state.claim(account, now, cutoff=now - CLAIM_FOR):
+                skipped += 1
+                continue
+            self._enqueue(account, "schedule", now)
+            queued += 1
+        relayed = self._outbox.relay_pending()
+        logger.info(
+            "order import tick", extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
+        )
+        return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
+
+    def run_now(self, client_id: str, account_id: str) -> None:
+        account = self._accounts.get(client_id, account_id)
+        if account is None:
+            raise NotFound(f"No account {account_id}.", code="account_not_found")
+        if not account.active:
+            raise Conflict("The account is inactive; activate it before importing orders.", code="account_inactive")
+        if not account.import_orders:
+            raise Conflict(
+                "Order import is off for this account (import_orders is false).", code="order_import_disabled"
+            )
+        if account.authorisation.status != "ok":
+            raise Conflict(
+                "The seller must authorise the connector before orders can be imported.", code="authorisation_required"
+            )
+        self._enqueue(account, "manual", self._clock())
+
+    def _enqueue(self, account: Account, trigger: str, now: datetime) -> None:
+        job = ImportJob(account.client_id, account.id, trigger)
+        self._queue.send(
+            job.to_message(),
+            group=seller_group(account.merchant_id, account.region),
+            dedup_id=f"import-{account.id}-{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}",
+        )
+
+
+class OutboxRelay:
+    """Sends outbox events to the bus and then removes them; what a crash leaves is sent by the tick."""
+
+    def __init__(self, orders: OrderStore, publisher: EventPublisher) -> None:
+        self._orders = orders
+        self._publisher = publisher
+
+    def send(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        self._publisher.publish(events)
+        self._orders.delete_events(events)
+
+    def relay_pending(self) -> int:
+        sent = 0
+        while True:
+            events = self._orders.pending_events(100)
+            if not events:
+                return sent
+            self.send(events)
+            sent += len(events)
+
+
+class OrderJudge:
+    """Evaluates orders with the client's current SKUs and mappings, loaded once per use."""
+
+    def __init__(self, client_id: str, skus: SkuSource, mappings: MappingSource) -> None:
+        self._client_id = client_id
+        self._skus_source = skus
+        self._mappings_source = mappings
+        self._index: SkuIndex | None = None
+        self._mappings: list[CourierMapping] | None = None
+
+    def judge(self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None) -> Order:
+        if self._index is None:
+            self._index = SkuIndex(self._skus_source(self._client_id))
+        if self._mappings is None:
+            self._mappings = self._mappings_source(self._client_id)
+        return evaluate(amazon, account, self._index, self._mappings, now=now, previous=previous)
+
+
+class OrderWriter:
+    """Stores a judged order once, keeps the unmapped-terms view in step, and relays its event."""
+
+    def __init__(self, orders: OrderStore, unmapped: UnmappedTerms, relay: OutboxRelay) -> None:
+        self._orders = orders
+        self._unmapped = unmapped
+        self._relay = relay
+
+    def write(self, order: Order, previous: Order | None) -> tuple[bool, dict[str, Any] | None]:
+        event = event_type(previous, order)
+        result = self._orders.save(order, previous=previous, event=event)
+        if not result.saved:
+            return False, None
+        if order.unmapped_term:
+            self._unmapped.record_unmapped(
+                order.client_id, order.marketplace, order.unmapped_term, order.amazon_order_id, order.updated_at
+            )
+        elif previous is not None and previous.unmapped_term:
+            self._unmapped.clear_unmapped(order.client_id, order.amazon_order_id)
+        if result.event is None:
+            count("OrdersUpdated")
+        elif previous is None:
+            count("OrdersImported")
+        for hold in order.hold_reasons if event else ():
+            count("OrdersHeld", reason=hold.code)
+        return True, result.event
+
+
+class OrderImportWorker:
+    def __init__(
+        self,
+        *,
+        accounts: AccountRepository,
+        state: ImportState,
+        orders: OrderStore,
+        writer: OrderWriter,
+        relay: OutboxRelay,
+        secrets: SellerSecrets,
+        amazon: OrderAmazonFactory,
+        skus: SkuSource,
+        mappings: MappingSource,
+        rejections: AuthorisationRejections,
+        clock: Clock,
+        api_version: str,
+    ) -> None:
+        self._accounts = accounts
+        self._state = state
+        self._orders = orders
+        self._writer = writer
+        self._relay = relay
+        self._secrets = secrets
+        self._amazon = amazon
+        self._skus = skus
+        self._mappings = mappings
+        self._rejections = rejections
+        self._clock = clock
+        self._api_version = api_version
+
+    def handle(self, job: ImportJob) -> dict[str, int]:
+        from oms_amazon.adapters.sp_api import AuthorisationRejected
+
+        account = self._accounts.get(job.client_id, job.account_id)
+        if account is None or not (account.active and account.import_orders) or account.authorisation.status != "ok":
+            logger.info("order import skipped: the account cannot import now", extra={"account_id": job.account_id})
+            return {}
+        token = self._secrets.get(account.client_id, account.merchant_id)
+        if token is None or token.type != "sp_api_refresh_token":
+            return {}
+        keys = {
+            "client_id": account.client_id,
+            "account_id": account.id,
+            "merchant_id": account.merchant_id,
+            "marketplace": account.marketplace,
+        }
+        logger.append_keys(**keys)
+        try:
+            return self._import(account, self._amazon(account.market, account.merchant_id, token.value))
+        except AuthorisationRejected:
+            self._rejections.reject(account.client_id, account.merchant_id)
+            count("AuthorisationsRejected")
+            logger.warning("Amazon rejected the seller's authorisation; its jobs are paused")
+            return {"rejected": 1}
+        finally:
+            logger.remove_keys(list(keys))
+
+    def _import(self, account: Account, amazon: OrderSource) -> dict[str, int]:
+        started = self._clock()
+        watermark = account.last_order_import_at or (started - FIRST_IMPORT_WINDOW)
+        since = watermark - OVERLAP
+        judge = OrderJudge(account.client_id, self._skus, self._mappings)
+        stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0}
+        upper: datetime | None = None
+        for orders, bound in amazon.orders_since(account.marketplace_id, since, self._api_version):
+            stats["pages"] += 1
+            upper = bound or upper
+            merchant = [o for o in orders if o.fulfillment_channel == "MFN"]
+            stats["skipped_fba"] += len(orders) - len(merchant)
+            stored = self._orders.get_many(account.client_id, [o.amazon_order_id for o in merchant])
+            events = []
+            for amazon_order in merchant:
+                outcome, event = self._store(account, amazon_order, stored.get(amazon_order.amazon_order_id), judge)
+                stats[outcome] += 1
+                if event is not None:
+                    events.append(event)
+            self._relay.send(events)
+        new_watermark = min(upper or started - AMAZON_LAG, started)
+        if new_watermark > watermark:
+            self._state.advance_watermark(account, new_watermark)
+        logger.info("orders imported", extra=stats)
+        return stats
+
+    def _store(
+        self, account: Account, amazon_order: AmazonOrder, previous: Order | None, judge: OrderJudge
+    ) -> tuple[str, dict[str, Any] | None]:
+        for _ in range(3):
+            if previous is not None and previous.last_update_date >= amazon_order.last_update_date:
+                return "unchanged", None
+            order = judge.judge(amazon_order, account, self._clock(), previous)
+            written, event = self._writer.write(order, previous)
+            if written:
+                return ("updated" if previous else "new"), event
+            # Another import stored this order meanwhile: judge against what it wrote.
+            previous = self._orders.get(account.client_id, amazon_order.amazon_order_id)
+        raise Conflict("The order kept changing while it was stored; the import will retry.", code="concurrent_update")
+
+
+class OrderReevaluation:
+    """Judges stored orders again with today's SKUs, mappings and account settings (§6.4, §7)."""
+
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        orders: OrderStore,
+        writer: OrderWriter,
+        skus: SkuSource,
+        mappings: MappingSource,
+        clock: Clock,
+    ) -> None:
+        self._accounts = accounts
+        self._orders = orders
+        self._writer = writer
+        self._skus = skus
+        self._mappings = mappings
+        self._clock = clock
+
+    def reevaluate(self, client_id: str, order_id: str) -> Order:
+        order = self._orders.get(client_id, order_id)
+        if order is None:
+            raise NotFound(f"No order {order_id}.", code="order_not_found")
+        judge = OrderJudge(client_id, self._skus, self._mappings)
+        return self._again(order, judge)
+
+    def mapping_added(self, added: MappingAdded) -> None:
+        judge = OrderJudge(added.client_id, self._skus, self._mappings)
+        released = 0
+        for order in self._orders.held_for_term(added.client_id, added.amazon_term):
+            if self._again(order, judge).status != "on_hold":
+                released += 1
+        if released:
+            logger.info(
+                "held orders released by a new mapping", extra={"released": released, "term": added.amazon_term}
+            )
+
+    def _again(self, order: Order, judge: OrderJudge) -> Order:
+        account = self._accounts.get(order.client_id, order.account_id)
+        if account is None:
+            return order
+        for _ in range(3):
+            judged = judge.judge(as_amazon(order), account, self._clock(), order)
+            if order.same_outcome(judged):
+                return order
+            written, _event = self._writer.write(judged, order)
+            if written:
+                return judged
+            fresh = self._orders.get(order.client_id, order.amazon_order_id)
+            if fresh is None:
+                return order
+            order = fresh
+        raise Conflict("The order kept changing; try again.", code="concurrent_update")
+
+
+def as_amazon(order: Order) -> AmazonOrder:
+    """What Amazon told the connector about a stored order, to judge it again."""
+    return AmazonOrder(
+        amazon_order_id=order.amazon_order_id,
+        marketplace_id="",
+        purchase_date=order.purchase_date,
+        last_update_date=order.last_update_date,
+        amazon_status=order.amazon_status,
+        fulfillment_channel="MFN",
+        ship_service_level=order.ship_service_level,
+        service_level_category=order.service_level_category,
+        is_prime=order.is_prime,
+        is_premium=order.is_premium,
+        ship_to_country=order.ship_to_country,
+        ship_by=order.ship_by,
+        lines=tuple(
+            AmazonLine(line.order_item_id, line.seller_sku, line.quantity, line.unit_price) for line in order.lines
+        ),
+    )

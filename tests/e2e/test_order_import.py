@@ -1,0 +1,226 @@
+"""Order import end to end (SPEC §6) on the local stack against the SP-API simulator, in both
+Amazon order APIs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from local.template import schedules
+from tests.e2e.conftest import SELLER, SELLER_TOKEN
+
+pytestmark = pytest.mark.e2e
+
+ACME = {"X-Client-Id": "acme-outdoor"}
+UK = "A1F83G8C2ARO7P"
+
+
+@pytest.fixture(params=["v0", "2026-01-01"])
+def api_version(request, monkeypatch, stack) -> str:
+    from oms_amazon import wiring
+    from oms_amazon.api import deps
+
+    monkeypatch.setenv("ORDERS_API_VERSION", request.param)
+    deps.reset()
+    wiring.reset()
+    yield request.param
+    deps.reset()
+    wiring.reset()
+
+
+def amazon_order(
+    n: int,
+    level: str | None,
+    category: str,
+    *,
+    prime: bool = False,
+    status: str = "Unshipped",
+    sku: str = "TENT-2P",
+    channel: str = "MFN",
+    country: str = "GB",
+    updated: datetime | None = None,
+) -> dict[str, Any]:
+    moment = (updated or datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    order: dict[str, Any] = {
+        "AmazonOrderId": f"202-0000000-{n:07d}",
+        "PurchaseDate": moment,
+        "LastUpdateDate": moment,
+        "MarketplaceId": UK,
+        "FulfillmentChannel": channel,
+        "ShipmentServiceLevelCategory": category,
+        "IsPrime": prime,
+        "OrderStatus": status,
+        "ShippingAddress": {"CountryCode": country},
+        "OrderItems": [
+            {
+                "OrderItemId": f"{n:014d}",
+                "SellerSKU": sku,
+                "QuantityOrdered": 2,
+                "ItemPrice": {"CurrencyCode": "GBP", "Amount": "20.00"},
+            }
+        ],
+    }
+    if level is not None:
+        order["ShipServiceLevel"] = level
+    return order
+
+
+@pytest.fixture
+def account(http, sim) -> dict[str, Any]:
+    response = http.post(
+        "/accounts",
+        json={
+            "merchant_id": SELLER,
+            "marketplace": "UK",
+            "auth_token": SELLER_TOKEN,
+            "active": True,
+            "default_courier_service": "Royal Mail 48",
+        },
+        headers=ACME,
+    )
+    assert response.status_code == 201, response.text
+    for sku in ("TENT-2P", "MAT-BLUE"):
+        assert http.put(f"/products/{sku}", json={"quantity_available": 5}, headers=ACME).status_code in (200, 201)
+    return response.json()
+
+
+def put_orders(sim: httpx.Client, orders: list[dict[str, Any]]) -> None:
+    response = sim.post(f"/_sim/sellers/{SELLER}/orders", json={"orders": orders})
+    assert response.status_code in (200, 201), response.text
+
+
+def import_now(stack, http: httpx.Client, account: dict[str, Any]) -> None:
+    assert http.post(f"/accounts/{account['id']}/order-import", headers=ACME).status_code == 202
+    assert stack.runner.wait_idle(120)
+
+
+def orders(http: httpx.Client) -> dict[str, dict[str, Any]]:
+    items = http.get("/orders", params={"limit": 100}, headers=ACME).json()["items"]
+    return {o["amazon_order_id"][-2:]: o for o in items}
+
+
+def test_orders_of_every_kind_import_with_couriers_and_holds(stack, http, sim, account, api_version):
+    http.post(
+        "/courier-mappings", json={"amazon_term": "STD UK DOM-PRIME", "courier_service": "DPD Next Day"}, headers=ACME
+    )
+    http.post("/courier-mappings", json={"amazon_term": "EXP UK INT", "courier_service": "DHL Express"}, headers=ACME)
+    put_orders(
+        sim,
+        [
+            amazon_order(1, "Std UK Dom_1", "Standard"),
+            amazon_order(2, "Std UK Dom_2", "Standard", prime=True),
+            amazon_order(3, "NextDay", "NextDay", prime=True),
+            amazon_order(4, "Std UK Dom_1", "Standard", sku="tent-2p"),
+            amazon_order(5, "Std UK Dom_1", "Standard", sku="GHOST-SKU"),
+            amazon_order(6, "Std UK Dom_1", "Standard", status="Canceled"),
+            amazon_order(7, "Std UK Dom_1", "Standard", channel="AFN"),
+            amazon_order(8, "Exp UK Int", "Expedited", country="FR"),
+        ],
+    )
+
+    import_now(stack, http, account)
+
+    found = orders(http)
+    assert "07" not in found, "Amazon-fulfilled orders are not the warehouse's"
+    assert (found["01"]["status"], found["01"]["courier_service"]) == ("ready", "Royal Mail 48")
+    assert (found["02"]["status"], found["02"]["courier_service"]) == ("ready", "DPD Next Day")
+    assert found["02"]["shipping_term"].endswith("-PRIME")
+    assert found["03"]["status"] == "on_hold" and found["03"]["shipping_term"] == "UK NEXT-PRIME"
+    assert [h["code"] for h in found["03"]["hold_reasons"]] == ["unmapped_shipping_term"]
+    assert [h["code"] for h in found["04"]["hold_reasons"]] == ["sku_case_mismatch"]
+    assert found["04"]["hold_reasons"][0]["oms_sku"] == "TENT-2P"
+    assert [h["code"] for h in found["05"]["hold_reasons"]] == ["unknown_sku"]
+    assert found["06"]["status"] == "cancelled"
+    assert (found["08"]["shipping_term"], found["08"]["courier_service"]) == ("EXP UK INT", "DHL Express")
+    if api_version == "v0":
+        assert found["01"]["shipping_term"] == "STD UK DOM_1"
+    else:
+        assert found["01"]["shipping_term"] == "STD UK DOM"
+    unmapped = http.get("/courier-mappings/unmapped", headers=ACME).json()["items"]
+    assert [(u["term"], u["orders_on_hold"]) for u in unmapped] == [("UK NEXT-PRIME", 1)]
+
+
+def test_a_new_mapping_releases_the_orders_held_for_its_term(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(3, "NextDay", "NextDay", prime=True)])
+    import_now(stack, http, account)
+    assert orders(http)["03"]["status"] == "on_hold"
+
+    http.post("/courier-mappings", json={"amazon_term": "UK NEXT-PRIME", "courier_service": "DPD 10:30"}, headers=ACME)
+
+    released = http.get("/orders/202-0000000-0000003", headers=ACME).json()
+    assert (released["status"], released["courier_service"]) == ("ready", "DPD 10:30")
+    assert http.get("/courier-mappings/unmapped", headers=ACME).json()["items"] == []
+
+
+def test_a_reimport_stores_each_order_once_and_a_newer_amazon_update_wins(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard")])
+    import_now(stack, http, account)
+    first = http.get("/orders/202-0000000-0000001", headers=ACME).json()
+    import_now(stack, http, account)
+    assert http.get("/orders/202-0000000-0000001", headers=ACME).json() == first
+
+    put_orders(
+        sim,
+        [
+            amazon_order(
+                1, "Std UK Dom_1", "Standard", status="Canceled", updated=datetime.now(UTC) - timedelta(minutes=3)
+            )
+        ],
+    )
+    import_now(stack, http, account)
+
+    assert http.get("/orders/202-0000000-0000001", headers=ACME).json()["status"] == "cancelled"
+    assert len(http.get("/orders", headers=ACME).json()["items"]) == 1
+
+
+def test_reevaluate_picks_up_a_fixed_sku(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(4, "Std UK Dom_1", "Standard", sku="tent-2p")])
+    import_now(stack, http, account)
+    http.put("/products/tent-2p", json={"quantity_available": 1}, headers=ACME)
+
+    response = http.post("/orders/202-0000000-0000004/reevaluate", headers=ACME)
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["lines"][0]["oms_sku"]) == ("ready", "tent-2p")
+
+
+def test_the_scheduled_tick_imports_and_overlapping_ticks_import_once(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard")])
+    (tick,) = [s for s in schedules() if s.function == "OrderImportTickFunction"]
+
+    stack.runner.fire(tick)
+    stack.runner.fire(tick)
+    assert stack.runner.wait_idle(120)
+
+    calls = sim.get("/_sim/calls").json()["counts"]
+    assert calls.get("getOrders", 0) + calls.get("searchOrders", 0) == 1
+    assert orders(http)["01"]["status"] == "ready"
+    assert http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_order_import_at"] is not None
+
+
+def test_throttled_amazon_loses_no_order(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(n, "Std UK Dom_1", "Standard") for n in range(1, 6)])
+    for operation in ("getOrders", "searchOrders", "getOrderItems"):
+        sim.post("/_sim/faults", json={"operation": operation, "status": 503, "rate": 0.5, "count": 3})
+
+    import_now(stack, http, account)
+
+    assert sorted(orders(http)) == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize(("path", "code"), [("/orders/not-an-order", 400), ("/orders/202-0000000-9999999", 404)])
+def test_unknown_or_malformed_order_ids(http, sim, account, api_version, path, code):
+    assert http.get(path, headers=ACME).status_code == code
+
+
+def test_another_client_sees_none_of_the_orders(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard")])
+    import_now(stack, http, account)
+    other = {"X-Client-Id": "bluebird-gifts"}
+    assert http.get("/orders", headers=other).json()["items"] == []
+    assert http.get("/orders/202-0000000-0000001", headers=other).status_code == 404
+    assert http.post("/orders/202-0000000-0000001/reevaluate", headers=other).status_code == 404
+    assert http.post(f"/accounts/{account['id']}/order-import", headers=other).status_code == 404
