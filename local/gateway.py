@@ -13,7 +13,7 @@ import uuid
 from base64 import b64decode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.functions import LocalFunctions
 from local.template import ApiRoute, api_routes
@@ -59,7 +59,8 @@ def build_event(route: ApiRoute, method: str, raw_path: str, headers: dict[str, 
         text_body, is_base64 = b64encode(body).decode(), True
     return {
         "resource": route.path,
-        "path": split.path,
+        # API Gateway hands the function the decoded path (a SKU with %2F arrives with its slash).
+        "path": unquote(split.path),
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},

@@ -1,16 +1,20 @@
 """Logger, Metrics and Tracer singletons.
 
 Logs are JSON with a correlation id and the client / account / merchant keys; secrets never reach
-them (see `redact`). The Tracer is built lazily: importing the X-Ray SDK costs cold-start time that
-only traced code should pay.
+them: every record is redacted as it is serialized (`redact`), whatever logged it and wherever the
+token sits (message, extra keys, appended keys, exception text). The Tracer is built lazily and only
+where X-Ray can receive it: importing the X-Ray SDK costs cold-start time that untraced code (the
+local stack, tests, `sam local`) should not pay.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -20,19 +24,20 @@ if TYPE_CHECKING:
 SERVICE = "oms-amazon-connector"
 METRICS_NAMESPACE = "OmsAmazonConnector"
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-
-# Anything shaped like an LWA token (refresh `Atzr|`, access `Atza|`), an MWS auth token, or an
-# OAuth code is masked wherever it appears in a logged string.
+# Anything shaped like an LWA token (refresh `Atzr|`, access `Atza|`, also URL-encoded), an MWS auth
+# token, an LWA client secret, or an OAuth code is masked wherever it appears in a logged string.
 _SECRET_PATTERNS = re.compile(
-    r"(Atz[ar]\|[^\s\"',;&]+)|(amzn\.mws\.[0-9a-fA-F-]{8,})|((?<=spapi_oauth_code=)[^\s&\"']+)",
+    r"(Atz[ar](?:\||%7[cC])[^\s\"',;&]+)"
+    r"|(amzn\.mws\.[0-9a-fA-F-]{8,})"
+    r"|(amzn1\.oa2-cs\.v1\.[0-9a-zA-Z]+)"
+    r"|((?<=spapi_oauth_code=)[^\s&\"']+)",
 )
+MASK = "***"
 
 
 def redact(text: str) -> str:
     """`text` with every token-shaped substring replaced by a fixed mask."""
-    return _SECRET_PATTERNS.sub("***", text)
+    return _SECRET_PATTERNS.sub(MASK, text)
 
 
 def redact_value(value: Any) -> Any:
@@ -45,6 +50,28 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+def _redacting_serializer(record: dict[str, Any]) -> str:
+    # The last step of every record: what any key holds (an object's str() included) is redacted in
+    # the JSON line itself, so nothing logged through this logger can carry a token out.
+    return redact(json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False))
+
+
+logger = Logger(service=SERVICE, json_serializer=_redacting_serializer)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on", "y", "t")
+
+
+def tracing_enabled() -> bool:
+    """X-Ray only in a real Lambda (where its daemon listens) and when not switched off: the same rule
+    Powertools' Tracer applies, decided here without importing the X-Ray SDK."""
+    if _truthy("POWERTOOLS_TRACE_DISABLED") or _truthy("AWS_SAM_LOCAL"):
+        return False
+    return bool(os.environ.get("LAMBDA_TASK_ROOT"))
+
+
 @cache
 def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
@@ -52,12 +79,27 @@ def tracer() -> Tracer:
     return Tracer(service=SERVICE)
 
 
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def traced(handler: HandlerT) -> HandlerT:
+    """`Tracer.capture_lambda_handler` where tracing is on; the handler untouched (and the X-Ray SDK
+    never imported) where it is off. Decided at import, i.e. in Lambda's init phase."""
+    if not tracing_enabled():
+        return handler
+    # Responses stay out of the trace: they can be large and carry client data.
+    traced_handler: HandlerT = tracer().capture_lambda_handler(handler, capture_response=False)
+    return traced_handler
+
+
 def count(name: str, value: float = 1, **dimensions: str) -> None:
-    """An EMF count with its own low-cardinality dimensions (a reason, an operation), flushed at once."""
+    """An EMF count. Without dimensions it joins the invocation's metric set (flushed by `log_metrics`);
+    with its own low-cardinality dimensions (a reason, an operation) it is flushed at once."""
+    if _truthy("POWERTOOLS_METRICS_DISABLED"):
+        # Powertools would still collect (and print every 100th value of) a disabled metric set.
+        return
     if not dimensions:
         metrics.add_metric(name=name, unit="Count", value=value)
-        return
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
         return
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 

@@ -180,7 +180,7 @@ class DynamoAccountRepository:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
             request["ExpressionAttributeNames"] = names
-        start = decode_page_token(next_token, partition=partition)
+        start = decode_page_token(next_token, partition=partition, sk_prefix="ACCOUNT#")
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list accounts"):

@@ -76,7 +76,9 @@ def encode_page_token(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_page_token(token: str | None, *, partition: str) -> dict[str, Any] | None:
+def decode_page_token(
+    token: str | None, *, partition: str, sk_prefix: str = "", also: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """A `next_token` from a previous page of the same partition; anything else is a 400, so a
     tampered token can never move a query into another client's data."""
     if token is None:
@@ -89,6 +91,8 @@ def decode_page_token(token: str | None, *, partition: str) -> dict[str, Any] | 
     if (
         not isinstance(key, dict)
         or key.get("PK") != partition
+        or not str(key.get("SK", "")).startswith(sk_prefix)
+        or any(key.get(name) != value for name, value in (also or {}).items())
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in key.items())
     ):
         raise InvalidInput(

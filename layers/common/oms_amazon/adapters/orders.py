@@ -246,7 +246,9 @@ class DynamoOrderRepository:
             request["FilterExpression"] = " AND ".join(filters)
         if names:
             request["ExpressionAttributeNames"] = names
-        start = decode_page_token(next_token, partition=partition)
+        start = decode_page_token(
+            next_token, partition=partition, sk_prefix="ORDER#", also={"GSI1PK": f"ORDERS#{client_id}"}
+        )
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list orders"):

@@ -241,7 +241,7 @@ class DynamoStockSyncStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        start = decode_page_token(next_token, partition=partition)
+        start = decode_page_token(next_token, partition=partition, sk_prefix=run_sk(account_id))
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list runs"):
