@@ -224,3 +224,48 @@ def test_another_client_sees_none_of_the_orders(stack, http, sim, account, api_v
     assert http.get("/orders/202-0000000-0000001", headers=other).status_code == 404
     assert http.post("/orders/202-0000000-0000001/reevaluate", headers=other).status_code == 404
     assert http.post(f"/accounts/{account['id']}/order-import", headers=other).status_code == 404
+
+
+def test_each_new_order_and_each_status_change_is_one_event_on_the_bus(stack, http, sim, account, api_version):
+    import json
+
+    import boto3
+
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    queue = sqs.create_queue(QueueName=f"order-events-{api_version.replace('.', '')}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.names["ConnectorBus"]
+    events.put_rule(
+        Name="orders-to-queue", EventBusName=bus, EventPattern=json.dumps({"source": ["oms.amazon-connector"]})
+    )
+    events.put_targets(Rule="orders-to-queue", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard"), amazon_order(3, "NextDay", "NextDay", prime=True)])
+    import_now(stack, http, account)
+    import_now(stack, http, account)  # nothing new: no event
+    put_orders(
+        sim,
+        [
+            amazon_order(
+                1, "Std UK Dom_1", "Standard", status="Canceled", updated=datetime.now(UTC) - timedelta(minutes=3)
+            )
+        ],
+    )
+    import_now(stack, http, account)
+    http.post("/courier-mappings", json={"amazon_term": "UK NEXT-PRIME", "courier_service": "DPD 10:30"}, headers=ACME)
+
+    received = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        received.extend(json.loads(m["Body"]) for m in batch)
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
+    seen = sorted((e["detail"]["amazon_order_id"][-2:], e["detail-type"]) for e in received)
+    assert seen == [
+        ("01", "Amazon Order Cancelled"),
+        ("01", "Amazon Order Imported"),
+        ("03", "Amazon Order Imported"),
+        ("03", "Amazon Order Updated"),
+    ]
+    assert all(e["detail"]["client_id"] == "acme-outdoor" for e in received)
+    assert len({e["detail"]["event_id"] for e in received}) == 4

@@ -160,7 +160,7 @@ def order_import_worker() -> OrderImportWorker:
 
 @cache
 def order_reevaluation() -> OrderReevaluation:
-    return OrderReevaluation(_accounts(), order_store(), _writer(), _skus, _mappings, utc_now)
+    return OrderReevaluation(_accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now)
 
 
 def reset() -> None:

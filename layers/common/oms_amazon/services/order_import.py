@@ -120,6 +120,7 @@ class OrderImportScheduler:
         logger.info(
             "order import tick", extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
         )
+        count("OrderImportsQueued", queued)
         return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
 
     def run_now(self, client_id: str, account_id: str) -> None:
@@ -202,9 +203,10 @@ class OrderWriter:
         if not result.saved:
             return False, None
         if order.unmapped_term:
-            self._unmapped.record_unmapped(
+            if self._unmapped.record_unmapped(
                 order.client_id, order.marketplace, order.unmapped_term, order.amazon_order_id, order.updated_at
-            )
+            ):
+                count("UnmappedTerms", marketplace=order.marketplace)
         elif previous is not None and previous.unmapped_term:
             self._unmapped.clear_unmapped(order.client_id, order.amazon_order_id)
         if result.event is None:
@@ -213,6 +215,18 @@ class OrderWriter:
             count("OrdersImported")
         for hold in order.hold_reasons if event else ():
             count("OrdersHeld", reason=hold.code)
+        if event and order.status == "on_hold":
+            logger.info(
+                "order held",
+                extra={
+                    "client_id": order.client_id,
+                    "account_id": order.account_id,
+                    "marketplace": order.marketplace,
+                    "amazon_order_id": order.amazon_order_id,
+                    "hold_reasons": [hold.code for hold in order.hold_reasons],
+                    "shipping_term": order.shipping_term,
+                },
+            )
         return True, result.event
 
 
@@ -297,6 +311,7 @@ class OrderImportWorker:
         if new_watermark > watermark:
             self._state.advance_watermark(account, new_watermark)
         logger.info("orders imported", extra=stats)
+        count("OrderImportsFinished")
         return stats
 
     def _store(
@@ -322,6 +337,7 @@ class OrderReevaluation:
         accounts: AccountRepository,
         orders: OrderStore,
         writer: OrderWriter,
+        relay: OutboxRelay,
         skus: SkuSource,
         mappings: MappingSource,
         clock: Clock,
@@ -329,6 +345,7 @@ class OrderReevaluation:
         self._accounts = accounts
         self._orders = orders
         self._writer = writer
+        self._relay = relay
         self._skus = skus
         self._mappings = mappings
         self._clock = clock
@@ -359,8 +376,10 @@ class OrderReevaluation:
             judged = judge.judge(as_amazon(order), account, self._clock(), order)
             if order.same_outcome(judged):
                 return order
-            written, _event = self._writer.write(judged, order)
+            written, event = self._writer.write(judged, order)
             if written:
+                if event is not None:
+                    self._relay.send([event])
                 return judged
             fresh = self._orders.get(order.client_id, order.amazon_order_id)
             if fresh is None:
