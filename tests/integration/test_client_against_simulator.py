@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-
-from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, SimulatorServer
 from oms_amazon.adapters.sp_api import (
     AccessTokenCache,
     AuthorisationRejected,
@@ -30,6 +28,8 @@ from oms_amazon.adapters.sp_api import (
 from oms_amazon.adapters.sp_api.models import ConfirmShipmentItem, PackageDetail
 from oms_amazon.domain.marketplaces import marketplace_by_code
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, QuantityUpdate, listing_skus, quantity_feed, report_errors
+
+from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, SimulatorServer
 
 pytestmark = pytest.mark.integration
 
@@ -201,7 +201,7 @@ def test_the_client_rides_out_injected_throttles_and_server_errors(client, sim):
 
 
 def test_a_revoked_seller_is_an_authorisation_rejection_not_a_retry_loop(client, sim):
-    amazon, counters = client
+    amazon, _ = client
     sim.post(f"/_sim/sellers/{SELLER}/revoke", json={"revoke_access_tokens": True})
 
     with pytest.raises(AuthorisationRejected):
