@@ -205,3 +205,30 @@ def test_another_clients_runs_are_invisible(stack, http, sim):
     assert http.get(f"/accounts/{account['id']}/stock-sync-runs/{run['run_id']}", headers=other).status_code == 404
     assert http.post(f"/accounts/{account['id']}/stock-sync", headers=other).status_code == 404
     assert http.get(f"/accounts/{account['id']}/sku-report", headers=other).status_code == 404
+
+
+def test_deleting_an_account_removes_its_runs_snapshot_scoped_mappings_and_sent_state(stack, http, sim):
+    import boto3
+
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE)
+    sync(stack, http, account)
+    http.post(
+        "/courier-mappings",
+        json={"amazon_term": "STD UK DOM", "courier_service": "Royal Mail 48", "account_id": account["id"]},
+        headers=ACME,
+    )
+    http.post("/courier-mappings", json={"amazon_term": "STD UK DOM", "courier_service": "Evri"}, headers=ACME)
+
+    assert http.delete(f"/accounts/{account['id']}", headers=ACME).status_code == 204
+
+    table = stack.names["ConnectorTable"]
+    items = boto3.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CLIENT#acme-outdoor"}},
+    )["Items"]
+    kinds = sorted({item["SK"]["S"].split("#")[0] for item in items})
+    assert kinds == ["MAPPING", "MAPPINGTERM", "PRODUCT"], "only the client-wide mapping and the products remain"
+    assert [m["courier_service"] for m in http.get("/courier-mappings", headers=ACME).json()["items"]] == ["Evri"]

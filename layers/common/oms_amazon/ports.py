@@ -198,3 +198,9 @@ class AuthorisationRejections(Protocol):
     def reject(self, client_id: str, merchant_id: str) -> list[Account]:
         """Mark every account of the client's seller `rejected` and pause their jobs."""
         ...
+
+
+class AccountData(Protocol):
+    def remove(self, account: Account, remaining: Sequence[Account]) -> int:
+        """Delete what a removed account leaves behind (runs, snapshot, scoped mappings, sent state)."""
+        ...

@@ -31,6 +31,7 @@ def aws_client(service: str) -> Any:
 
 @cache
 def account_service() -> AccountService:
+    from oms_amazon.adapters.account_data import DynamoAccountData
     from oms_amazon.adapters.accounts import DynamoAccountRepository
     from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
 
@@ -40,6 +41,7 @@ def account_service() -> AccountService:
         secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
         clock=utc_now,
         new_id=new_id,
+        data=DynamoAccountData(aws_client("dynamodb"), config.table_name),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.observability import logger
-from oms_amazon.ports import AccountFilter, AccountRepository, Clock, IdFactory, Page, SellerSecrets
+from oms_amazon.ports import AccountData, AccountFilter, AccountRepository, Clock, IdFactory, Page, SellerSecrets
 from oms_amazon.stock import StockRules
 
 IMMUTABLE_FIELDS = ("merchant_id", "marketplace")
@@ -66,7 +66,15 @@ def seller_authorisation(token: SellerToken | None, siblings: Sequence[Account])
 
 
 class AccountService:
-    def __init__(self, accounts: AccountRepository, secrets: SellerSecrets, clock: Clock, new_id: IdFactory) -> None:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        secrets: SellerSecrets,
+        clock: Clock,
+        new_id: IdFactory,
+        data: AccountData | None = None,
+    ) -> None:
+        self._data = data
         self._accounts = accounts
         self._secrets = secrets
         self._clock = clock
@@ -159,7 +167,10 @@ class AccountService:
     def delete(self, client_id: str, account_id: str) -> None:
         account = self.get(client_id, account_id)
         self._accounts.delete(account)
-        if not self._accounts.of_seller(client_id, account.merchant_id):
+        remaining = self._accounts.of_seller(client_id, account.merchant_id)
+        if self._data is not None:
+            self._data.remove(account, remaining)
+        if not remaining:
             self._secrets.delete(client_id, account.merchant_id)
         logger.info("account deleted", extra=_log_keys(account))
 
