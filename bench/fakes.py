@@ -14,6 +14,8 @@ from oms_amazon.domain.orders import Order
 from oms_amazon.domain.stock_sync import ListingSnapshot, StockRun, SyncState
 from oms_amazon.ports import AccountFilter, Page
 
+from bench.harness import VirtualClock
+
 CLIENT = "bench-client"
 
 
@@ -103,6 +105,7 @@ class MemoryStockStore:
     runs_by_id: dict[tuple[str, str, str], StockRun] = field(default_factory=dict)
     snapshots: dict[tuple[str, str, str], ListingSnapshot] = field(default_factory=dict)
     states: dict[tuple[str, str, str], SyncState] = field(default_factory=dict)
+    reconcile_after: datetime | None = None  # when the tick would enqueue a reconcile job (one seller here)
 
     def due_accounts(self, now: datetime) -> Iterator[Account]:
         return iter(())
@@ -124,7 +127,9 @@ class MemoryStockStore:
         return self.runs_by_id.get((client_id, account_id, run_id))
 
     def runs(self, client_id: str, account_id: str, *, limit: int, next_token: str | None) -> Page[StockRun]:
-        items = [r for (c, a, _), r in sorted(self.runs_by_id.items(), reverse=True) if (c, a) == (client_id, account_id)]
+        items = [
+            r for (c, a, _), r in sorted(self.runs_by_id.items(), reverse=True) if (c, a) == (client_id, account_id)
+        ]
         return Page(items=items[:limit], next_token=None)
 
     def snapshot(self, client_id: str, merchant_id: str, marketplace: str) -> ListingSnapshot | None:
@@ -143,7 +148,14 @@ class MemoryStockStore:
             raise AssertionError("concurrent stock state update in a single-worker benchmark")
         saved = replace(state, revision=state.revision + 1)
         self.states[key] = saved
+        self.reconcile_after = reconcile_after if state.pending_feeds else None
         return saved
+
+    def reconcile_after_seconds(self, clock: VirtualClock) -> float:
+        """`reconcile_after` on the benchmark's clock (seconds since its start); now when unset."""
+        if self.reconcile_after is None:
+            return clock.now
+        return clock.now + (self.reconcile_after - clock.wall()).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +187,7 @@ class MemoryOrders:
     def held_for_term(self, client_id: str, term: str) -> list[Order]:
         return [o for (c, _), o in self.orders.items() if c == client_id and o.unmapped_term == term]
 
-    def pending_events(self, limit: int = 100) -> list[dict[str, Any]]:
+    def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]:
         return self.outbox[:limit]
 
     def delete_events(self, events: list[dict[str, Any]]) -> None:

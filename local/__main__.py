@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 
@@ -42,8 +43,14 @@ def invoke(args: argparse.Namespace) -> int:
     from local.stack import Ports, environment_for_invoke
 
     event = json.loads(Path(args.event).read_text())
-    ports = Ports()
-    apply_environment(environment_for_invoke(f"http://127.0.0.1:{ports.moto}", f"http://127.0.0.1:{ports.simulator}"))
+    ports = Ports(simulator=args.simulator_port, moto=args.moto_port)  # those `serve` was started with
+    moto_url = f"http://127.0.0.1:{ports.moto}"
+    try:
+        urllib.request.urlopen(f"{moto_url}/moto-api/", timeout=3).close()
+    except OSError:
+        print(f"No local stack at {moto_url}: start one with `make serve` first.", file=sys.stderr)
+        return 1
+    apply_environment(environment_for_invoke(moto_url, f"http://127.0.0.1:{ports.simulator}"))
     result = LocalFunctions().invoke(args.function, event)
     print(json.dumps(result, indent=2, default=str))
     return 0
@@ -61,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser = commands.add_parser("invoke", help="invoke one function against the running stack")
     invoke_parser.add_argument("--function", required=True, help="the function's logical id in template.yaml")
     invoke_parser.add_argument("--event", required=True, help="path of an event JSON file")
+    invoke_parser.add_argument("--simulator-port", type=int, default=8100)
+    invoke_parser.add_argument("--moto-port", type=int, default=5000)
     invoke_parser.set_defaults(func=invoke)
     args = parser.parse_args(argv)
     return int(args.func(args))

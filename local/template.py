@@ -126,8 +126,9 @@ def queue_definitions() -> list[QueueDefinition]:
                 logical_id, bool(props.get("FifoQueue")), attributes, target, redrive.get("maxReceiveCount")
             )
         )
+    declared = {queue.logical_id for queue in queues}
     for schedule in schedules():
-        if schedule.dead_letter_queue:
+        if schedule.dead_letter_queue and schedule.dead_letter_queue not in declared:
             queues.append(QueueDefinition(schedule.dead_letter_queue, False, {}, None, None))
     # Dead-letter targets first, so redrive policies can name them.
     return sorted(queues, key=lambda q: q.dead_letter_target is not None)
@@ -152,7 +153,9 @@ def schedules() -> list[Schedule]:
             expression = props["Schedule"]
             if isinstance(expression, dict):
                 expression = expression["Fn::Sub"]
-            dlq = (props.get("DeadLetterConfig") or {}).get("QueueLogicalId")
+            dead_letters = props.get("DeadLetterConfig") or {}
+            # A queue SAM creates (QueueLogicalId) or one the template declares (Arn: !GetAtt Queue.Arn).
+            dlq = dead_letters.get("QueueLogicalId") or (dead_letters.get("Arn") or {}).get("Fn::GetAtt", [None])[0]
             retries = (props.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185)
             found.append(Schedule(logical_id, name, expression, int(retries), dlq))
     return found

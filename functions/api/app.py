@@ -16,4 +16,6 @@ app = build_app()
 @traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    logger.append_keys(caller_client_id=claims.get("custom:client_id"))
     return app.resolve(event, context)

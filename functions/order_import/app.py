@@ -5,28 +5,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
-from oms_amazon.observability import logger, metrics
+from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.services.order_import import ImportJob
 
 processor = SqsFifoPartialProcessor()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@traced
 @metrics.log_metrics
 def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return wiring.order_import_scheduler().tick()
 
 
 def _job(record: SQSRecord) -> None:
-    wiring.order_import_worker().handle(ImportJob.from_message(json.loads(record.body)))
+    job = ImportJob.from_message(json.loads(record.body))
+    logger.set_correlation_id(record.message_id)
+    logger.append_keys(job="order_import", trigger=job.trigger, client_id=job.client_id, account_id=job.account_id)
+    wiring.order_import_worker().handle(job)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 @metrics.log_metrics
 def work(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=_job, processor=processor, context=context)

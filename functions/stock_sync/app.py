@@ -5,28 +5,35 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
-from oms_amazon.observability import logger, metrics
+from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.services.stock_sync import Job
 
 processor = SqsFifoPartialProcessor()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@traced
 @metrics.log_metrics
 def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return wiring.stock_sync_scheduler().tick()
 
 
 def _job(record: SQSRecord) -> None:
-    wiring.stock_sync_worker().handle(Job.from_message(json.loads(record.body)))
+    job = Job.from_message(json.loads(record.body))
+    # The run id ties the worker's lines to the tick or API call that queued the run.
+    logger.set_correlation_id(job.run_id or record.message_id)
+    logger.append_keys(job=job.kind, run_id=job.run_id, client_id=job.client_id, account_id=job.account_id)
+    wiring.stock_sync_worker().handle(job)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 @metrics.log_metrics
 def work(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=_job, processor=processor, context=context)

@@ -12,7 +12,16 @@ import pytest
 from oms_amazon.settings import Settings
 
 from local.functions import load_handler
-from local.template import ROOT, api_routes, function_environment, load_template, resources, table_definitions
+from local.template import (
+    ROOT,
+    api_routes,
+    function_environment,
+    load_template,
+    queue_triggers,
+    resources,
+    schedules,
+    table_definitions,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -24,6 +33,8 @@ RUNTIME_VARIABLES = {
     "AWS_LAMBDA_FUNCTION_NAME",
     "_X_AMZN_TRACE_ID",
     "AWS_ENDPOINT_URL",
+    "LAMBDA_TASK_ROOT",
+    "AWS_SAM_LOCAL",
 }
 
 
@@ -149,3 +160,227 @@ def test_the_api_uses_a_cognito_authorizer_by_default_and_opens_only_public_rout
     api = resources("AWS::Serverless::Api")["ConnectorApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
     assert {r.path for r in api_routes() if not r.authorised} <= {"/openapi.json", "/oauth/callback"}
+
+
+# ---- The AWS console view (SPEC §2): dead-letter queues, log groups, tracing, alarms, dashboard.
+
+ALARMS = resources("AWS::CloudWatch::Alarm")
+NOTIFY = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def redrive_targets() -> set[str]:
+    return {
+        queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for queue in resources("AWS::SQS::Queue").values()
+        if "RedrivePolicy" in (queue.get("Properties") or {})
+    }
+
+
+def dead_letter_queues() -> set[str]:
+    """Every queue that holds what failed: the queues' redrive targets and the schedules' DLQs."""
+    return redrive_targets() | {s.dead_letter_queue for s in schedules() if s.dead_letter_queue}
+
+
+def dashboard_body() -> str:
+    (dashboard,) = resources("AWS::CloudWatch::Dashboard").values()
+    body: str = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    return body
+
+
+def emitted_metric_names() -> set[str]:
+    """The EMF metrics the layer emits through `observability.count`."""
+    pattern = re.compile(r"(?<![.\w])count\(\s*\"([A-Za-z]+)\"")
+    return {name for path in layer_sources() for name in pattern.findall(path.read_text())}
+
+
+def test_every_queue_but_a_dead_letter_queue_redrives_into_one_after_a_few_receives():
+    for logical_id, queue in resources("AWS::SQS::Queue").items():
+        if logical_id in dead_letter_queues():
+            continue
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in resources("AWS::SQS::Queue"), logical_id
+        assert 1 < redrive["maxReceiveCount"] <= 10, logical_id
+
+
+def test_dead_letter_queues_keep_messages_14_days_encrypted_and_fifo_like_their_source():
+    queues = resources("AWS::SQS::Queue")
+    for logical_id in dead_letter_queues():
+        props = queues[logical_id]["Properties"]
+        assert props["MessageRetentionPeriod"] == 1209600, logical_id
+        assert props["SqsManagedSseEnabled"] is True, logical_id
+    for source in queues.values():
+        redrive = (source.get("Properties") or {}).get("RedrivePolicy")
+        if redrive:
+            target = queues[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
+            assert bool(target.get("FifoQueue")) == bool(source["Properties"].get("FifoQueue"))
+
+
+def test_eventbridge_may_dead_letter_the_schedules_into_their_queues():
+    (policy,) = resources("AWS::SQS::QueuePolicy").values()
+    queues = {ref["Ref"] for ref in policy["Properties"]["Queues"]}
+    assert queues == {s.dead_letter_queue for s in schedules()}
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter(logical_id):
+    log_group = resources("AWS::Serverless::Function")[logical_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    props = resources("AWS::Logs::LogGroup")[log_group]["Properties"]
+    assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    others = [
+        f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        for name, f in resources("AWS::Serverless::Function").items()
+        if name != logical_id
+    ]
+    assert log_group not in others
+
+
+def test_every_function_and_the_api_are_traced_with_x_ray():
+    template = load_template()
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert all("Tracing" not in f["Properties"] for f in resources("AWS::Serverless::Function").values())
+    assert resources("AWS::Serverless::Api")["ConnectorApi"]["Properties"]["TracingEnabled"] is True
+
+
+def test_alarms_notify_the_topic_only_when_one_is_given():
+    template = load_template()
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    for logical_id, alarm in ALARMS.items():
+        assert alarm["Properties"]["AlarmActions"] == NOTIFY, logical_id
+        assert alarm["Properties"]["OKActions"] == NOTIFY, logical_id
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching", logical_id
+        assert alarm["Properties"]["AlarmDescription"], logical_id
+
+
+@pytest.mark.parametrize("queue", sorted(dead_letter_queues()))
+def test_every_dead_letter_queue_alarms_as_soon_as_it_holds_a_message(queue):
+    watching = [
+        a["Properties"]
+        for a in ALARMS.values()
+        if a["Properties"].get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    ]
+    assert len(watching) == 1, f"{queue} needs exactly one alarm"
+    (alarm,) = watching
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+    )
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (
+        "GreaterThanThreshold",
+        0,
+        1,
+    )
+
+
+def test_worker_failures_rejected_authorisations_and_amazon_5xx_raise_alarms():
+    watched = {
+        (a["Properties"].get("MetricName"), json.dumps(a["Properties"].get("Dimensions"))) for a in ALARMS.values()
+    }
+    for worker in ("StockSyncWorkerFunction", "OrderImportWorkerFunction"):
+        assert ("Errors", json.dumps([{"Name": "FunctionName", "Value": {"Ref": worker}}])) in watched
+    assert ("AuthorisationsRejected", json.dumps([{"Name": "service", "Value": "oms-amazon-connector"}])) in watched
+    (rate,) = [a["Properties"] for a in ALARMS.values() if "Metrics" in a["Properties"]]
+    used = {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert used == {"AmazonCalls", "AmazonServerErrors"}
+    assert used <= emitted_metric_names(), "the alarm watches metrics the code emits"
+
+
+def test_the_dashboard_is_json_that_names_only_the_templates_resources_and_parameters():
+    body = dashboard_body()
+    template = load_template()
+    names = set(template["Resources"]) | set(template["Parameters"]) | {"AWS::Region", "AWS::StackName"}
+    references = re.findall(r"\$\{([^}]+)\}", body)
+    assert references
+    assert {ref.split(".")[0] for ref in references} <= names
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+    for widget in dashboard["widgets"]:
+        assert {"type", "x", "y", "width", "height", "properties"} <= set(widget)
+        assert widget["x"] + widget["width"] <= 24
+
+
+def test_the_dashboard_charts_every_metric_the_code_emits():
+    body = dashboard_body()
+    missing = {name for name in emitted_metric_names() if f'"{name}"' not in body and f'\\"{name}\\"' not in body}
+    assert not missing, f"metrics emitted but not on the dashboard: {sorted(missing)}"
+
+
+def test_the_dashboard_shows_every_dead_letter_queue_every_alarm_and_each_workers_errors():
+    body = dashboard_body()
+    for queue in dead_letter_queues():
+        assert "${" + queue + ".QueueName}" in body, queue
+    for alarm in ALARMS:
+        assert "${" + alarm + ".Arn}" in body, alarm
+    for logical_id, function in resources("AWS::Serverless::Function").items():
+        if any(e["Type"] == "SQS" for e in (function["Properties"].get("Events") or {}).values()):
+            assert '"Errors", "FunctionName", "${' + logical_id + '}"' in body, logical_id
+
+
+# ---- The event catalogue: a sample for every trigger of every function, each telling whose it is.
+
+EVENT_FILES = sorted((ROOT / "events").glob("*.json"))
+
+
+def function_of(event: dict) -> str:
+    """The function a sample event is for, from its own content, as the template wires triggers."""
+    if "httpMethod" in event:
+        (function,) = {
+            r.function for r in api_routes() if (r.method, r.path) in {(event["httpMethod"], event["resource"])}
+        } or {r.function for r in api_routes() if (r.method, r.path) == ("ANY", event["resource"])}
+        return function
+    if event.get("detail-type") == "Scheduled Event":
+        rule = event["resources"][0].rsplit("/", 1)[1]
+        (function,) = {s.function for s in schedules() if f"-{s.function}{s.name}-" in f"-{rule}-"}
+        return function
+    (source,) = {r["eventSourceARN"] for r in event["Records"]}
+    queue_name = source.rsplit(":", 1)[1].removesuffix(".fifo")
+    (function,) = {t.function for t in queue_triggers() if re.search(rf"-{t.queue}(-[A-Za-z0-9]+)?$", queue_name)}
+    return function
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.name)
+def test_every_event_sample_belongs_to_one_function_of_the_template(path):
+    assert function_of(json.loads(path.read_text())) in FUNCTIONS
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_has_a_sample_event_for_each_of_its_triggers(logical_id):
+    samples = [json.loads(p.read_text()) for p in EVENT_FILES]
+    mine = [e for e in samples if function_of(e) == logical_id]
+    triggers = {e["Type"] for e in resources("AWS::Serverless::Function")[logical_id]["Properties"]["Events"].values()}
+    kinds = {"Api" if "httpMethod" in e else "Schedule" if "detail-type" in e else "SQS" for e in mine}
+    assert triggers <= kinds, f"{logical_id} has no sample for {sorted(triggers - kinds)}"
+
+
+def test_every_api_route_family_has_a_sample():
+    paths = {json.loads(p.read_text()).get("path") for p in EVENT_FILES}
+    for route in ("/marketplaces", "/accounts", "/courier-mappings", "/shipping-terms", "/products", "/orders"):
+        assert any(p == route or (p or "").startswith(route + "/") for p in paths), route
+
+
+def test_sample_jobs_are_exactly_what_the_producers_send():
+    from oms_amazon.services.order_import import ImportJob
+    from oms_amazon.services.stock_sync import Job
+
+    parsers = {"stock_sync": Job, "reconcile": Job, "refresh_listings": Job, "order_import": ImportJob}
+    seen = set()
+    for path in EVENT_FILES:
+        event = json.loads(path.read_text())
+        for record in event.get("Records", []):
+            body = json.loads(record["body"])
+            parser = parsers.get(body["job"])
+            if parser is None:
+                continue
+            assert parser.from_message(body).to_message() == body, path.name
+            seen.add(body["job"])
+    assert seen == set(parsers), "a sample for each job kind the stock-sync and order-import workers take"
+
+
+def test_the_event_catalogue_lists_every_sample():
+    catalogue = (ROOT / "events" / "README.md").read_text()
+    listed = set(re.findall(r"`([\w.-]+\.json)`", catalogue))
+    assert listed == {p.name for p in EVENT_FILES}

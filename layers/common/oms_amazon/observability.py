@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -26,11 +27,12 @@ METRICS_NAMESPACE = "OmsAmazonConnector"
 
 # Anything shaped like an LWA token (refresh `Atzr|`, access `Atza|`, also URL-encoded), an MWS auth
 # token, an LWA client secret, or an OAuth code is masked wherever it appears in a logged string.
+# A token ends at a backslash too, so masking one inside a JSON string never eats an escape.
 _SECRET_PATTERNS = re.compile(
-    r"(Atz[ar](?:\||%7[cC])[^\s\"',;&]+)"
+    r"(Atz[ar](?:\||%7[cC])[^\s\"',;&\\]+)"
     r"|(amzn\.mws\.[0-9a-fA-F-]{8,})"
     r"|(amzn1\.oa2-cs\.v1\.[0-9a-zA-Z]+)"
-    r"|((?<=spapi_oauth_code=)[^\s&\"']+)",
+    r"|((?<=spapi_oauth_code=)[^\s&\"'\\]+)",
 )
 MASK = "***"
 
@@ -38,16 +40,6 @@ MASK = "***"
 def redact(text: str) -> str:
     """`text` with every token-shaped substring replaced by a fixed mask."""
     return _SECRET_PATTERNS.sub(MASK, text)
-
-
-def redact_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_value(v) for v in value]
-    return value
 
 
 def _redacting_serializer(record: dict[str, Any]) -> str:
@@ -58,16 +50,18 @@ def _redacting_serializer(record: dict[str, Any]) -> str:
 
 logger = Logger(service=SERVICE, json_serializer=_redacting_serializer)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+# Most invocations count nothing (a GET, an idle tick); Powertools would print a warning for each.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on", "y", "t")
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on", "y", "t")
 
 
 def tracing_enabled() -> bool:
     """X-Ray only in a real Lambda (where its daemon listens) and when not switched off: the same rule
     Powertools' Tracer applies, decided here without importing the X-Ray SDK."""
-    if _truthy("POWERTOOLS_TRACE_DISABLED") or _truthy("AWS_SAM_LOCAL"):
+    if _truthy(os.environ.get("POWERTOOLS_TRACE_DISABLED")) or _truthy(os.environ.get("AWS_SAM_LOCAL")):
         return False
     return bool(os.environ.get("LAMBDA_TASK_ROOT"))
 
@@ -76,26 +70,24 @@ def tracing_enabled() -> bool:
 def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=SERVICE)
+    # Only what the connector calls: AWS (botocore, under boto3) and Amazon (httpx). patch_all would also
+    # import and patch database drivers, requests and httplib that nothing here uses.
+    return Tracer(service=SERVICE, patch_modules=("botocore", "httpx"))
 
 
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
-
-
-def traced(handler: HandlerT) -> HandlerT:
+def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     """`Tracer.capture_lambda_handler` where tracing is on; the handler untouched (and the X-Ray SDK
     never imported) where it is off. Decided at import, i.e. in Lambda's init phase."""
     if not tracing_enabled():
         return handler
     # Responses stay out of the trace: they can be large and carry client data.
-    traced_handler: HandlerT = tracer().capture_lambda_handler(handler, capture_response=False)
-    return traced_handler
+    return cast(Handler, tracer().capture_lambda_handler(handler, capture_response=False))
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     """An EMF count. Without dimensions it joins the invocation's metric set (flushed by `log_metrics`);
     with its own low-cardinality dimensions (a reason, an operation) it is flushed at once."""
-    if _truthy("POWERTOOLS_METRICS_DISABLED"):
+    if _truthy(os.environ.get("POWERTOOLS_METRICS_DISABLED")):
         # Powertools would still collect (and print every 100th value of) a disabled metric set.
         return
     if not dimensions:

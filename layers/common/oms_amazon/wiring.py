@@ -15,6 +15,7 @@ from oms_amazon.services.order_import import (
     OrderWriter,
     OutboxRelay,
 )
+from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
 from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
 from oms_amazon.settings import settings
 from oms_amazon.shipping import CourierMapping
@@ -163,6 +164,65 @@ def order_reevaluation() -> OrderReevaluation:
     return OrderReevaluation(_accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now)
 
 
+@cache
+def shipment_store():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.shipments import DynamoShipmentRepository
+
+    return DynamoShipmentRepository(aws_client("dynamodb"), settings().table_name)
+
+
+def _shipment_queue() -> ShipmentQueue:
+    from oms_amazon.adapters.shipments import SqsShipmentQueue
+
+    return SqsShipmentQueue(aws_client("sqs"), settings().shipment_queue_url)
+
+
+@cache
+def shipment_service() -> ShipmentService:
+    return ShipmentService(orders=order_store(), shipments=shipment_store(), queue=_shipment_queue(), clock=utc_now)
+
+
+@cache
+def _shipment_connections():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.amazon import AmazonConnections
+
+    config = settings()
+    # A short budget per call: a throttled or unavailable Amazon is waited out in the queue (DelaySeconds),
+    # not in the Lambda.
+    return AmazonConnections(
+        aws_client("secretsmanager"),
+        config.app_credentials_secret,
+        endpoint_override=config.sp_api_endpoint,
+        lwa_token_url=config.lwa_token_url,
+        time_budget=10.0,
+    )
+
+
+def shipment_amazon(marketplace: Marketplace, merchant_id: str, refresh_token: str) -> ShipmentConfirmer:
+    seller: ShipmentConfirmer = _shipment_connections().seller(marketplace, merchant_id, refresh_token)
+    return seller
+
+
+@cache
+def shipment_worker() -> ShipmentWorker:
+    from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+    from oms_amazon.domain.shipments import RetrySchedule
+
+    config = settings()
+    return ShipmentWorker(
+        accounts=_accounts(),
+        shipments=shipment_store(),
+        queue=_shipment_queue(),
+        relay=_relay(),
+        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
+        amazon=shipment_amazon,
+        rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
+        clock=utc_now,
+        schedule=RetrySchedule(base_seconds=config.shipment_retry_base_seconds),
+    )
+
+
 def reset() -> None:
     for cached in (
         amazon_connections,
@@ -177,5 +237,9 @@ def reset() -> None:
         order_import_scheduler,
         order_import_worker,
         order_reevaluation,
+        shipment_store,
+        shipment_service,
+        _shipment_connections,
+        shipment_worker,
     ):
         cached.cache_clear()

@@ -5,7 +5,7 @@ built once per container and shared by every seller."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,12 +14,14 @@ from typing import Any
 
 import httpx
 
-from oms_amazon.adapters.sp_api import LwaClient, LwaCredentials, RetryPolicy, SpApiClient, SpApiConfig
+from oms_amazon.adapters.sp_api import LwaClient, LwaCredentials, RetryPolicy, SpApiCallEvent, SpApiClient, SpApiConfig
 from oms_amazon.adapters.sp_api.models import Order2026, OrderItemV0, OrderV0
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money
+from oms_amazon.domain.shipments import Shipment
 from oms_amazon.domain.stock_sync import FeedOutcome, Progress, ReportOutcome, SkuError
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_skus
+from oms_amazon.observability import count
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +77,17 @@ class SellerAmazon:
         """The feed this app created for these marketplaces since `created_since` that the connector
         has not recorded: how a worker that died between createFeed and recording its id learns what
         Amazon received. (getFeeds lists only this application's feeds; one worker at a time serves a
-        seller and region, so at most one such feed exists.)"""
+        seller and region, so at most one such feed exists.) The creation time is checked here too: a
+        feed of an earlier run, reconciled and forgotten, must never stand in for one Amazon never got."""
         token: str | None = None
         while True:
             page = self.client.get_feeds(feed_types=[FEED_TYPE], created_since=created_since, next_token=token)
             for feed in page.feeds:
-                if feed.feed_id not in known and sorted(feed.marketplace_ids) == sorted(marketplace_ids):
+                if (
+                    feed.feed_id not in known
+                    and feed.created_time >= created_since
+                    and sorted(feed.marketplace_ids) == sorted(marketplace_ids)
+                ):
                     return feed.feed_id
             token = page.next_token
             if not token:
@@ -106,15 +113,30 @@ class SellerAmazon:
         ]
 
     def orders_since(
-        self, marketplace_id: str, since: datetime, api_version: str
+        self,
+        marketplace_id: str,
+        since: datetime,
+        api_version: str,
+        already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         """Merchant-fulfilled orders last updated after `since`, a page at a time (stored by the caller
-        before the next is fetched), with Amazon's upper bound of the window when it says."""
+        before the next is fetched), with Amazon's upper bound of the window when it says.
+        `already_stored` names the orders of a page the caller holds at least as new: on v0 their items
+        are not fetched again (one getOrderItems each, at 0.5/s), so the 5-minute overlap costs nothing."""
         if api_version == "v0":
             for page in self.client.iter_get_orders(
                 marketplace_ids=[marketplace_id], last_updated_after=since, fulfillment_channels=["MFN"]
             ):
-                orders = [order_from_v0(o, self.client.list_order_items(o.amazon_order_id)) for o in page.orders]
+                known = (
+                    already_stored([(o.amazon_order_id, o.last_update_date) for o in page.orders])
+                    if already_stored
+                    else set()
+                )
+                orders = [
+                    order_from_v0(o, self.client.list_order_items(o.amazon_order_id))
+                    for o in page.orders
+                    if o.amazon_order_id not in known
+                ]
                 yield orders, _parse_bound(page.last_updated_before)
         else:
             for result in self.client.iter_search_orders(
@@ -124,6 +146,22 @@ class SellerAmazon:
                 included_data=["FULFILLMENT", "RECIPIENT"],
             ):
                 yield [order_from_2026(o, marketplace_id) for o in result.orders], result.last_updated_before
+
+    def confirm_shipment(self, shipment: Shipment, marketplace_id: str) -> None:
+        """confirmShipment (Orders v0) for one package. Amazon answers 204, also to a repeat of the same
+        package reference with the same content, so a retried confirmation never ships twice."""
+        from oms_amazon.adapters.sp_api.models import ConfirmShipmentItem, PackageDetail
+
+        package = PackageDetail(
+            package_reference_id=shipment.package_reference_id,
+            carrier_code=shipment.carrier_code,
+            carrier_name=shipment.carrier_name,
+            shipping_method=shipment.shipping_method,
+            tracking_number=shipment.tracking_number,
+            ship_date=shipment.ship_date,
+            items=tuple(ConfirmShipmentItem(line.order_item_id, line.quantity) for line in shipment.lines),
+        )
+        self.client.confirm_shipment(shipment.amazon_order_id, marketplace_id=marketplace_id, package=package)
 
 
 _STATUS_2026_TO_V0 = {
@@ -199,6 +237,18 @@ def order_from_2026(order: Order2026, marketplace_id: str) -> AmazonOrder:
     )
 
 
+def count_amazon_call(event: SpApiCallEvent) -> None:
+    """The SP-API client's metrics hook: every attempt, throttles and errors by operation (EMF)."""
+    if event.outcome != "gave_up":
+        count("AmazonCalls")  # the denominator of the 5xx-rate alarm
+    if event.outcome == "throttled":
+        count("AmazonThrottles", operation=event.operation)
+    elif event.outcome != "success":
+        count("AmazonErrors", operation=event.operation, kind=event.outcome)
+        if event.outcome == "server_error":
+            count("AmazonServerErrors")
+
+
 class AmazonConnections:
     """Builds `SellerAmazon`s from the app's LWA credentials (Secrets Manager) and the endpoint settings."""
 
@@ -245,5 +295,6 @@ class AmazonConnections:
             lwa=self.lwa,
             config=self.config,
             http=self.http,
+            metrics=count_amazon_call,
         )
         return SellerAmazon(client)

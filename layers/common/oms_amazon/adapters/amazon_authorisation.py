@@ -67,6 +67,8 @@ class SpApiSellerAuthorisation:
     def participations(
         self, marketplace: Marketplace, merchant_id: str, refresh_token: str
     ) -> list[MarketplaceParticipation]:
+        from oms_amazon.adapters.amazon import count_amazon_call
+
         client = SpApiClient.for_marketplace(
             marketplace,
             seller_id=merchant_id,
@@ -74,6 +76,7 @@ class SpApiSellerAuthorisation:
             lwa=self._lwa(),
             config=self._config,
             http=self._connections.http,
+            metrics=count_amazon_call,
         )
         try:
             rows = client.get_marketplace_participations()

@@ -276,13 +276,18 @@ class DynamoOrderRepository:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # ---- the outbox
-    def pending_events(self, limit: int = 100) -> list[dict[str, Any]]:
+    def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]:
+        """Unsent events, oldest first (`GSI1SK` starts with the time they were written)."""
+        condition, values = "GSI1PK = :p", {":p": {"S": OUTBOX_PARTITION}}
+        if written_before is not None:
+            condition += " AND GSI1SK < :before"
+            values[":before"] = {"S": iso(written_before)}
         with dynamodb_errors("outbox"):
             response = self._db.query(
                 TableName=self._table,
                 IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :p",
-                ExpressionAttributeValues={":p": {"S": OUTBOX_PARTITION}},
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
                 Limit=limit,
             )
         return [from_wire(item) for item in response.get("Items", [])]

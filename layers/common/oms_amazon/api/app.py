@@ -6,10 +6,20 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from oms_amazon.api.errors import register_error_handlers
-from oms_amazon.api.routes import accounts, authorisation, marketplaces, orders, products, shipping, stock_sync
-from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge
+from oms_amazon.api.errors import NOT_JSON, register_error_handlers, sends_non_json_body
+from oms_amazon.api.routes import (
+    accounts,
+    authorisation,
+    marketplaces,
+    orders,
+    products,
+    shipments,
+    shipping,
+    stock_sync,
+)
+from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 API_TITLE = "Amazon channel connector API"
 API_VERSION = "1.0.0"
@@ -44,7 +54,7 @@ def parse_json_body(text: str) -> Any:
         elif ch in "]}":
             depth -= 1
     try:
-        body = json.loads(text)
+        body = json.loads(text, object_pairs_hook=_object_without_repeated_keys, parse_constant=_no_constant)
     except ValueError as error:
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from error
     # Every body of this API is an object. (Powertools would otherwise validate an array's first element.)
@@ -53,9 +63,34 @@ def parse_json_body(text: str) -> Any:
     return body
 
 
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Parsers disagree on which of two equal keys wins (a proxy may check the first, Python keeps the last),
+    # so a body that names a field twice is refused rather than guessed at.
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        raise InvalidInput("The JSON body names a field more than once.", code="invalid_json")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"The JSON body holds {name}, which is not JSON.", code="invalid_json")
+
+
+def refuse_bodies_no_route_may_read(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every route, body parameter or not: API Gateway passes up to 10 MiB of anything, so a body over the
+    limit or not sent as JSON is refused before the route acts (a DELETE with 5 MiB attached is no DELETE)."""
+    event = app.current_event
+    if len(event.body or "") > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+    if sends_non_json_body(event.headers, event.body):
+        raise UnsupportedMediaType(NOT_JSON)
+    return next_middleware(app)
+
+
 def build_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     register_error_handlers(app)
+    app.use([refuse_bodies_no_route_may_read])
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)
     app.include_router(authorisation.router)
@@ -63,6 +98,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(shipping.router)
     app.include_router(stock_sync.router)
     app.include_router(orders.router)
+    app.include_router(shipments.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:

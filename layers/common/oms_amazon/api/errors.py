@@ -7,6 +7,7 @@ the problem but never echo the input, which may hold a token.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +26,8 @@ from oms_amazon.domain.errors import (
     UnsupportedMediaType,
 )
 from oms_amazon.observability import logger
+
+NOT_JSON = "Send the request body as application/json."
 
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus], ...] = (
     (InvalidInput, HTTPStatus.BAD_REQUEST),
@@ -48,6 +51,12 @@ def status_of(error: DomainError) -> HTTPStatus:
         if isinstance(error, error_type):
             return status
     return HTTPStatus.BAD_REQUEST
+
+
+def sends_non_json_body(headers: Mapping[str, str], body: str | None) -> bool:
+    """A body sent as anything but JSON (a form, multipart, XML...). No content type is read as JSON."""
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return bool(body) and media_type not in ("", "application/json")
 
 
 def validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -75,10 +84,23 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
+        return error_response(415, "unsupported_media_type", NOT_JSON)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable_body(error: UnicodeDecodeError) -> Response[str]:
+        # Bytes that are not UTF-8 arrive base64-encoded; only the request body's own failure is the caller's.
+        try:
+            app.current_event.decoded_body  # noqa: B018 - the property decodes
+        except UnicodeDecodeError:
+            return error_response(400, "invalid_json", "The request body is not UTF-8 encoded JSON.")
+        raise error
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
+        event = app.current_event
+        if sends_non_json_body(event.headers, event.body):
+            # Powertools reads forms and multipart bodies too; this API takes JSON only.
+            return error_response(415, "unsupported_media_type", NOT_JSON)
         details = validation_details(error)
         if any(d["type"] == "json_invalid" for d in details):
             return error_response(400, "invalid_json", "The request body is not valid JSON.")

@@ -31,6 +31,9 @@ OVERLAP = timedelta(minutes=5)
 # Amazon's order search looks no later than two minutes ago; a window never ends later than that.
 AMAZON_LAG = timedelta(minutes=2)
 CLAIM_FOR = timedelta(seconds=60)
+# The writer of an outbox event publishes it at once; the tick relays only events older than this,
+# which their writer cannot still be sending (it died), so no event is published twice.
+OUTBOX_LEASE = timedelta(minutes=2)
 
 
 class OrderStore(Protocol):
@@ -42,7 +45,7 @@ class OrderStore(Protocol):
 
     def held_for_term(self, client_id: str, term: str) -> list[Order]: ...
 
-    def pending_events(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]: ...
 
     def delete_events(self, events: list[dict[str, Any]]) -> None: ...
 
@@ -69,7 +72,11 @@ class UnmappedTerms(Protocol):
 
 class OrderSource(Protocol):
     def orders_since(
-        self, marketplace_id: str, since: datetime, api_version: str
+        self,
+        marketplace_id: str,
+        since: datetime,
+        api_version: str,
+        already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]: ...
 
 
@@ -116,7 +123,7 @@ class OrderImportScheduler:
                 continue
             self._enqueue(account, "schedule", now)
             queued += 1
-        relayed = self._outbox.relay_pending()
+        relayed = self._outbox.relay_pending(written_before=now - OUTBOX_LEASE)
         logger.info(
             "order import tick", extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
         )
@@ -161,10 +168,10 @@ class OutboxRelay:
         self._publisher.publish(events)
         self._orders.delete_events(events)
 
-    def relay_pending(self) -> int:
+    def relay_pending(self, *, written_before: datetime | None = None) -> int:
         sent = 0
         while True:
-            events = self._orders.pending_events(100)
+            events = self._orders.pending_events(100, written_before=written_before)
             if not events:
                 return sent
             self.send(events)
@@ -294,7 +301,12 @@ class OrderImportWorker:
         judge = OrderJudge(account.client_id, self._skus, self._mappings)
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0}
         upper: datetime | None = None
-        for orders, bound in amazon.orders_since(account.marketplace_id, since, self._api_version):
+
+        def already_stored(pairs: list[tuple[str, datetime]]) -> set[str]:
+            stored = self._orders.get_many(account.client_id, [order_id for order_id, _ in pairs])
+            return {o for o, updated in pairs if o in stored and stored[o].last_update_date >= updated}
+
+        for orders, bound in amazon.orders_since(account.marketplace_id, since, self._api_version, already_stored):
             stats["pages"] += 1
             upper = bound or upper
             merchant = [o for o in orders if o.fulfillment_channel == "MFN"]

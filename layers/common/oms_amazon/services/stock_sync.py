@@ -39,6 +39,11 @@ from oms_amazon.stock_plan import Push, PushPlan, plan_push
 # getFeed + getFeedDocument later. Up to this many SKUs, patches are the cheaper transport.
 PATCH_UP_TO = 3
 RECONCILE_AFTER = timedelta(minutes=2)
+# A feed found on Amazon belongs to a pending one only if it was created after that was recorded.
+# Amazon's createdTime is in whole seconds, hence one second of slack; a feed of an earlier run is at
+# least the run's report poll (2 s) older, so it is never taken for this one.
+FEED_CLOCK_SLACK = timedelta(seconds=1)
+CREATE_FEED_ATTEMPTS = 4
 
 
 class RetryLater(Exception):
@@ -94,6 +99,7 @@ class StockSyncScheduler:
             )
             reconciling += 1
         logger.info("stock sync tick", extra={"queued": queued, "already_claimed": skipped, "reconciling": reconciling})
+        count("StockSyncsQueued", queued)
         return {"queued": queued, "already_claimed": skipped, "reconciling": reconciling}
 
     def run_now(self, client_id: str, account_id: str) -> StockRun:
@@ -174,7 +180,10 @@ class StockSyncWorker:
         rejections: AuthorisationRejections,
         clock: Clock,
         sleep: Callable[[float], None] = time.sleep,
-        poll_seconds: float = 20.0,
+        # Amazon usually processes a quantity feed, or prepares the listings report, within a minute or
+        # two; waiting that long in the worker (getFeed/getReport refill at 2/s) beats leaving it to
+        # the next tick, 15 minutes later.
+        poll_seconds: float = 120.0,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -314,12 +323,29 @@ class StockSyncWorker:
                 state = self._store.save_state(
                     _with_pending(state, pending, now), reconcile_after=now + RECONCILE_AFTER
                 )
-                feed_id = amazon.create_feed(document_id, list(marketplace_ids))
+                feed_id = self._create_feed(amazon, pending, state)
                 state = self._store.save_state(
                     _set_feed_id(state, document_id, feed_id), reconcile_after=now + RECONCILE_AFTER
                 )
                 feed_ids.append(feed_id)
         return state, feed_ids
+
+    def _create_feed(self, amazon: AmazonSeller, pending: PendingFeed, state: SyncState) -> str:
+        """createFeed has no idempotency key, so the client does not repeat it once Amazon may have acted
+        on it (`OutcomeUnknown`): look for the feed before asking again, or the change is pushed twice."""
+        from oms_amazon.adapters.sp_api import OutcomeUnknown
+
+        known = {p.feed_id for p in state.pending_feeds if p.feed_id}
+        marketplace_ids = list(pending.marketplace_ids)
+        for _ in range(CREATE_FEED_ATTEMPTS - 1):
+            try:
+                return amazon.create_feed(pending.feed_document_id, marketplace_ids)
+            except OutcomeUnknown:
+                found = amazon.find_feed(pending.submitted_at - FEED_CLOCK_SLACK, marketplace_ids, known)
+                if found is not None:
+                    return found
+        # Still unknown after the last attempt: the job fails and its next delivery reconciles the pending feed.
+        return amazon.create_feed(pending.feed_document_id, marketplace_ids)
 
     def _poll(self, state: SyncState, amazon: AmazonSeller) -> None:
         """A short wait for the processing report in the same invocation, when Amazon is quick."""
@@ -327,7 +353,7 @@ class StockSyncWorker:
         while state.pending_feeds and waited < self._poll_seconds:
             self._sleep(delay)
             waited += delay
-            delay = min(delay * 2, 10.0)
+            delay = min(delay * 2, 15.0)
             state = self._reconcile(state, amazon)
 
     # ---- reports of earlier pushes
@@ -341,7 +367,7 @@ class StockSyncWorker:
         known = {p.feed_id for p in state.pending_feeds if p.feed_id}
         for pending in state.pending_feeds:
             feed_id = pending.feed_id or amazon.find_feed(
-                pending.submitted_at - timedelta(minutes=1), list(pending.marketplace_ids), known
+                pending.submitted_at - FEED_CLOCK_SLACK, list(pending.marketplace_ids), known
             )
             if feed_id is None:  # Amazon never received it: resend next run
                 errors = [
@@ -441,6 +467,7 @@ class StockSyncWorker:
             self._store.save_run(run)
         if account is not None:
             self._store.record_summary(account, run)
+        count("StockSyncsFinished", status=run.status)
         logger.info(
             "stock sync run finished",
             extra={

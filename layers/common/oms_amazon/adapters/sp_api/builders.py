@@ -86,6 +86,9 @@ class SpApiRequest:
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
+    # False for a call Amazon may act on twice if it is repeated (createFeed has no idempotency key):
+    # the client does not repeat it once it may have reached Amazon (see `OutcomeUnknown`).
+    idempotent: bool = True
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -293,7 +296,7 @@ def create_feed(
     }
     if feed_options:
         body["feedOptions"] = dict(feed_options)
-    return SpApiRequest("createFeed", "POST", "/feeds/2021-06-30/feeds", json=body)
+    return SpApiRequest("createFeed", "POST", "/feeds/2021-06-30/feeds", json=body, idempotent=False)
 
 
 def get_feed(feed_id: str) -> SpApiRequest:

@@ -25,6 +25,7 @@ from oms_amazon.adapters.sp_api.builders import DateTimeLike, SpApiRequest
 from oms_amazon.adapters.sp_api.errors import (
     AccessDenied,
     AmazonUnavailable,
+    OutcomeUnknown,
     SpApiError,
     Throttled,
     UnexpectedResponse,
@@ -79,6 +80,8 @@ RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 REQUEST_ID_HEADER = "x-amzn-RequestId"
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+# Transport errors raised before any byte of the request left: repeating such a call is always safe.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _PARTICIPATIONS = TypeAdapter(list[MarketplaceParticipation])
 
 
@@ -627,6 +630,7 @@ class SpApiClient:
                 error = AmazonUnavailable(
                     f"transport error ({type(exc).__name__})", operation=operation, code=type(exc).__name__
                 )
+                reached = not isinstance(exc, _NEVER_SENT)
                 self._emit(operation, "transport_error", attempt, duration=duration, waited=wait)
                 self._logger.info(
                     "sp-api transport error",
@@ -635,6 +639,7 @@ class SpApiClient:
             else:
                 duration = self._clock.monotonic() - sent
                 status = response.status_code
+                reached = status >= 500  # a 429 is refused before Amazon acts; other 4xx are raised below
                 request_id = response.headers.get(REQUEST_ID_HEADER)
                 self._learn_rate(bucket, response, operation)
                 self._logger.debug(
@@ -680,6 +685,20 @@ class SpApiClient:
                         },
                     )
                     raise error
+            if reached and not request.idempotent:
+                self._emit(operation, "gave_up", attempt, error.status, self._clock.monotonic() - started)
+                self._logger.warning(
+                    "sp-api call not repeated: Amazon may have acted on it",
+                    extra={**self._log_keys(operation), "attempt": attempt, "status": error.status, "code": error.code},
+                )
+                raise OutcomeUnknown(
+                    error.message,
+                    operation=operation,
+                    status=error.status,
+                    code=error.code,
+                    request_id=error.request_id,
+                    errors=error.errors,
+                ) from error
             last_error = error
             retries += 1
             delay = policy.backoff(retries, self._jitter())

@@ -113,6 +113,11 @@ class AmazonUnavailable(SpApiError):
     """5xx answers, timeouts or transport errors that outlasted the retry budget. Nothing is known to have changed."""
 
 
+class OutcomeUnknown(AmazonUnavailable):
+    """A call that is not safe to repeat (`SpApiRequest.idempotent` False) got a 5xx or lost its answer
+    after it was sent: Amazon may have acted on it. It is not retried; the caller looks before asking again."""
+
+
 class UnexpectedResponse(SpApiError):
     """A 2xx answer whose body does not have the shape of Amazon's model."""
 

@@ -56,6 +56,8 @@ def _client() -> str:
 
 
 def _sku_in_path() -> str:
+    # Also for the documented routes: the REST resolver's route regex ends in `/*$`, so `<sku>` loses a
+    # SKU's trailing slashes ("KIT/" would read, replace or delete "KIT"). The path keeps them.
     return router.current_event.path[len(PREFIX) :]
 
 
@@ -77,7 +79,7 @@ def _require_object_body() -> None:
     "that changes nothing writes nothing.",
 )
 def put_product(sku: Sku, body: Annotated[ProductIn, Body()]) -> Response[ProductOut]:
-    return _put(sku, body)
+    return _put(_sku_in_path(), body)
 
 
 @router.put(ANY_SKU, include_in_schema=False)
@@ -108,7 +110,7 @@ def _put(sku: str, body: ProductIn) -> Response[ProductOut]:
 
 @router.get("/products/<sku>", tags=["products"], responses=ERRORS)
 def get_product(sku: Sku) -> ProductOut:
-    return product_view(deps.product_service().get(_client(), sku))
+    return product_view(deps.product_service().get(_client(), _sku_in_path()))
 
 
 @router.get(ANY_SKU, include_in_schema=False)
@@ -124,7 +126,7 @@ def get_product_any_sku() -> ProductOut:
     "Deleting a bundle leaves its components in place.",
 )
 def delete_product(sku: Sku) -> Response[str]:
-    return _delete(sku)
+    return _delete(_sku_in_path())
 
 
 @router.delete(ANY_SKU, include_in_schema=False)

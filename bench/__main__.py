@@ -1,0 +1,269 @@
+"""`python -m bench`: run every case, print the table and the targets, write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT, quiet
+
+DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
+API_VERSIONS = ("v0", "2026-01-01")
+
+# Targets (issue #12, SPEC §9).
+BOUND_FACTOR, BOUND_SLACK = 1.25, 5.0
+FULL_SYNC_CALL_RATIO = 100
+DELTA_MAX_CALLS = 5
+COLD_IMPORT_MS, COLD_IMPORT_STRETCH_MS = 600, 350
+LAYER_MAX_BYTES = 15 * 1024 * 1024
+# The what-if of the processing-time cases: the stock-sync worker waiting this long in its invocation.
+WHAT_IF_POLL_SECONDS = 300.0
+
+
+def _case(kind: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    from bench import cases
+
+    runners: dict[str, Callable[..., dict[str, Any]]] = {
+        "stock_sync": cases.stock_case,
+        "order_import": cases.order_case,
+        "with_processing_time": cases.processing_case,
+        "order_import_next_run": cases.order_next_run_case,
+    }
+    return runners[kind](*args)
+
+
+def run_cases(
+    skus: list[int], orders: list[int], delta: float, processing: float, per_run: int, jobs: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Every case, in parallel processes when `jobs` > 1; results by section, in a fixed order."""
+    work: list[tuple[str, tuple[Any, ...]]] = [
+        *(("stock_sync", (n, d)) for n in skus for d in (None, delta)),
+        *(("order_import", (n, v)) for n in orders for v in API_VERSIONS),
+    ]
+    if processing > 0 and skus:
+        work += [
+            ("with_processing_time", (min(skus), d, processing, poll))
+            for poll in (None, WHAT_IF_POLL_SECONDS)
+            for d in (None, delta)
+        ]
+    if per_run > 0:
+        work += [("order_import_next_run", (per_run, v)) for v in API_VERSIONS]
+    # The biggest case (a naive 100k-SKU sync: 100,000 calls) first, so two cores finish together.
+    order = sorted(range(len(work)), key=lambda i: -(work[i][1][0] if work[i][0] == "stock_sync" else 0))
+    done: dict[int, dict[str, Any]] = {}
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=quiet) as pool:
+            futures = {i: pool.submit(_case, *work[i]) for i in order}
+            for i in order:
+                done[i] = futures[i].result()
+                _progress(done[i])
+    else:
+        for i in order:
+            done[i] = _case(*work[i])
+            _progress(done[i])
+    sections: dict[str, list[dict[str, Any]]] = {"stock_sync": [], "order_import": []}
+    for i, (kind, _) in enumerate(work):
+        sections.setdefault(kind, []).append(done[i])
+    return sections
+
+
+def _progress(result: dict[str, Any]) -> None:
+    print(f"  done: {result['case']}", file=sys.stderr, flush=True)
+
+
+# -------------------------------------------------------------------------------------------- output
+
+
+def _ratio(a: float, b: float) -> str:
+    return "-" if b == 0 else f"{a / b:,.0f}x"
+
+
+def _fmt_seconds(seconds: float) -> str:
+    return f"{seconds:,.1f}"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        (
+            "case",
+            "conn calls",
+            "conn s",
+            "naive calls",
+            "naive s",
+            "bound calls",
+            "bound s",
+            "calls vs naive",
+            "s vs naive",
+        )
+    ]
+    for case in [
+        *results["stock_sync"],
+        *results["order_import"],
+        *results.get("with_processing_time", []),
+        *results.get("order_import_next_run", []),
+    ]:
+        conn, naive, bound = case["connector"], case.get("naive"), case["lower_bound"]
+        rows.append(
+            (
+                case["case"],
+                f"{conn['calls']:,}",
+                _fmt_seconds(conn["seconds"]),
+                f"{naive['calls']:,}" if naive else "-",
+                _fmt_seconds(naive["seconds"]) if naive else "-",
+                f"{bound['calls']:,}",
+                _fmt_seconds(bound["seconds"]),
+                _ratio(naive["calls"], conn["calls"]) if naive else "-",
+                _ratio(naive["seconds"], conn["seconds"]) if naive and conn["seconds"] else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(widths[i]) for i, cell in enumerate(row) if i)]
+        lines.append("  ".join(cells))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append("seconds are simulated Amazon seconds (rate limits enforced, buckets full at the start, no latency)")
+    if results.get("cold_import_ms"):
+        detail = results.get("cold_import", {})
+        lines.append("")
+        lines.append("cold import of functions/<fn>/app.py, median of fresh interpreters (wall: -X importtime; CPU):")
+        for function, ms in results["cold_import_ms"].items():
+            extra = detail.get(function, {})
+            heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
+            lines.append(
+                f"  {function}: {ms:,.0f} ms wall, {extra.get('cpu_ms', 0):,.0f} ms CPU"
+                f" (load average {extra.get('load_average', 0):.1f}; heaviest: {heaviest})"
+            )
+    if results.get("layer_bytes") is not None:
+        layer = results.get("layer", {})
+        zipped = f", {layer['zip_bytes'] / 1e6:.1f} MB zipped" if layer.get("zip_bytes") else ""
+        lines.append(f"layer: {results['layer_bytes'] / 1e6:.1f} MB unzipped{zipped} ({layer.get('method', '')})")
+        if layer.get("bytes_without_runtime_provided"):
+            lines.append(
+                f"  without boto3/botocore and their dependencies (in the Lambda runtime already): "
+                f"{layer['bytes_without_runtime_provided'] / 1e6:.1f} MB unzipped, "
+                f"{layer['zip_bytes_without_runtime_provided'] / 1e6:.1f} MB zipped"
+            )
+        if layer.get("largest"):
+            lines.append(
+                "  largest: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in layer["largest"].items())
+            )
+    return "\n".join(lines)
+
+
+def targets(results: dict[str, Any]) -> list[tuple[bool | None, str]]:
+    checks: list[tuple[bool | None, str]] = []
+    for case in [*results["stock_sync"], *results["order_import"]]:
+        conn, bound = case["connector"], case["lower_bound"]
+        limit = BOUND_FACTOR * bound["seconds"] + BOUND_SLACK
+        checks.append(
+            (
+                conn["seconds"] <= limit,
+                f"{case['case']}: {conn['seconds']:,.1f} s <= 1.25 x {bound['seconds']:,.1f} + 5",
+            )
+        )
+    for case in results["stock_sync"]:
+        if case["changed"] == case["skus"] and case["skus"] == 10_000:
+            ratio = case["naive"]["calls"] / max(1, case["connector"]["calls"])
+            checks.append(
+                (ratio >= FULL_SYNC_CALL_RATIO, f"{case['case']}: {ratio:,.0f}x fewer calls than naive (>= 100x)")
+            )
+        elif case["changed"] < case["skus"]:
+            calls = case["connector"]["calls"]
+            checks.append((calls <= DELTA_MAX_CALLS, f"{case['case']}: {calls} calls (<= {DELTA_MAX_CALLS})"))
+    for function, ms in results.get("cold_import_ms", {}).items():
+        extra = results.get("cold_import", {}).get(function, {})
+        stretch = "stretch met" if ms < COLD_IMPORT_STRETCH_MS else "stretch 350 ms missed"
+        loaded = extra.get("load_average", 0) > (os.cpu_count() or 1)
+        busy = " - the machine was busy: wall times inflated" if loaded else ""
+        checks.append(
+            (
+                ms < COLD_IMPORT_MS,
+                f"cold import {function}: {ms:,.0f} ms wall (< {COLD_IMPORT_MS}; {stretch}), "
+                f"{extra.get('cpu_ms', 0):,.0f} ms CPU{busy}",
+            )
+        )
+    for case in [*results.get("with_processing_time", []), *results.get("order_import_next_run", [])]:
+        conn, bound = case["connector"], case["lower_bound"]
+        checks.append(
+            (
+                None,
+                f"{case['case']}: {conn['calls']} calls, {conn['seconds']:,.0f} s "
+                f"(bound {bound['calls']} calls, {bound['seconds']:,.0f} s) - informational, see bench/README.md",
+            )
+        )
+    if results.get("layer_bytes") is not None:
+        size = results["layer_bytes"]
+        checks.append((size <= LAYER_MAX_BYTES, f"layer: {size / 2**20:.1f} MiB unzipped (<= 15 MiB)"))
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--skus", default="10000,100000", help="catalogue sizes for stock sync (comma-separated)")
+    parser.add_argument("--orders", default="1000", help="order counts for order import (comma-separated)")
+    parser.add_argument("--delta", type=float, default=0.01, help="share of SKUs changed in a delta run")
+    parser.add_argument(
+        "--processing-seconds",
+        type=float,
+        default=60.0,
+        help="extra cases on the smallest catalogue with Amazon taking this long per report and feed (0: none)",
+    )
+    parser.add_argument(
+        "--orders-per-run",
+        type=int,
+        default=50,
+        help="extra cases: the import after a first one, with this many new orders per 5 minutes (0: none)",
+    )
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="cases run in parallel")
+    parser.add_argument("--import-runs", type=int, default=7, help="fresh interpreters per handler (median)")
+    parser.add_argument("--no-footprint", action="store_true", help="skip cold-import timing and the layer size")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    skus = [int(n) for n in args.skus.split(",") if n]
+    orders = [int(n) for n in args.orders.split(",") if n]
+    print(f"bench: stock sync {skus}, order import {orders}, {args.jobs} process(es)", file=sys.stderr)
+    results: dict[str, Any] = dict(
+        run_cases(skus, orders, args.delta, args.processing_seconds, args.orders_per_run, args.jobs)
+    )
+    if not args.no_footprint:
+        from bench.footprint import cold_imports, layer_size
+
+        print("  measuring cold imports and the layer ...", file=sys.stderr, flush=True)
+        imports_detail = cold_imports(args.import_runs)
+        results["cold_import_ms"] = {fn: detail["ms"] for fn, detail in imports_detail.items()}
+        results["cold_import"] = imports_detail
+        layer = layer_size()
+        results["layer_bytes"] = layer["bytes"]
+        results["layer"] = layer
+    results["wall_seconds"] = round(time.perf_counter() - started, 1)
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print()
+    print("targets:")
+    for ok, text in targets(results):
+        print(f"  [{'info' if ok is None else 'met ' if ok else 'MISS'}] {text}")
+    print()
+    print(
+        f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
+        f"in {results['wall_seconds']:,.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    quiet()  # before the cases import oms_amazon (its logger reads the level at import)
+    sys.exit(main())

@@ -1,0 +1,457 @@
+"""The benchmark cases: the real workers, the naive connector and the lower bound, each on a fresh
+simulated Amazon with one seller and Amazon's default usage plans enforced.
+
+Every measured job starts from full token buckets (a quiet seller), on Amazon's side and in the
+client's model of them. Each result is checked (Amazon holds the OMS quantities; every order was
+stored) so a fast wrong answer cannot pass as a fast one.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from oms_amazon.adapters.amazon import SellerAmazon
+from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
+from oms_amazon.domain.stock_sync import StockRun
+from oms_amazon.services.order_import import (
+    FIRST_IMPORT_WINDOW,
+    OVERLAP,
+    ImportJob,
+    OrderImportWorker,
+    OrderWriter,
+    OutboxRelay,
+)
+from oms_amazon.services.stock_sync import Job, RetryLater, StockSyncWorker, new_run_id
+from oms_amazon.shipping import CourierMapping
+from oms_amazon.stock import Product
+
+from bench import naive
+from bench.fakes import (
+    CLIENT,
+    CountingPublisher,
+    MemoryAccounts,
+    MemoryImportState,
+    MemoryOrders,
+    MemorySecrets,
+    MemoryStockStore,
+    MemoryUnmapped,
+    NoRejections,
+    account,
+)
+from bench.harness import REFRESH_TOKEN, SELLER, Amazon, Measured
+from bench.lower_bound import Bound, order_import_bound, stock_sync_bound
+
+MARKETPLACE = "UK"
+UK = marketplace_by_code(MARKETPLACE)
+MARKETPLACE_ID = UK.marketplace_id
+SCHEDULE_INTERVAL = timedelta(minutes=15)  # the shortest stock-sync interval (SPEC §5.1)
+LISTINGS_CHUNK = 20_000  # listings per control-API request when seeding Amazon
+ORDERS_CHUNK = 500
+ORDER_IMPORT_INTERVAL = timedelta(minutes=5)  # template.yaml's default OrderImportRateMinutes
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    connector: Measured
+    naive: Measured
+    lower_bound: Bound
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector.to_json(),
+            "naive": self.naive.to_json(),
+            "lower_bound": self.lower_bound.to_json(),
+        }
+
+
+# ------------------------------------------------------------------------------------------ stock sync
+
+
+def sku(n: int) -> str:
+    return f"BENCH-{n:06d}"
+
+
+def catalogue(skus: int, seed: int = 12) -> dict[str, int]:
+    rng = random.Random(seed)
+    return {sku(n): rng.randint(0, 60) for n in range(skus)}
+
+
+def changed_catalogue(quantities: dict[str, int], fraction: float) -> tuple[dict[str, int], int]:
+    """Every (1/fraction)-th SKU's quantity moved by one; how many moved."""
+    step = max(1, round(1 / fraction))
+    moved = dict(quantities)
+    changed = 0
+    for n, name in enumerate(quantities):
+        if n % step == 0:
+            moved[name] += 1
+            changed += 1
+    return moved, changed
+
+
+def seed_listings(amazon: Amazon, skus: list[str]) -> None:
+    for start in range(0, len(skus), LISTINGS_CHUNK):
+        items = [{"sku": s, "product_type": "PRODUCT", "quantity": 0} for s in skus[start : start + LISTINGS_CHUNK]]
+        amazon.control(
+            "PUT",
+            f"/_sim/sellers/{SELLER}/listings",
+            {"marketplace": MARKETPLACE, "items": items, "replace": start == 0},
+        )
+
+
+def amazon_quantities(amazon: Amazon) -> dict[str, int]:
+    items = amazon.control("GET", f"/_sim/sellers/{SELLER}/listings?marketplace={MARKETPLACE}")["items"]
+    return {item["sku"]: item["quantity"] for item in items}
+
+
+def check_pushed(amazon: Amazon, quantities: dict[str, int], who: str) -> None:
+    held = amazon_quantities(amazon)
+    wrong = [s for s, q in quantities.items() if held.get(s) != max(0, q)]
+    if wrong:
+        raise AssertionError(f"{who}: Amazon holds other quantities for {len(wrong)} SKUs, e.g. {wrong[:3]}")
+
+
+class ConnectorStockSync:
+    """The real `StockSyncWorker` (planner, listing snapshot, feed/patch choice, processing report) over
+    the real `SellerAmazon` and SP-API client, with in-memory stores."""
+
+    def __init__(self, amazon: Amazon, poll_seconds: float | None = None) -> None:
+        self.amazon = amazon
+        self.quantities: dict[str, int] = {}
+        tuning = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
+        self.accounts = MemoryAccounts()
+        self.account = self.accounts.add(account("bench-uk", SELLER, MARKETPLACE, amazon.clock.wall()))
+        self.store = MemoryStockStore()
+        self.worker = StockSyncWorker(
+            accounts=self.accounts,
+            store=self.store,
+            secrets=MemorySecrets(REFRESH_TOKEN),
+            products=lambda client_id: [Product(s, q) for s, q in self.quantities.items()],
+            amazon=self._seller,
+            rejections=NoRejections(),
+            clock=amazon.clock.wall,
+            sleep=amazon.clock.sleep,
+            **tuning,
+        )
+
+    def _seller(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> SellerAmazon:
+        return SellerAmazon(self.amazon.client(marketplace))
+
+    def run(self) -> StockRun:
+        now = self.amazon.clock.wall()
+        run = StockRun(new_run_id(now), CLIENT, self.account.id, "queued", "manual", now)
+        self.store.save_run(run)
+        self.worker.handle(Job("stock_sync", CLIENT, self.account.id, run.run_id))
+        final = self.store.get_run(CLIENT, self.account.id, run.run_id)
+        if final is None or final.status != "done":
+            raise AssertionError(f"the connector's stock sync did not finish: {final}")
+        return final
+
+
+def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
+    """A full sync of `skus` SKUs (delta None), or a run after a full one in which `delta` of them moved."""
+    quantities = catalogue(skus)
+    names = list(quantities)
+    changed = skus
+
+    amazon = Amazon()
+    try:
+        seed_listings(amazon, names)
+        connector = ConnectorStockSync(amazon)
+        connector.quantities = quantities
+        if delta is not None:
+            connector.run()  # the earlier full run: the snapshot and what was sent are in place
+            amazon.clock.advance(SCHEDULE_INTERVAL.total_seconds())
+            connector.quantities, changed = changed_catalogue(quantities, delta)
+        final: list[StockRun] = []
+        measured = amazon.measure(lambda: final.append(connector.run()))
+        if final[0].skus_sent != changed:
+            raise AssertionError(f"the connector sent {final[0].skus_sent} SKUs, {changed} changed")
+        check_pushed(amazon, connector.quantities, "connector")
+        transport = final[0].transport
+    finally:
+        amazon.close()
+
+    amazon = Amazon()
+    try:
+        seed_listings(amazon, names)
+        pushed: dict[str, int] = {}
+        target = quantities
+        if delta is not None:
+            # After its earlier full run (not measured) the naive connector remembers what it sent and
+            # Amazon holds it.
+            pushed = dict(quantities)
+            target, _ = changed_catalogue(quantities, delta)
+            amazon.control(
+                "PUT",
+                f"/_sim/sellers/{SELLER}/listings",
+                {
+                    "marketplace": MARKETPLACE,
+                    "items": [{"sku": s, "product_type": "PRODUCT", "quantity": max(0, q)} for s, q in pushed.items()],
+                },
+            )
+        client = amazon.client(UK)
+        sent: list[int] = []
+        naive_measured = amazon.measure(lambda: sent.append(naive.push_stock(client, MARKETPLACE_ID, target, pushed)))
+        if sent[0] != changed:
+            raise AssertionError(f"the naive connector sent {sent[0]} SKUs, {changed} changed")
+        check_pushed(amazon, target, "naive")
+    finally:
+        amazon.close()
+
+    return {
+        "case": f"stock sync {skus:,} SKUs, " + ("full" if delta is None else f"{delta:.0%} delta"),
+        "skus": skus,
+        "changed": changed,
+        "transport": transport,
+        **Result(measured, naive_measured, stock_sync_bound(changed, needs_listing_report=delta is None)).to_json(),
+    }
+
+
+# The production path when Amazon takes its time: a job that raises RetryLater comes back after the
+# queue's visibility timeout; a run left `submitted` is finished by a reconcile job, enqueued by the
+# first stock-sync tick at or after the state's `reconcile_after` (template.yaml).
+VISIBILITY_TIMEOUT = timedelta(seconds=960)
+TICK = SCHEDULE_INTERVAL
+
+
+def _next_tick(origin: float, at_or_after: float) -> float:
+    period = TICK.total_seconds()
+    return origin + max(0, math.ceil((at_or_after - origin) / period)) * period
+
+
+def drive(connector: ConnectorStockSync, deliveries: dict[str, int]) -> StockRun:
+    """One run as production drives it, until done: redeliveries and reconcile jobs included."""
+    clock = connector.amazon.clock
+    origin = clock.now  # the tick that queued the run
+    now = clock.wall()
+    run = StockRun(new_run_id(now), CLIENT, connector.account.id, "queued", "schedule", now)
+    connector.store.save_run(run)
+    job = Job("stock_sync", CLIENT, connector.account.id, run.run_id)
+    for _ in range(20):
+        try:
+            connector.worker.handle(job)
+        except RetryLater:
+            deliveries["redelivered"] = deliveries.get("redelivered", 0) + 1
+            clock.advance(VISIBILITY_TIMEOUT.total_seconds())
+            continue
+        current = connector.store.get_run(CLIENT, connector.account.id, run.run_id)
+        if current is not None and current.status == "done":
+            return current
+        if current is None or current.status != "submitted":
+            raise AssertionError(f"the run ended {current}")
+        due = connector.store.reconcile_after_seconds(clock)
+        clock.advance(_next_tick(origin, due) - clock.now)
+        deliveries["reconcile_jobs"] = deliveries.get("reconcile_jobs", 0) + 1
+        job = Job("reconcile", CLIENT, connector.account.id)
+    raise AssertionError("the run did not finish within 20 deliveries")
+
+
+def processing_case(
+    skus: int, delta: float | None, processing_seconds: float, poll_seconds: float | None = None
+) -> dict[str, Any]:
+    """The connector alone (the naive connector's patches have no processing time) when Amazon takes
+    `processing_seconds` to prepare the listings report and to process each feed; `poll_seconds`
+    overrides the worker's in-invocation wait (a what-if: its constructor parameter, not a code change)."""
+    quantities = catalogue(skus)
+    changed = skus
+    amazon = Amazon()
+    try:
+        seed_listings(amazon, list(quantities))
+        connector = ConnectorStockSync(amazon, poll_seconds)
+        connector.quantities = quantities
+        if delta is not None:
+            connector.run()
+            amazon.clock.advance(SCHEDULE_INTERVAL.total_seconds())
+            connector.quantities, changed = changed_catalogue(quantities, delta)
+        amazon.control(
+            "POST",
+            "/_sim/config",
+            {"report_processing_seconds": processing_seconds, "feed_processing_seconds": processing_seconds},
+        )
+        deliveries: dict[str, int] = {}
+        final: list[StockRun] = []
+        measured = amazon.measure(lambda: final.append(drive(connector, deliveries)))
+        if final[0].skus_sent != changed:
+            raise AssertionError(f"the connector sent {final[0].skus_sent} SKUs, {changed} changed")
+        check_pushed(amazon, connector.quantities, "connector")
+    finally:
+        amazon.close()
+    quota = stock_sync_bound(changed, needs_listing_report=delta is None)
+    waits = (2 if delta is None else 1) * processing_seconds  # the report, then the feed(s) built from it
+    bound = Bound(quota.calls, max(quota.seconds, waits), quota.plan)
+    return {
+        "case": f"stock sync {skus:,} SKUs, "
+        + ("full" if delta is None else f"{delta:.0%} delta")
+        + f", Amazon {processing_seconds:g} s per report/feed"
+        + ("" if poll_seconds is None else f", what-if poll_seconds={poll_seconds:g}"),
+        "skus": skus,
+        "changed": changed,
+        "processing_seconds": processing_seconds,
+        "poll_seconds": poll_seconds,
+        "deliveries": deliveries,
+        "connector": measured.to_json(),
+        "naive": None,
+        "lower_bound": bound.to_json(),
+    }
+
+
+# ---------------------------------------------------------------------------------------- order import
+
+LEVELS = [
+    ("Std UK Dom_1", "Standard", False),
+    ("Std UK Dom_2", "Standard", True),
+    ("Exp UK Dom_1", "Expedited", False),
+    ("NextDay", "NextDay", True),
+]
+ORDER_SKUS = [f"ORDER-SKU-{n:03d}" for n in range(50)]
+MAPPINGS = [
+    CourierMapping("m1", "STD UK DOM", "Royal Mail 48"),
+    CourierMapping("m2", "STD UK DOM-PRIME", "Royal Mail 24"),
+    CourierMapping("m3", "EXP UK DOM", "DPD Next Day"),
+    CourierMapping("m4", "UK NEXT-PRIME", "DPD Next Day"),
+]
+
+
+def amazon_orders(
+    count: int, newest: datetime, span: timedelta, *, first: int = 0, seed: int = 7
+) -> list[dict[str, Any]]:
+    """`count` merchant-fulfilled orders in the v0 shape, last updated from `newest` back over `span`,
+    numbered from `first`."""
+    rng = random.Random(seed)
+    orders = []
+    for k in range(count):
+        n = first + k
+        moment = (newest - span * (k / max(1, count))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        level, category, prime = LEVELS[n % len(LEVELS)]
+        items = [
+            {
+                "OrderItemId": f"{n:09d}{line:05d}",
+                "SellerSKU": rng.choice(ORDER_SKUS),
+                "QuantityOrdered": rng.randint(1, 3),
+                "ItemPrice": {"CurrencyCode": "GBP", "Amount": f"{rng.randint(500, 5000) / 100:.2f}"},
+            }
+            for line in range(1 + n % 2)
+        ]
+        orders.append(
+            {
+                "AmazonOrderId": f"203-{n // 10_000_000:07d}-{n % 10_000_000:07d}",
+                "PurchaseDate": moment,
+                "LastUpdateDate": moment,
+                "MarketplaceId": MARKETPLACE_ID,
+                "FulfillmentChannel": "MFN",
+                "ShipServiceLevel": level,
+                "ShipmentServiceLevelCategory": category,
+                "IsPrime": prime,
+                "OrderStatus": "Unshipped",
+                "ShippingAddress": {"CountryCode": "GB"},
+                "OrderItems": items,
+            }
+        )
+    return orders
+
+
+def seed_orders(amazon: Amazon, count: int, *, span: timedelta | None = None, first: int = 0) -> None:
+    """Orders last updated over `span` before now (default: the first import's window)."""
+    newest = amazon.clock.wall() - timedelta(seconds=1)
+    window = span if span is not None else FIRST_IMPORT_WINDOW - timedelta(minutes=10)
+    orders = amazon_orders(count, newest, window, first=first, seed=first + 7)
+    for start in range(0, len(orders), ORDERS_CHUNK):
+        amazon.control("POST", f"/_sim/sellers/{SELLER}/orders", {"orders": orders[start : start + ORDERS_CHUNK]})
+
+
+class ConnectorOrderImport:
+    """The real `OrderImportWorker` (window, pages, judge, store-once, outbox) over the real
+    `SellerAmazon.orders_since`, with in-memory stores."""
+
+    def __init__(self, amazon: Amazon, api_version: str) -> None:
+        self.amazon = amazon
+        self.accounts = MemoryAccounts()
+        self.account = self.accounts.add(account("bench-uk", SELLER, MARKETPLACE, amazon.clock.wall()))
+        self.orders = MemoryOrders()
+        self.publisher = CountingPublisher()
+        relay = OutboxRelay(self.orders, self.publisher)
+        self.worker = OrderImportWorker(
+            accounts=self.accounts,
+            state=MemoryImportState(self.accounts),
+            orders=self.orders,
+            writer=OrderWriter(self.orders, MemoryUnmapped(), relay),
+            relay=relay,
+            secrets=MemorySecrets(REFRESH_TOKEN),
+            amazon=lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
+            skus=lambda client_id: ORDER_SKUS,
+            mappings=lambda client_id: MAPPINGS,
+            rejections=NoRejections(),
+            clock=amazon.clock.wall,
+            api_version=api_version,
+        )
+
+    def run(self) -> dict[str, int]:
+        return self.worker.handle(ImportJob(CLIENT, self.account.id, "manual"))
+
+
+def order_case(count: int, api_version: str) -> dict[str, Any]:
+    amazon = Amazon()
+    try:
+        seed_orders(amazon, count)
+        connector = ConnectorOrderImport(amazon, api_version)
+        stats: list[dict[str, int]] = []
+        measured = amazon.measure(lambda: stats.append(connector.run()))
+        if stats[0].get("new") != count or len(connector.orders.orders) != count:
+            raise AssertionError(f"the connector stored {len(connector.orders.orders)} of {count} orders: {stats}")
+        if connector.publisher.published != count:
+            raise AssertionError(f"the connector published {connector.publisher.published} events for {count} orders")
+    finally:
+        amazon.close()
+
+    amazon = Amazon()
+    try:
+        seed_orders(amazon, count)
+        client = amazon.client(UK)
+        since = amazon.clock.wall() - FIRST_IMPORT_WINDOW - OVERLAP
+        importer = naive.import_orders_v0 if api_version == "v0" else naive.import_orders_2026
+        found: list[int] = []
+        naive_measured = amazon.measure(lambda: found.append(len(importer(client, MARKETPLACE_ID, since))))
+        if found[0] != count:
+            raise AssertionError(f"the naive connector read {found[0]} of {count} orders")
+    finally:
+        amazon.close()
+
+    return {
+        "case": f"order import {count:,} orders, {api_version}",
+        "orders": count,
+        "api_version": api_version,
+        **Result(measured, naive_measured, order_import_bound(count, api_version)).to_json(),
+    }
+
+
+def order_next_run_case(per_run: int, api_version: str) -> dict[str, Any]:
+    """A busy seller in steady state: `per_run` orders arrive in every import interval; the measured
+    run is the one after a first import, with the connector's 5-minute overlap re-reading the last
+    interval's orders (informational: no target covers it)."""
+    amazon = Amazon()
+    try:
+        connector = ConnectorOrderImport(amazon, api_version)
+        seed_orders(amazon, per_run, span=ORDER_IMPORT_INTERVAL)
+        connector.run()
+        amazon.clock.advance(ORDER_IMPORT_INTERVAL.total_seconds())
+        seed_orders(amazon, per_run, span=ORDER_IMPORT_INTERVAL, first=per_run)
+        stats: list[dict[str, int]] = []
+        measured = amazon.measure(lambda: stats.append(connector.run()))
+        if stats[0].get("new") != per_run or len(connector.orders.orders) != 2 * per_run:
+            raise AssertionError(f"the connector's second run stored {stats}")
+    finally:
+        amazon.close()
+    return {
+        "case": f"order import, next run: {per_run} new orders per {ORDER_IMPORT_INTERVAL.seconds // 60} min, "
+        f"{api_version}",
+        "orders": per_run,
+        "api_version": api_version,
+        "reread": stats[0].get("unchanged", 0),
+        "connector": measured.to_json(),
+        "naive": None,
+        "lower_bound": order_import_bound(per_run, api_version).to_json(),
+    }
