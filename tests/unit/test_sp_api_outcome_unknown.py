@@ -72,9 +72,7 @@ def test_a_lost_feed_is_never_mistaken_for_an_earlier_one_that_was_already_settl
     # Newest first; the server ignores createdSince, as the local simulator does.
     earlier_only = responses(json_response(200, {"feeds": [_feed("40001", recorded - timedelta(seconds=20))]}))
     both = responses(
-        json_response(
-            200, {"feeds": [_feed("50001", recorded), _feed("40001", recorded - timedelta(seconds=20))]}
-        )
+        json_response(200, {"feeds": [_feed("50001", recorded), _feed("40001", recorded - timedelta(seconds=20))]})
     )
 
     assert SellerAmazon(make_client(earlier_only)).find_feed(recorded - timedelta(seconds=1), [UK], set()) is None
