@@ -220,5 +220,22 @@ class Account:
             code="authorisation_required",
         )
 
+    def check_can_run(self, job: Literal["stock_sync", "order_import"]) -> None:
+        """Why a job cannot run for this account now (409), if it cannot: inactive, the job switched
+        off, or the seller not authorised."""
+        what = "sync stock" if job == "stock_sync" else "import orders"
+        if not self.active:
+            raise Conflict(f"The account is inactive; activate it to {what}.", code="account_inactive")
+        if job == "stock_sync" and not self.sync_stock:
+            raise Conflict("Stock sync is off for this account (sync_stock is false).", code="stock_sync_disabled")
+        if job == "order_import" and not self.import_orders:
+            raise Conflict(
+                "Order import is off for this account (import_orders is false).", code="order_import_disabled"
+            )
+        if self.authorisation.status != "ok":
+            raise Conflict(
+                f"The seller must authorise the connector before you can {what}.", code="authorisation_required"
+            )
+
     def with_changes(self, **changes: Any) -> Account:
         return replace(self, **changes)

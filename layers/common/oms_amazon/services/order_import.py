@@ -134,16 +134,7 @@ class OrderImportScheduler:
         account = self._accounts.get(client_id, account_id)
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
-        if not account.active:
-            raise Conflict("The account is inactive; activate it before importing orders.", code="account_inactive")
-        if not account.import_orders:
-            raise Conflict(
-                "Order import is off for this account (import_orders is false).", code="order_import_disabled"
-            )
-        if account.authorisation.status != "ok":
-            raise Conflict(
-                "The seller must authorise the connector before orders can be imported.", code="authorisation_required"
-            )
+        account.check_can_run("order_import")
         self._enqueue(account, "manual", self._clock())
 
     def _enqueue(self, account: Account, trigger: str, now: datetime) -> None:

@@ -106,14 +106,7 @@ class StockSyncScheduler:
         account = self._accounts.get(client_id, account_id)
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
-        if not account.active:
-            raise Conflict("The account is inactive; activate it before syncing stock.", code="account_inactive")
-        if not account.sync_stock:
-            raise Conflict("Stock sync is off for this account (sync_stock is false).", code="stock_sync_disabled")
-        if account.authorisation.status != "ok":
-            raise Conflict(
-                "The seller must authorise the connector before stock can sync.", code="authorisation_required"
-            )
+        account.check_can_run("stock_sync")
         run = self._start(account, "manual", seen_due_key=None)
         if run is None:  # pragma: no cover - a manual claim has no condition that can fail but a deleted account
             raise NotFound(f"No account {account_id}.", code="account_not_found")
