@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+import threading
 
 from .server import SimulatorServer
 
@@ -15,10 +17,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100; 0 = any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     options = parser.parse_args(argv)
-    server = SimulatorServer(options.host, options.port, quiet=not options.verbose)
+    # Serve on a thread and wait on an event the signals set: Ctrl-C or SIGTERM stop it promptly
+    # however busy the machine is (a signal inside the server's own loop can be slow to land).
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server = SimulatorServer(options.host, options.port, quiet=not options.verbose).start()
     print(f"SP-API simulator listening on {server.url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+        stop.wait()
+    server.stop()
     return 0
 
 
