@@ -19,6 +19,7 @@ help:
 	@echo "make validate   cfn-lint and sam validate --lint"
 	@echo "make checkov    checkov over template.yaml (its own virtualenv); waivers live in the template"
 	@echo "make build      sam build (ARCH=$(ARCH))"
+	@echo "make bench      SP-API calls and simulated Amazon seconds vs a naive connector (bench/README.md)"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (see scripts/find-python.sh)." >&2; exit 1; }
