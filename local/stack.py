@@ -196,6 +196,7 @@ class LocalStack:
         self.names = physical_names(local_parameters(self.simulator_url), endpoint=self.moto_url)
         create_resources(self.names)
         apply_environment({**function_environments(self.names), "POWERTOOLS_LOG_LEVEL": self.log_level})
+        forget_cached_adapters()
         self.gateway = LocalGateway(self.functions, port=self.ports.gateway)
         self.gateway.start()
         if self.triggers:
@@ -222,6 +223,16 @@ class LocalStack:
         for url in (f"{self.moto_url}/moto-api/reset", f"{self.simulator_url}/_sim/reset"):
             urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
         create_resources(self.names)
+
+
+def forget_cached_adapters() -> None:
+    """The functions' warm-container caches (boto3 clients, settings) belong to one stack: a stack
+    started later in the same process (tests) must not inherit another's endpoints."""
+    from oms_amazon import wiring
+    from oms_amazon.api import deps
+
+    deps.reset()
+    wiring.reset()
 
 
 def environment_for_invoke(moto_url: str, simulator_url: str) -> dict[str, str]:
