@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from local.functions import LocalFunctions, apply_environment, resolve_environment
+from local.functions import LocalFunctions, add_layer_to_path, apply_environment, resolve_environment
 from local.gateway import LocalGateway
 from local.template import parameter_defaults, queue_definitions, resources, table_definitions
 
@@ -228,6 +228,7 @@ class LocalStack:
 def forget_cached_adapters() -> None:
     """The functions' warm-container caches (boto3 clients, settings) belong to one stack: a stack
     started later in the same process (tests) must not inherit another's endpoints."""
+    add_layer_to_path()
     from oms_amazon import wiring
     from oms_amazon.api import deps
 
