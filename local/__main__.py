@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -24,7 +25,10 @@ def serve(args: argparse.Namespace) -> int:
     print(f"moto (AWS)    {stack.moto_url}")
     print("Local stack ready", flush=True)
     try:
-        stop.wait()
+        # A signal the kernel hands to another thread only runs its handler once the main thread
+        # is back in the interpreter: wait in short steps, never in one uninterruptible wait.
+        while not stop.wait(0.2):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
@@ -72,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.add_argument("--moto-port", type=int, default=5000)
     invoke_parser.set_defaults(func=invoke)
     args = parser.parse_args(argv)
+    # The stack's own warnings (a function that failed and will be retried, a poller that hit an
+    # error) go to stderr; the functions log JSON to stdout as on Lambda.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.func(args))
 
 

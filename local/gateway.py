@@ -5,10 +5,10 @@ template routes them to, with the Cognito authorizer's claims taken from `X-Clie
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
-import traceback
 import uuid
 from base64 import b64decode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.functions import LocalFunctions
 from local.template import ApiRoute, api_routes
+
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
 STAGE = "local"
@@ -143,7 +145,7 @@ class LocalGateway:
         try:
             result = self.functions.invoke(route.function, event)
         except Exception:  # a crashed function is API Gateway's 502, and the stack keeps serving
-            traceback.print_exc()
+            log.warning("%s failed: answered 502", route.function, exc_info=True)
             self._send(request, 502, _error("bad_gateway", "The function failed."), {})
             return
         payload = result.get("body") or ""

@@ -217,12 +217,19 @@ class LocalStack:
             self.moto.stop()
 
     def reset(self) -> None:
-        """Empty every table, queue and the simulator (the stack keeps running)."""
+        """Empty every table, queue and the simulator (the stack keeps running; its pollers wait
+        until the queues exist again)."""
         import urllib.request
 
-        for url in (f"{self.moto_url}/moto-api/reset", f"{self.simulator_url}/_sim/reset"):
-            urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
-        create_resources(self.names)
+        with self.runner.paused() if self.runner is not None else contextlib.nullcontext():
+            for url in (f"{self.moto_url}/moto-api/reset", f"{self.simulator_url}/_sim/reset"):
+                urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
+            create_resources(self.names)
+
+    def take_faults(self) -> list[str]:
+        """What went wrong in the stack's own machinery since the last call (never a function's
+        error, which is the function's outcome): a sound stack has none."""
+        return self.runner.take_faults() if self.runner is not None else []
 
 
 def forget_cached_adapters() -> None:

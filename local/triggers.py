@@ -5,10 +5,12 @@ and its SQS triggers poll moto's queues and invoke the workers with Lambda's SQS
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,11 @@ from local.template import QueueTrigger, Schedule, local_rate_parameters, queue_
 # A failed message becomes visible again after this many seconds locally (AWS waits for the
 # queue's visibility timeout); moto moves it to the dead-letter queue after maxReceiveCount.
 LOCAL_RETRY_SECONDS = 2
+
+# `wait_idle` calls the stack idle once it has seen no message and no running worker this long.
+IDLE_QUIET_SECONDS = 0.2
+
+log = logging.getLogger(__name__)
 
 
 def scheduled_event(schedule: Schedule) -> dict[str, Any]:
@@ -59,6 +66,13 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 class TriggerRunner:
+    """The template's schedules and queue triggers, each on a thread of its own.
+
+    A function that raises is Lambda's invocation error: logged, and the message retried as SQS
+    would. A failure of the runner's own calls to SQS is survived (the poller waits and goes on) and
+    kept in `faults`: tests fail on it, since a sound stack never has one. `paused()` holds every
+    poller between calls, so the queues can be emptied and recreated under them."""
+
     def __init__(self, functions: LocalFunctions, names: dict[str, str], *, speedup: float = 1.0) -> None:
         self.functions = functions
         self.names = names
@@ -67,6 +81,10 @@ class TriggerRunner:
         self.threads: list[threading.Thread] = []
         self.busy = 0
         self.lock = threading.Lock()
+        self.faults: list[str] = []
+        self._gate = threading.Condition()
+        self._paused = 0
+        self._active = 0
         self.sqs = boto3.client("sqs")
 
     def start(self) -> None:
@@ -77,8 +95,54 @@ class TriggerRunner:
 
     def stop(self) -> None:
         self.stopping.set()
+        with self._gate:
+            self._gate.notify_all()
         for thread in self.threads:
             thread.join(timeout=10)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No poller or schedule touches SQS or invokes a function while inside (it waits for the
+        calls in flight to finish first)."""
+        with self._gate:
+            self._paused += 1
+            while self._active:
+                self._gate.wait()
+        try:
+            yield
+        finally:
+            with self._gate:
+                self._paused -= 1
+                self._gate.notify_all()
+
+    @contextmanager
+    def _turn(self) -> Iterator[bool]:
+        """One poll or firing, unless the runner is paused (it waits) or stopping (False)."""
+        with self._gate:
+            while self._paused and not self.stopping.is_set():
+                self._gate.wait(0.5)
+            if self.stopping.is_set():
+                yield False
+                return
+            self._active += 1
+        try:
+            yield True
+        finally:
+            with self._gate:
+                self._active -= 1
+                self._gate.notify_all()
+
+    def _fault(self, what: str, error: BaseException) -> None:
+        if self.stopping.is_set():
+            return
+        log.warning("local trigger: %s failed: %s: %s", what, type(error).__name__, error)
+        with self.lock:
+            self.faults.append(f"{what}: {type(error).__name__}: {error}")
+
+    def take_faults(self) -> list[str]:
+        with self.lock:
+            faults, self.faults = self.faults, []
+        return faults
 
     def _spawn(self, target: Any, argument: Any, name: str) -> None:
         thread = threading.Thread(target=target, args=(argument,), name=name, daemon=True)
@@ -96,38 +160,45 @@ class TriggerRunner:
                 self.functions.invoke(schedule.function, event)
                 return
             except Exception:
-                traceback.print_exc()
+                log.warning("%s failed (attempt %d)", schedule.function, attempt + 1, exc_info=True)
                 if attempt < schedule.retry_attempts:
                     self.stopping.wait(1)
         if schedule.dead_letter_queue:
-            self.sqs.send_message(QueueUrl=self.names[schedule.dead_letter_queue], MessageBody=json.dumps(event))
+            try:
+                self.sqs.send_message(QueueUrl=self.names[schedule.dead_letter_queue], MessageBody=json.dumps(event))
+            except Exception as error:
+                self._fault(f"dead-lettering {schedule.function}'s event", error)
 
     def _run_schedule(self, schedule: Schedule) -> None:
         interval = self.interval_seconds(schedule)
         while not self.stopping.wait(interval):
-            self.fire(schedule)
+            with self._turn() as go:
+                if go:
+                    self.fire(schedule)
 
     def _poll_queue(self, trigger: QueueTrigger) -> None:
-        url = self.names[trigger.queue]
-        arn = self.names[f"{trigger.queue}.Arn"]
         while not self.stopping.is_set():
-            try:
-                received = self.sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=min(trigger.batch_size, 10),
-                    WaitTimeSeconds=1,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                )
-            except Exception:
-                if self.stopping.is_set():
+            with self._turn() as go:
+                if not go:
                     return
-                traceback.print_exc()
-                time.sleep(1)
-                continue
-            messages = received.get("Messages", [])
-            if messages:
-                self._deliver(trigger, url, arn, messages)
+                try:
+                    self._poll_once(trigger)
+                except Exception as error:  # survive anything: the next poll starts afresh
+                    self._fault(f"polling {trigger.queue}", error)
+                    self.stopping.wait(1)
+
+    def _poll_once(self, trigger: QueueTrigger) -> None:
+        url = self.names[trigger.queue]
+        received = self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(trigger.batch_size, 10),
+            WaitTimeSeconds=1,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = received.get("Messages", [])
+        if messages:
+            self._deliver(trigger, url, self.names[f"{trigger.queue}.Arn"], messages)
 
     def _deliver(self, trigger: QueueTrigger, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
         with self.lock:
@@ -141,15 +212,18 @@ class TriggerRunner:
                     else set()
                 )
             except Exception:
-                traceback.print_exc()
+                log.warning("%s failed; its batch will be retried", trigger.function, exc_info=True)
                 failed = {m["MessageId"] for m in messages}
             for message in messages:
-                if message["MessageId"] in failed:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=LOCAL_RETRY_SECONDS
-                    )
-                else:
-                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                try:
+                    if message["MessageId"] in failed:
+                        self.sqs.change_message_visibility(
+                            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=LOCAL_RETRY_SECONDS
+                        )
+                    else:
+                        self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                except Exception as error:  # the message comes back after its visibility timeout
+                    self._fault(f"acknowledging a message of {trigger.queue}", error)
         finally:
             with self.lock:
                 self.busy -= 1
@@ -161,7 +235,7 @@ class TriggerRunner:
         while time.monotonic() < deadline:
             if self._idle():
                 quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since > 0.5:
+                if time.monotonic() - quiet_since > IDLE_QUIET_SECONDS:
                     return True
             else:
                 quiet_since = None

@@ -18,14 +18,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log every request")
     options = parser.parse_args(argv)
     # Serve on a thread and wait on an event the signals set: Ctrl-C or SIGTERM stop it promptly
-    # however busy the machine is (a signal inside the server's own loop can be slow to land).
+    # however busy the machine is (a signal inside the server's own loop can be slow to land, and one
+    # the kernel hands to another thread runs its handler only once the main thread is back in the
+    # interpreter: the wait goes in short steps).
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = SimulatorServer(options.host, options.port, quiet=not options.verbose).start()
     print(f"SP-API simulator listening on {server.url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+        while not stop.wait(0.2):
+            pass
     server.stop()
     return 0
 
