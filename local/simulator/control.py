@@ -285,7 +285,11 @@ def get_config(sim: Simulator, body: Any, query: dict[str, list[str]], args: dic
 
 
 def set_config(sim: Simulator, body: Any, query: dict[str, list[str]], args: dict[str, str]) -> tuple[int, Any]:
-    sim.config.update(_object(body, "{field: value, ...}; GET /_sim/config lists the fields"))
+    changes = _object(body, "{field: value, ...}; GET /_sim/config lists the fields")
+    sim.config.update(changes)
+    if changes.get("fault_seed") is not None:
+        # Draws from here on are reproducible, whether the faults came before the seed or after it.
+        sim.seed_faults(changes["fault_seed"])
     return 200, vars(sim.config)
 
 

@@ -271,6 +271,10 @@ class Simulator:
         self.faults.append(fault)
         return fault
 
+    def seed_faults(self, seed: int) -> None:
+        with self.lock:
+            self.rng.seed(seed)
+
     def draw_fault(self, op: Operation | None, name: str) -> Fault | None:
         """The fault that hits this call, if any (each rule draws against its rate; `count` runs down)."""
         with self.lock:
