@@ -1,5 +1,10 @@
 """Shared fixtures: AWS through moto with tables built from template.yaml, the API function driven
-by the event catalogue in events/, and a canary token that must never leak."""
+by the event catalogue in events/, and a canary token that must never leak.
+
+`OMS_TEST_CLOCK_SHIFT_DAYS=N` runs the whole session N days in the future (every clock of the
+process, threads included): `make test` runs the unit and integration tests once more a year ahead,
+so a date written into a test that the code compares with now fails the day it is written, not the
+day it expires (see tests/README.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import copy
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +27,45 @@ EVENTS = ROOT / "events"
 CANARY_REFRESH_TOKEN = "Atzr|IwEBICanaryRefreshToken-must-never-leak-0001"
 
 
+CLOCK_SHIFT = "OMS_TEST_CLOCK_SHIFT_DAYS"
+_TRAVEL = pytest.StashKey[Any]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = os.environ.get(CLOCK_SHIFT)
+    if days:
+        import time_machine
+
+        destination = datetime.now(UTC) + timedelta(days=int(days))
+        config.stash[_TRAVEL] = time_machine.travel(destination, tick=True)
+        config.stash[_TRAVEL].start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = config.stash.get(_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    travel = config.stash.get(_TRAVEL, None)
+    return f"clock moved {os.environ[CLOCK_SHIFT]} days ahead: now is {datetime.now(UTC):%Y-%m-%d}" if travel else None
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A sample from the event catalogue (the same files the console and `make invoke` use)."""
     event: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return event
+
+
+@pytest.fixture(autouse=True)
+def local_stack_machinery_never_fails(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on a local stack fails if the stack's own pollers or schedules hit an error (a queue
+    gone under them, say): functions' errors are their outcome; the machinery's are never expected."""
+    yield
+    if "stack" in request.fixturenames:
+        faults = request.getfixturevalue("stack").take_faults()
+        assert not faults, f"the local stack's triggers failed during the test: {faults}"
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def assert_amazon_headers(response: httpx.Response, model: str, operation_id: st
         assert RATE_LIMIT_HEADER not in response.headers, f"{status} must not carry {RATE_LIMIT_HEADER}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def simulator_server() -> Iterator[SimulatorServer]:
     server = SimulatorServer(port=0).start()
     yield server

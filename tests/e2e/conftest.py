@@ -1,4 +1,4 @@
-"""The local stack, started once for the end-to-end tests on free ports, with its schedules idle
+"""The local stack, started once for the end-to-end tests on free ports and stopped when they are done, with its schedules idle
 (the tests fire ticks and drain queues themselves)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ SELLER = "A2SELLERUK01"
 SELLER_TOKEN = "Atzr|IwEBI-e2e-seller-refresh-token-0001"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     running = LocalStack(
         ports=Ports(gateway=0, simulator=0, moto=0), log_level="WARNING", schedule_speedup=0.0001

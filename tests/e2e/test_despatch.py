@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -190,7 +191,7 @@ def test_another_client_can_neither_despatch_nor_see_the_order(http, sim, order)
             "carrier_code": "DPD",
             "shipping_method": "Next Day",
             "tracking_number": "1",
-            "ship_date": "2026-01-01T00:00:00Z",
+            "ship_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
         headers=other,
     )

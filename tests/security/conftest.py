@@ -36,7 +36,7 @@ def _forget_cached_adapters() -> None:
     DEFAULT_TOKEN_CACHE.clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     running = LocalStack(ports=Ports(gateway=0, simulator=0, moto=0), log_level="INFO", schedule_speedup=0.0001)
     running.start()

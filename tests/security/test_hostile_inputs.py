@@ -12,6 +12,7 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -55,7 +56,8 @@ def _shipment(_: World) -> dict[str, Any]:
         "carrier_code": "Royal Mail",
         "shipping_method": "Tracked 48",
         "tracking_number": "RM123456785GB",
-        "ship_date": "2026-11-29T10:00:00Z",
+        # The world's orders were placed an hour ago; the parcel leaves now.
+        "ship_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lines": [{"order_item_id": "00000000000002", "quantity": 1}],
     }
 

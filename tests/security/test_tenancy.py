@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -42,7 +43,7 @@ def _shipment(_: World) -> dict[str, Any]:
         "carrier_code": "Royal Mail",
         "shipping_method": "Tracked 48",
         "tracking_number": "RM123456785GB",
-        "ship_date": "2026-11-29T10:00:00Z",
+        "ship_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
 
