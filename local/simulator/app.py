@@ -1,8 +1,9 @@
 """The simulator over HTTP (a WSGI app): LWA, the SP-API routes at Amazon's paths, documents, control API.
 
-Around every SP-API call, in Amazon's order: the access token (403), the seller's token bucket for
-the operation (429, when enforced), injected faults, then the handler. Every answer carries
-`x-amzn-RequestId`; `x-amzn-RateLimit-Limit` only on 2xx, 400 and 404, never on 401/403/429.
+Around every SP-API call, in Amazon's order: the access token or Restricted Data Token (403), the app's
+roles for the operation (403), the seller's token bucket for the operation (429, when enforced), injected
+faults, then the handler. Every answer carries `x-amzn-RequestId`; `x-amzn-RateLimit-Limit` only on 2xx,
+400 and 404, never on 401/403/429.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .call import Call, Handler, Reply
 from .control import CONTROL_ROUTES
-from .core import FAULT_BODIES, LWA_CLIENT_ID, LWA_CLIENT_SECRET, LWA_OPERATION, Fault, Simulator
+from .core import FAULT_BODIES, LWA_CLIENT_ID, LWA_CLIENT_SECRET, LWA_OPERATION, RDT_PREFIX, Fault, Simulator
 from .errors import ControlError, SpApiError, invalid_input
 from .models import Operation, ParameterError
-from .spapi import ROUTES, Call, Handler, Reply
-from .state import Document
+from .roles import may_call
+from .spapi import ROUTES
+from .state import Document, Seller
+from .tokens import restricted_access
 
 JSON = "application/json"
 RATE_LIMIT_HEADER_STATUSES = (400, 404)
@@ -101,7 +105,7 @@ class SimulatorApp:
         seller_id = None
         try:
             with sim.lock:
-                seller = self._authorise(request)
+                seller, restricted, elements = self._authorise(request, op)
                 seller_id = seller.seller_id
                 if sim.enforce_rate_limits and not sim.rate_limiter.try_acquire(seller_id, op.key, sim.plan_for(op)):
                     raise SpApiError(429, *FAULT_BODIES[429])
@@ -112,7 +116,9 @@ class SimulatorApp:
             query = sim.catalog.parse_query(op, request.args.to_dict(flat=False))
             body = self._json_body(request, op)
             with sim.lock:
-                reply = handler(Call(sim, op, seller, args, query, body, request.host_url.rstrip("/")))
+                base_url = request.host_url.rstrip("/")
+                call = Call(sim, op, seller, args, query, body, base_url, restricted=restricted, data_elements=elements)
+                reply = handler(call)
             if fault and fault.status and fault.phase == "after":
                 raise SpApiError(fault.status, *FAULT_BODIES[fault.status])
         except ParameterError as exc:
@@ -135,7 +141,16 @@ class SimulatorApp:
             headers["x-amzn-RateLimit-Limit"] = sim.plan_for(op).header()
         return _json_response(reply.status, reply.body, headers)
 
-    def _authorise(self, request: Request) -> Any:
+    def _authorise(self, request: Request, op: Operation) -> tuple[Seller, bool, frozenset[str]]:
+        """The seller the token acts for, whether it is a Restricted Data Token and the data elements it
+        grants here; then the app must hold one of the operation's roles ("If you call an operation for which
+        you don't have the required roles, you get a 403 error": Selling Partner API Roles)."""
+        seller, restricted, elements = self._token_grant(request)
+        if not may_call(seller.roles, op.key):
+            raise SpApiError(403, "Unauthorized", "Access to requested resource is denied.", "")
+        return seller, restricted, elements
+
+    def _token_grant(self, request: Request) -> tuple[Seller, bool, frozenset[str]]:
         token = request.headers.get("x-amz-access-token")
         if not token:
             raise SpApiError(
@@ -144,6 +159,10 @@ class SimulatorApp:
                 "Access to requested resource is denied.",
                 "Access token is missing in the request header.",
             )
+        if token.startswith(RDT_PREFIX):
+            access = restricted_access(self.sim, token, request.method, request.path)
+            if access is not None:
+                return access[0], True, access[1]
         grant = self.sim.access_tokens.get(token)
         if grant is None or grant.seller_id is None or grant.seller_id not in self.sim.sellers:
             raise SpApiError(
@@ -159,7 +178,7 @@ class SimulatorApp:
                 "Access to requested resource is denied.",
                 "The access token you provided has expired.",
             )
-        return self.sim.sellers[grant.seller_id]
+        return self.sim.sellers[grant.seller_id], False, frozenset()
 
     def _json_body(self, request: Request, op: Operation) -> Any:
         if op.body_parameter() is None:

@@ -15,13 +15,16 @@ from .core import Simulator
 from .errors import ControlError
 from .listings import listing_view
 from .marketplaces import by_code_or_id
-from .orders import order_item_v0, order_v0
+from .orders import EVERYTHING, order_2026, order_item_v0, order_v0
 from .ratelimit import UsagePlan
+from .roles import roles_from_input
 from .spapi import settle_seller
 from .state import Order, Seller, listing_from_input, marketplace_of, order_from_input
 
 SELLER_ID = re.compile(r"^[A-Z0-9]{8,20}$")
 REFRESH_TOKEN = re.compile(r"^Atzr\|[!-~]{20,}$")
+# Every 2026-01-01 data set the simulator fills, for checking a new order against the model.
+ALL_2026_DATA = {"FULFILLMENT", "RECIPIENT", "BUYER", "PROCEEDS", "PROMOTION", "PACKAGES"}
 
 ControlHandler = Callable[[Simulator, Any, dict[str, list[str]], dict[str, str]], tuple[int, Any]]
 
@@ -39,6 +42,7 @@ def seller_view(seller: Seller) -> dict[str, Any]:
         "marketplace_ids": [m.marketplace_id for m in seller.marketplaces],
         "store_name": seller.store_name,
         "revoked": seller.revoked,
+        "roles": sorted(seller.roles),
     }
 
 
@@ -52,7 +56,7 @@ def health(sim: Simulator, body: Any, query: dict[str, list[str]], args: dict[st
 
 
 def add_seller(sim: Simulator, body: Any, query: dict[str, list[str]], args: dict[str, str]) -> tuple[int, Any]:
-    spec = _object(body, '{seller_id, refresh_token, marketplaces: ["UK", ...], store_name?}')
+    spec = _object(body, '{seller_id, refresh_token, marketplaces: ["UK", ...], store_name?, roles?}')
     seller_id = spec.get("seller_id")
     if not isinstance(seller_id, str) or not SELLER_ID.match(seller_id):
         raise ControlError("seller_id must be 8-20 upper-case letters and digits, like Amazon's seller ids")
@@ -77,8 +81,9 @@ def add_seller(sim: Simulator, body: Any, query: dict[str, list[str]], args: dic
     store_name = spec.get("store_name", f"Store {seller_id}")
     if not isinstance(store_name, str) or not store_name:
         raise ControlError("store_name must be a non-empty string")
+    roles = roles_from_input(spec.get("roles"))
     created = seller_id not in sim.sellers
-    sim.sellers[seller_id] = Seller(seller_id, token, marketplaces, store_name)
+    sim.sellers[seller_id] = Seller(seller_id, token, marketplaces, store_name, roles=roles)
     return (201 if created else 200), seller_view(sim.sellers[seller_id])
 
 
@@ -157,10 +162,7 @@ def upsert_orders(sim: Simulator, body: Any, query: dict[str, list[str]], args: 
         order_id = raw.get("AmazonOrderId") if isinstance(raw, dict) else None
         previous = book.get(order_id) if isinstance(order_id, str) else None
         order = order_from_input(raw, seller, now, previous)
-        problems = sim.catalog.apis["ordersV0"].validator({"$ref": "#/definitions/Order"}).iter_errors(order_v0(order))
-        first = next(problems, None)
-        if first is not None:
-            raise ControlError(f"{order.amazon_order_id}: would not be a valid Orders v0 order: {first.message}")
+        _check_against_models(sim, order)
         orders.append(order)
     ids = [o.amazon_order_id for o in orders]
     if len(set(ids)) != len(ids):
@@ -170,10 +172,35 @@ def upsert_orders(sim: Simulator, body: Any, query: dict[str, list[str]], args: 
     return 200, {"upserted": len(orders), "order_ids": ids}
 
 
+def _check_against_models(sim: Simulator, order: Order) -> None:
+    """An order Amazon could hold serves valid answers in both order APIs, buyer data and all."""
+    shapes = (
+        ("ordersV0", "Order", order_v0(order, EVERYTHING), "Orders v0 order"),
+        *(
+            ("ordersV0", "OrderItem", order_item_v0(order, item, EVERYTHING), f"Orders v0 item {item.order_item_id}")
+            for item in order.items
+        ),
+        ("orders_2026-01-01", "Order", order_2026(order, ALL_2026_DATA, EVERYTHING), "Orders 2026-01-01 order"),
+    )
+    for api, definition, body, what in shapes:
+        validator = sim.catalog.apis[api].validator({"$ref": f"#/definitions/{definition}"})
+        first = next(validator.iter_errors(body), None)
+        if first is not None:
+            where = ".".join(str(p) for p in first.absolute_path)
+            raise ControlError(f"{order.amazon_order_id}: would not be a valid {what}: {where} {first.message}".strip())
+
+
 def order_view(order: Order) -> dict[str, Any]:
+    """The order as Amazon holds it, buyer data included: the v0 shape plus what v0 serves elsewhere
+    (the buyer's company and the delivery preferences, both from getOrderAddress)."""
+    view = order_v0(order, EVERYTHING)
+    if order.buyer:
+        view["BuyerInfo"] = dict(order.buyer)
+    if order.delivery_preferences:
+        view["DeliveryPreferences"] = dict(order.delivery_preferences)
     return {
-        **order_v0(order),
-        "OrderItems": [order_item_v0(order, item) for item in order.items],
+        **view,
+        "OrderItems": [order_item_v0(order, item, EVERYTHING) for item in order.items],
         "Shipments": [s.to_json() for s in order.shipments],
     }
 

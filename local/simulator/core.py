@@ -29,6 +29,7 @@ from .state import Document, Feed, Order, Report, Seller
 LWA_CLIENT_ID = "amzn1.application-oa2-client.local"
 LWA_CLIENT_SECRET = "local-secret"  # the local app's published test credential (SPEC §8.1)
 APPLICATION_ID = "amzn1.sp.solution.local"
+RDT_PREFIX = "Atz.sprdt|"  # Amazon's Restricted Data Tokens look like "Atz.sprdt|IQEBLjAsAhRmHjNgHpi0U-Dme37rR6CuUpSR"
 LWA_OPERATION = "lwaToken"  # the call-log name of `POST /auth/o2/token` (LWA has no model operationId)
 
 
@@ -37,6 +38,7 @@ class SimConfig:
     """Knobs a test may turn with `POST /_sim/config`."""
 
     access_token_ttl_seconds: float = 3600.0
+    restricted_data_token_ttl_seconds: float = 3600.0
     auth_code_ttl_seconds: float = 300.0
     document_url_ttl_seconds: float = 300.0
     # getFeed / getReport polls that see IN_QUEUE (first) then IN_PROGRESS before the next one sees DONE.
@@ -95,6 +97,23 @@ def _check_config(name: str, value: Any) -> Any:
 class AccessToken:
     seller_id: str | None
     expires_real: float
+
+
+@dataclass(frozen=True)
+class GrantedResource:
+    """One restricted resource an RDT opens: a method, a specific or generic (`{orderId}`) path, the data elements."""
+
+    method: str
+    path: str
+    data_elements: frozenset[str]
+
+
+@dataclass
+class RestrictedToken:
+    seller_id: str
+    resources: tuple[GrantedResource, ...]
+    expires_real: float
+    target_application: str | None  # a delegatee's application id: the RDT then serves that app, not this one
 
 
 @dataclass
@@ -170,6 +189,7 @@ class Simulator:
             self.reports: dict[str, Report] = {}
             self.cursors: dict[str, PageCursor] = {}
             self.access_tokens: dict[str, AccessToken] = {}
+            self.restricted_tokens: dict[str, RestrictedToken] = {}
             self.auth_codes: dict[str, AuthCode] = {}
             self.faults: list[Fault] = []
             self.enforce_rate_limits = False
@@ -208,6 +228,14 @@ class Simulator:
         self.access_tokens[token] = AccessToken(seller_id, self.real_clock() + self.config.access_token_ttl_seconds)
         return token
 
+    def issue_restricted_token(
+        self, seller_id: str, resources: tuple[GrantedResource, ...], target_application: str | None
+    ) -> str:
+        token = RDT_PREFIX + secrets.token_urlsafe(48)
+        expires = self.real_clock() + self.config.restricted_data_token_ttl_seconds
+        self.restricted_tokens[token] = RestrictedToken(seller_id, resources, expires, target_application)
+        return token
+
     def issue_auth_code(self, seller_id: str) -> str:
         code = "ANdN" + secrets.token_urlsafe(18)
         self.auth_codes[code] = AuthCode(seller_id, self.real_clock() + self.config.auth_code_ttl_seconds)
@@ -236,6 +264,9 @@ class Simulator:
         if access_tokens:
             for token in [t for t, grant in self.access_tokens.items() if grant.seller_id == seller_id]:
                 del self.access_tokens[token]
+            # RDTs were issued with those access tokens and go with them.
+            for token in [t for t, grant in self.restricted_tokens.items() if grant.seller_id == seller_id]:
+                del self.restricted_tokens[token]
 
     # --- faults, rate limits, the call log ----------------------------------------------------------------
 

@@ -30,6 +30,7 @@ API_MODELS: dict[str, str] = {
     "reports_2021-06-30": "reports_2021-06-30.json",
     "listingsItems_2021-08-01": "listingsItems_2021-08-01.json",
     "sellers": "sellers.json",
+    "tokens_2021-03-01": "tokens_2021-03-01.json",
 }
 
 _USAGE_PLAN = re.compile(

@@ -13,44 +13,33 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .call import Call, Handler, Reply
 from .core import PageCursor, Simulator
 from .errors import SpApiError, invalid_input, not_found
 from .feeds import CODE_UNKNOWN_SKU, PatchProblem, process_listings_feed, quantity_from_patch, unknown_sku_message
 from .listings import listings_item
 from .marketplaces import Marketplace, by_id
-from .models import Operation
-from .orders import FULFILLED_BY, V0_TO_2026_STATUS, order_2026, order_item_v0, order_v0
+from .orders import (
+    FULFILLED_BY,
+    V0_TO_2026_STATUS,
+    Disclosure,
+    order_2026,
+    order_address_v0,
+    order_item_v0,
+    order_v0,
+)
 from .reports import SUPPORTED_REPORT_TYPES, all_listings_tsv
+from .roles import DIRECT_TO_CONSUMER_DELIVERY
 from .state import SHIPPABLE_STATUSES, V0_ORDER_STATUSES, Document, Feed, Listing, Order, Report, Seller, Shipment
 from .times import iso, parse_iso
+from .tokens import create_restricted_data_token
 
 PACKAGE_REFERENCE_ID = re.compile(r"^[1-9]\d*$")
 MAX_SEARCHABLE_LISTINGS = 1000  # searchListingsItems pages through at most 1,000 SKUs
-
-
-@dataclass
-class Call:
-    sim: Simulator
-    op: Operation
-    seller: Seller
-    path_args: dict[str, str]
-    query: dict[str, Any]
-    body: Any
-    base_url: str
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[Call], Reply]
 
 
 # --- shared checks ---------------------------------------------------------------------------------------
@@ -154,6 +143,17 @@ def _order(call: Call, order_id: str) -> Order:
 # --- Orders v0 ---------------------------------------------------------------------------------------------
 
 
+def _v0_disclosure(call: Call) -> Disclosure:
+    """v0 shows buyer data only to a Restricted Data Token naming it (`shippingAddress`, `buyerInfo`), for an
+    app that still holds the Direct-to-Consumer Delivery role."""
+    entitled = DIRECT_TO_CONSUMER_DELIVERY in call.seller.roles
+    return Disclosure(
+        address=entitled and "shippingAddress" in call.data_elements,
+        buyer=entitled and "buyerInfo" in call.data_elements,
+        as_of=call.sim.now(),
+    )
+
+
 def get_orders(call: Call) -> Reply:
     query = call.query
     marketplaces = _seller_marketplaces(call.seller, query["MarketplaceIds"], "MarketplaceIds")
@@ -166,34 +166,51 @@ def get_orders(call: Call) -> Reply:
         ids, offset, bound = cursor.ids, cursor.offset, cursor.extra["bound"]
     else:
         window = _window(call, ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"))
-        orders = _orders_in(call, marketplaces, window)
-        statuses = query.get("OrderStatuses")
-        if statuses:
-            unknown = [s for s in statuses if s not in V0_ORDER_STATUSES]
-            if unknown:
-                raise invalid_input(f"Invalid OrderStatuses: {', '.join(unknown)}.")
-            orders = [o for o in orders if o.status in statuses]
-        channels = query.get("FulfillmentChannels")
-        if channels:
-            if any(c not in ("AFN", "MFN") for c in channels):
-                raise invalid_input("FulfillmentChannels must be AFN or MFN.")
-            orders = [o for o in orders if o.fulfillment_channel in channels]
-        if query.get("AmazonOrderIds"):
-            orders = [o for o in orders if o.amazon_order_id in query["AmazonOrderIds"]]
-        if query.get("SellerOrderId"):
-            orders = [o for o in orders if o.seller_order_id == query["SellerOrderId"]]
+        orders = _v0_filtered(query, _orders_in(call, marketplaces, window))
         ids, offset = [o.amazon_order_id for o in orders], 0
         bound = ("CreatedBefore" if window.field == "created" else "LastUpdatedBefore", iso(window.before))
     book = call.sim.orders.get(call.seller.seller_id, {})
     page = [book[i] for i in ids[offset : offset + page_size] if i in book]
-    payload: dict[str, Any] = {"Orders": [order_v0(o) for o in page], bound[0]: bound[1]}
+    disclosure = _v0_disclosure(call)
+    payload: dict[str, Any] = {"Orders": [order_v0(o, disclosure) for o in page], bound[0]: bound[1]}
     if offset + page_size < len(ids):
         payload["NextToken"] = _new_cursor(call, (), ids, offset + page_size, bound=bound)
     return Reply(200, {"payload": payload})
 
 
+def _v0_filtered(query: dict[str, Any], orders: list[Order]) -> list[Order]:
+    statuses = query.get("OrderStatuses")
+    if statuses:
+        unknown = [s for s in statuses if s not in V0_ORDER_STATUSES]
+        if unknown:
+            raise invalid_input(f"Invalid OrderStatuses: {', '.join(unknown)}.")
+        orders = [o for o in orders if o.status in statuses]
+    channels = query.get("FulfillmentChannels")
+    if channels:
+        if any(c not in ("AFN", "MFN") for c in channels):
+            raise invalid_input("FulfillmentChannels must be AFN or MFN.")
+        orders = [o for o in orders if o.fulfillment_channel in channels]
+    if query.get("AmazonOrderIds"):
+        orders = [o for o in orders if o.amazon_order_id in query["AmazonOrderIds"]]
+    if query.get("SellerOrderId"):
+        orders = [o for o in orders if o.seller_order_id == query["SellerOrderId"]]
+    if query.get("EasyShipShipmentStatuses"):
+        orders = [o for o in orders if o.easy_ship_status in query["EasyShipShipmentStatuses"]]
+    if "IsISPU" in query:
+        orders = [o for o in orders if o.is_ispu == query["IsISPU"]]
+    return orders
+
+
 def get_order_v0(call: Call) -> Reply:
-    return Reply(200, {"payload": order_v0(_order(call, call.path_args["orderId"]))})
+    return Reply(200, {"payload": order_v0(_order(call, call.path_args["orderId"]), _v0_disclosure(call))})
+
+
+def get_order_address(call: Call) -> Reply:
+    """getOrderAddress takes no data elements: an RDT for its path opens the whole address."""
+    order = _order(call, call.path_args["orderId"])
+    entitled = call.restricted and DIRECT_TO_CONSUMER_DELIVERY in call.seller.roles
+    disclosure = Disclosure(address=entitled, as_of=call.sim.now())
+    return Reply(200, {"payload": order_address_v0(order, disclosure)})
 
 
 def get_order_items(call: Call) -> Reply:
@@ -207,9 +224,10 @@ def get_order_items(call: Call) -> Reply:
             raise invalid_input("Invalid NextToken: it belongs to another order.")
         offset = cursor.offset
     items = order.items[offset : offset + page_size]
+    disclosure = _v0_disclosure(call)
     payload: dict[str, Any] = {
         "AmazonOrderId": order.amazon_order_id,
-        "OrderItems": [order_item_v0(order, item) for item in items],
+        "OrderItems": [order_item_v0(order, item, disclosure) for item in items],
     }
     if offset + page_size < len(order.items):
         payload["NextToken"] = _new_cursor(call, (), [], offset + page_size, order_id=order.amazon_order_id)
@@ -296,6 +314,13 @@ def confirm_shipment(call: Call) -> Reply:
 # --- Orders 2026-01-01 ------------------------------------------------------------------------------------------
 
 
+def _disclosure_2026(call: Call) -> Disclosure:
+    """2026-01-01 needs no RDT: the app's Direct-to-Consumer Delivery role opens the buyer data ("Access
+    Orders PII"; Orders API Migration Guide: "Role-based permissions replace Restricted Data Token")."""
+    entitled = DIRECT_TO_CONSUMER_DELIVERY in call.seller.roles
+    return Disclosure(address=entitled, buyer=entitled, as_of=call.sim.now())
+
+
 def search_orders(call: Call) -> Reply:
     query = call.query
     included = set(query.get("includedData", []))
@@ -332,7 +357,8 @@ def search_orders(call: Call) -> Reply:
         bound = ("createdBefore" if window.field == "created" else "lastUpdatedBefore", iso(window.before))
     book = call.sim.orders.get(call.seller.seller_id, {})
     page = [book[i] for i in ids[offset : offset + page_size] if i in book]
-    body: dict[str, Any] = {"orders": [order_2026(o, included) for o in page], bound[0]: bound[1]}
+    disclosure = _disclosure_2026(call)
+    body: dict[str, Any] = {"orders": [order_2026(o, included, disclosure) for o in page], bound[0]: bound[1]}
     if offset + page_size < len(ids):
         body["pagination"] = {"nextToken": _new_cursor(call, signature, ids, offset + page_size, bound=bound)}
     return Reply(200, body)
@@ -340,7 +366,8 @@ def search_orders(call: Call) -> Reply:
 
 def get_order_2026(call: Call) -> Reply:
     order = _order(call, call.path_args["orderId"])
-    return Reply(200, {"order": order_2026(order, set(call.query.get("includedData", [])))})
+    included = set(call.query.get("includedData", []))
+    return Reply(200, {"order": order_2026(order, included, _disclosure_2026(call))})
 
 
 # --- Feeds 2021-06-30 -------------------------------------------------------------------------------------------
@@ -733,6 +760,7 @@ ROUTES: tuple[tuple[str, str, str, str, Handler], ...] = (
     ("GET", "/orders/v0/orders", "ordersV0", "getOrders", get_orders),
     ("GET", "/orders/v0/orders/<orderId>", "ordersV0", "getOrder", get_order_v0),
     ("GET", "/orders/v0/orders/<orderId>/orderItems", "ordersV0", "getOrderItems", get_order_items),
+    ("GET", "/orders/v0/orders/<orderId>/address", "ordersV0", "getOrderAddress", get_order_address),
     ("POST", "/orders/v0/orders/<orderId>/shipmentConfirmation", "ordersV0", "confirmShipment", confirm_shipment),
     ("GET", "/orders/2026-01-01/orders", "orders_2026-01-01", "searchOrders", search_orders),
     ("GET", "/orders/2026-01-01/orders/<orderId>", "orders_2026-01-01", "getOrder", get_order_2026),
@@ -778,5 +806,12 @@ ROUTES: tuple[tuple[str, str, str, str, Handler], ...] = (
         "sellers",
         "getMarketplaceParticipations",
         get_marketplace_participations,
+    ),
+    (
+        "POST",
+        "/tokens/2021-03-01/restrictedDataToken",
+        "tokens_2021-03-01",
+        "createRestrictedDataToken",
+        create_restricted_data_token,
     ),
 )

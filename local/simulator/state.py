@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ControlError
 from .marketplaces import Marketplace, by_code_or_id
+from .roles import ALL_ROLES
 from .times import iso, parse_iso
 
 ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")
@@ -39,10 +40,38 @@ V0_SERVICE_CATEGORIES = (
     "Scheduled",
     "Standard",
 )
-# Amazon shows an address (without the PII fields) only once an order can be shipped.
+# Amazon shows an address only once an order can be shipped (ordersV0 `ShippingAddress`: "only available for
+# orders with the following status values: Unshipped, PartiallyShipped, Shipped and InvoiceUnconfirmed"), and
+# buyer data in the same statuses ("Access Orders PII": UNSHIPPED, PARTIALLY_SHIPPED or SHIPPED, where v0's
+# InvoiceUnconfirmed reads as SHIPPED; Amazon's developer support in amzn/selling-partner-api-models#4536).
 ADDRESS_VISIBLE_STATUSES = ("Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed")
+PII_STATUSES = ADDRESS_VISIBLE_STATUSES
 SHIPPABLE_STATUSES = ("Unshipped", "PartiallyShipped")
-_ADDRESS_FIELDS = ("City", "County", "District", "StateOrRegion", "Municipality", "PostalCode", "CountryCode")
+ADDRESS_FIELDS = (
+    "Name",
+    "CompanyName",
+    "AddressLine1",
+    "AddressLine2",
+    "AddressLine3",
+    "City",
+    "County",
+    "District",
+    "StateOrRegion",
+    "Municipality",
+    "PostalCode",
+    "CountryCode",
+    "Phone",
+    "AddressType",
+)
+ADDRESS_TYPES = ("Residential", "Commercial")
+# v0 `BuyerInfo` has no company name: Amazon serves it as getOrderAddress's `BuyerCompanyName` and as 2026's
+# `buyer.buyerCompanyName`, so the control input keeps it with the buyer.
+BUYER_FIELDS = ("BuyerEmail", "BuyerName", "BuyerCompanyName", "PurchaseOrderNumber")
+# v0 carries a delivery instruction only in getOrderAddress's `DeliveryPreferences` (2026:
+# `recipient.deliveryPreference`); `AutomatedShippingSettings` is Amazon's carrier choice, not the buyer's.
+DELIVERY_PREFERENCE_FIELDS = ("AddressInstructions", "DropOffLocation")
+GIFT_FIELDS = ("GiftMessageText", "GiftWrapLevel")
+CONDITIONS = ("New", "Used", "Collectible", "Refurbished", "Preorder", "Club")
 
 
 @dataclass
@@ -52,6 +81,7 @@ class Seller:
     marketplaces: list[Marketplace]
     store_name: str
     revoked: bool = False
+    roles: frozenset[str] = ALL_ROLES  # the roles the seller's authorisation grants the app
 
     def marketplace(self, marketplace_id: str) -> Marketplace | None:
         return next((m for m in self.marketplaces if m.marketplace_id == marketplace_id), None)
@@ -85,6 +115,14 @@ class OrderItem:
     quantity_ordered: int
     item_price: Decimal | None  # the line total, as v0's ItemPrice
     base_shipped: int  # shipped before the simulator saw the order (from the control input)
+    condition_id: str = "New"
+    condition_subtype_id: str | None = "New"
+    item_tax: Decimal | None = None
+    shipping_price: Decimal | None = None
+    promotion_discount: Decimal | None = None
+    promotion_ids: tuple[str, ...] = ()
+    is_gift: bool = False
+    gift: dict[str, str] = field(default_factory=dict)  # GiftMessageText, GiftWrapLevel
 
     def unit_price(self, exponent: int) -> Decimal | None:
         if self.item_price is None or self.quantity_ordered == 0:
@@ -141,6 +179,24 @@ class Order:
     earliest_delivery: datetime | None
     latest_delivery: datetime | None
     shipments: list[Shipment] = field(default_factory=list)
+    buyer: dict[str, str] = field(default_factory=dict)
+    delivery_preferences: dict[str, str] = field(default_factory=dict)
+    declared_total: Decimal | None = None  # the control input's OrderTotal, when it gave one
+    replaced_order_id: str | None = None  # set for a replacement order
+    is_ispu: bool = False
+    easy_ship_status: str | None = None  # set for an Amazon Easy Ship order
+
+    @property
+    def is_replacement(self) -> bool:
+        return self.replaced_order_id is not None
+
+    def address_visible(self) -> bool:
+        return self.status in ADDRESS_VISIBLE_STATUSES
+
+    def may_show_pii(self) -> bool:
+        """Amazon's conditions on the order itself for buyer data: merchant-fulfilled, and in a status
+        where the merchant ships it. The caller's token and roles decide the rest."""
+        return self.fulfillment_channel == "MFN" and self.status in PII_STATUSES
 
     def shipped(self, order_item_id: str) -> int:
         item = self.item(order_item_id)
@@ -157,11 +213,15 @@ class Order:
         return sum(i.quantity_ordered for i in self.items) - self.units_shipped()
 
     def total(self) -> Decimal | None:
+        """The OrderTotal: as given, or the items' prices plus shipping less promotions (tax is inside the
+        price in the EU marketplaces, so it is not added)."""
+        if self.declared_total is not None:
+            return self.declared_total
         total = Decimal(0)
         for item in self.items:
             if item.item_price is None:
                 return None
-            total += item.item_price
+            total += item.item_price + (item.shipping_price or 0) - (item.promotion_discount or 0)
         return total
 
 
@@ -339,6 +399,61 @@ def listing_from_input(raw: Any, marketplace: Marketplace, now: datetime, previo
     )
 
 
+def _text_fields(raw: Any, name: str, known: tuple[str, ...]) -> dict[str, str]:
+    """An object of Amazon's string fields (an address, buyer info): unknown names and non-strings refused."""
+    if raw is None:
+        return {}
+    _require(isinstance(raw, dict), f"{name} must be an object")
+    unknown = sorted(set(raw) - set(known))
+    _require(not unknown, f"{name} has no field {', '.join(unknown)}; Amazon's fields are {', '.join(known)}")
+    for key, value in raw.items():
+        _require(isinstance(value, str), f"{name}.{key} must be a string")
+    return dict(raw)
+
+
+def _address(raw: Any, where: str, marketplace: Marketplace) -> dict[str, str]:
+    address = _text_fields(raw, f"{where}: ShippingAddress", ADDRESS_FIELDS)
+    address.setdefault("CountryCode", marketplace.country_code)
+    _require(
+        re.fullmatch(r"[A-Z]{2}", address["CountryCode"]) is not None and address["CountryCode"] != "UK",
+        f"{where}: ShippingAddress.CountryCode must be ISO 3166-1 alpha-2 (GB, not UK)",
+    )
+    _require(
+        address.get("AddressType", "Residential") in ADDRESS_TYPES,
+        f"{where}: ShippingAddress.AddressType must be one of {', '.join(ADDRESS_TYPES)}",
+    )
+    return address
+
+
+def _buyer(raw: Any, where: str) -> dict[str, str]:
+    buyer = _text_fields(raw, f"{where}: BuyerInfo", BUYER_FIELDS)
+    _require("@" in buyer.get("BuyerEmail", "@"), f"{where}: BuyerInfo.BuyerEmail must be an email address")
+    return buyer
+
+
+def _replaced_order_id(raw: dict[str, Any], order_id: str) -> str | None:
+    """A replacement order names the order it replaces; no other order may."""
+    replacement = _bool(raw.get("IsReplacementOrder"), f"{order_id}: IsReplacementOrder")
+    replaced = raw.get("ReplacedOrderId")
+    if not replacement:
+        _require(replaced is None, f"{order_id}: ReplacedOrderId is only for a replacement (IsReplacementOrder true)")
+        return None
+    _require(
+        isinstance(replaced, str) and ORDER_ID.match(replaced) is not None and replaced != order_id,
+        f"{order_id}: a replacement order needs ReplacedOrderId, the 3-7-7 id of the order it replaces",
+    )
+    return str(replaced)
+
+
+def _easy_ship_status(value: Any, order_id: str, channel: str) -> str | None:
+    if value is None:
+        return None
+    _require(isinstance(value, str) and bool(value), f"{order_id}: EasyShipShipmentStatus must be a string")
+    # Easy Ship orders are the seller's (MFN) with Amazon's carrier picking them up.
+    _require(channel == "MFN", f"{order_id}: an Easy Ship order (EasyShipShipmentStatus) is merchant-fulfilled (MFN)")
+    return str(value)
+
+
 def order_from_input(raw: Any, seller: Seller, now: datetime, previous: Order | None) -> Order:
     _require(isinstance(raw, dict), "each order must be an object")
     order_id = raw.get("AmazonOrderId")
@@ -361,14 +476,6 @@ def order_from_input(raw: Any, seller: Seller, now: datetime, previous: Order | 
     _require(
         category is None or category in V0_SERVICE_CATEGORIES,
         f"{order_id}: ShipmentServiceLevelCategory must be one of {', '.join(V0_SERVICE_CATEGORIES)}",
-    )
-    address_in = raw.get("ShippingAddress") or {}
-    _require(isinstance(address_in, dict), f"{order_id}: ShippingAddress must be an object")
-    address = {k: v for k, v in address_in.items() if k in _ADDRESS_FIELDS and isinstance(v, str)}
-    address.setdefault("CountryCode", marketplace.country_code)
-    _require(
-        re.fullmatch(r"[A-Z]{2}", address["CountryCode"]) is not None and address["CountryCode"] != "UK",
-        f"{order_id}: ShippingAddress.CountryCode must be ISO 3166-1 alpha-2 (GB, not UK)",
     )
     items_in = raw.get("OrderItems")
     _require(isinstance(items_in, list) and len(items_in) > 0, f"{order_id}: OrderItems must be a non-empty list")
@@ -398,12 +505,20 @@ def order_from_input(raw: Any, seller: Seller, now: datetime, previous: Order | 
         is_business=_bool(raw.get("IsBusinessOrder"), "IsBusinessOrder"),
         seller_order_id=seller_order_id,
         order_type=order_type,
-        address=address,
+        address=_address(raw.get("ShippingAddress"), order_id, marketplace),
         items=items,
         earliest_ship=earliest_ship,
         latest_ship=latest_ship,
         earliest_delivery=_moment(raw.get("EarliestDeliveryDate"), "EarliestDeliveryDate", latest_ship),
         latest_delivery=_moment(raw.get("LatestDeliveryDate"), "LatestDeliveryDate", latest_ship + timedelta(days=3)),
+        buyer=_buyer(raw.get("BuyerInfo"), order_id),
+        delivery_preferences=_text_fields(
+            raw.get("DeliveryPreferences"), f"{order_id}: DeliveryPreferences", DELIVERY_PREFERENCE_FIELDS
+        ),
+        declared_total=_money(raw.get("OrderTotal"), f"{order_id}: OrderTotal", marketplace.currency),
+        replaced_order_id=_replaced_order_id(raw, order_id),
+        is_ispu=_bool(raw.get("IsISPU"), f"{order_id}: IsISPU"),
+        easy_ship_status=_easy_ship_status(raw.get("EasyShipShipmentStatus"), order_id, channel),
     )
     if previous is not None:
         # Confirmed shipments stay with the order as long as the items they shipped do.
@@ -414,6 +529,31 @@ def order_from_input(raw: Any, seller: Seller, now: datetime, previous: Order | 
             f"{order_id}: item {item.order_item_id} would have more units shipped than ordered",
         )
     return order
+
+
+def _condition(raw: dict[str, Any], where: str) -> tuple[str, str | None]:
+    condition = raw.get("ConditionId", "New")
+    _require(condition in CONDITIONS, f"{where}: ConditionId must be one of {', '.join(CONDITIONS)}")
+    subtype = raw.get("ConditionSubtypeId", "New" if condition == "New" else None)
+    _require(subtype is None or isinstance(subtype, str), f"{where}: ConditionSubtypeId must be a string")
+    return condition, subtype
+
+
+def _gift(raw: dict[str, Any], where: str) -> tuple[bool, dict[str, str]]:
+    is_gift = _bool(raw.get("IsGift"), f"{where}: IsGift")
+    gift = _text_fields(raw.get("BuyerInfo"), f"{where}: BuyerInfo", GIFT_FIELDS)
+    _require(is_gift or not gift, f"{where}: a gift message or wrap level needs IsGift true")
+    return is_gift, gift
+
+
+def _promotion_ids(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    _require(
+        isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+        f"{where}: PromotionIds must be a list of promotion ids",
+    )
+    return tuple(value)
 
 
 def _order_item(order_id: str, n: int, raw: Any, marketplace: Marketplace, status: str) -> OrderItem:
@@ -433,12 +573,23 @@ def _order_item(order_id: str, n: int, raw: Any, marketplace: Marketplace, statu
     _require(isinstance(title, str), f"{where}: Title must be a string")
     asin = raw.get("ASIN", asin_for(sku))
     _require(isinstance(asin, str) and bool(asin), f"{where}: ASIN must be a string")
+    condition, subtype = _condition(raw, where)
+    is_gift, gift = _gift(raw, where)
+    currency = marketplace.currency
     return OrderItem(
         order_item_id=item_id,
         seller_sku=sku,
         asin=asin,
         title=title,
         quantity_ordered=quantity,
-        item_price=_money(raw.get("ItemPrice"), f"{where}: ItemPrice", marketplace.currency),
+        item_price=_money(raw.get("ItemPrice"), f"{where}: ItemPrice", currency),
         base_shipped=shipped,
+        condition_id=condition,
+        condition_subtype_id=subtype,
+        item_tax=_money(raw.get("ItemTax"), f"{where}: ItemTax", currency),
+        shipping_price=_money(raw.get("ShippingPrice"), f"{where}: ShippingPrice", currency),
+        promotion_discount=_money(raw.get("PromotionDiscount"), f"{where}: PromotionDiscount", currency),
+        promotion_ids=_promotion_ids(raw.get("PromotionIds"), where),
+        is_gift=is_gift,
+        gift=gift,
     )

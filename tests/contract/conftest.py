@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,9 +45,17 @@ class Amazon:
         seller_id: str = SELLER_ID,
         refresh_token: str = REFRESH_TOKEN,
         marketplaces: tuple[str, ...] = ("UK", "DE"),
+        roles: list[str] | None = None,
+        expect: int = 201,
     ) -> Any:
-        body = {"seller_id": seller_id, "refresh_token": refresh_token, "marketplaces": list(marketplaces)}
-        return self.control("POST", "/_sim/sellers", body, expect=201)
+        body: dict[str, Any] = {
+            "seller_id": seller_id,
+            "refresh_token": refresh_token,
+            "marketplaces": list(marketplaces),
+        }
+        if roles is not None:
+            body["roles"] = roles
+        return self.control("POST", "/_sim/sellers", body, expect=expect)
 
     def put_listings(self, marketplace: str, items: list[dict[str, Any]], seller_id: str = SELLER_ID) -> Any:
         return self.control("PUT", f"/_sim/sellers/{seller_id}/listings", {"marketplace": marketplace, "items": items})
@@ -81,6 +90,22 @@ class Amazon:
         return str(response.json()["access_token"])
 
     # --- SP-API -----------------------------------------------------------------------------------------------
+
+    def request_rdt(self, *resources: dict[str, Any], expect: int = 200, **kwargs: Any) -> httpx.Response:
+        """createRestrictedDataToken for `{method, path, dataElements?}` resources, checked against the model."""
+        body = kwargs.pop("json", {"restrictedResources": list(resources)})
+        return self.sp(
+            "tokens_2021-03-01",
+            "createRestrictedDataToken",
+            "POST",
+            "/tokens/2021-03-01/restrictedDataToken",
+            expect=expect,
+            json=body,
+            **kwargs,
+        )
+
+    def rdt(self, *resources: dict[str, Any]) -> str:
+        return str(self.request_rdt(*resources).json()["restrictedDataToken"])
 
     def sp(
         self,
@@ -165,5 +190,54 @@ def v0_order(order_id: str = "202-0000001-0000001", **overrides: Any) -> dict[st
             }
         ],
     }
+    order.update(overrides)
+    return order
+
+
+# An order with every piece of buyer data Amazon can hold, for the PII rules.
+FULL_ADDRESS = {
+    "Name": "Jane Doe",
+    "CompanyName": "Doe Ltd",
+    "AddressLine1": "1 High Street",
+    "AddressLine2": "Flat 2",
+    "AddressLine3": "Old Town",
+    "City": "LEEDS",
+    "County": "West Yorkshire",
+    "StateOrRegion": "England",
+    "Municipality": "Leeds",
+    "PostalCode": "LS1 1AA",
+    "CountryCode": "GB",
+    "Phone": "+44 113 496 0000",
+    "AddressType": "Residential",
+}
+FULL_BUYER = {
+    "BuyerEmail": "abc123@marketplace.amazon.co.uk",
+    "BuyerName": "John Doe",
+    "BuyerCompanyName": "Doe Holdings",
+    "PurchaseOrderNumber": "PO-77",
+}
+GIFT = {"GiftMessageText": "Happy birthday!", "GiftWrapLevel": "Classic"}
+
+
+def pii_order(order_id: str = "202-0000001-0000001", **overrides: Any) -> dict[str, Any]:
+    """A v0 order with a full address, buyer, delivery instruction and a gift line; delivery still ahead."""
+    latest_delivery = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    order = v0_order(
+        order_id,
+        ShippingAddress=dict(FULL_ADDRESS),
+        BuyerInfo=dict(FULL_BUYER),
+        DeliveryPreferences={"AddressInstructions": "Leave with the neighbour at no. 3"},
+        LatestDeliveryDate=latest_delivery,
+        OrderItems=[
+            {
+                "OrderItemId": "10000000000001",
+                "SellerSKU": "SKU-A",
+                "QuantityOrdered": 2,
+                "ItemPrice": {"CurrencyCode": "GBP", "Amount": "19.98"},
+                "IsGift": True,
+                "BuyerInfo": dict(GIFT),
+            }
+        ],
+    )
     order.update(overrides)
     return order

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local.simulator.roles import ALL_ROLES
 from tests.contract.conftest import REFRESH_TOKEN, SELLER_ID, UK, Amazon, v0_order
 
 pytestmark = pytest.mark.integration
@@ -36,6 +37,7 @@ def test_a_seller_is_registered_with_its_marketplaces(amazon: Amazon) -> None:
         "marketplace_ids": [UK, "A1PA6795UKMFR9"],
         "store_name": f"Store {SELLER_ID}",
         "revoked": False,
+        "roles": sorted(ALL_ROLES),
     }
     assert amazon.control("GET", f"/_sim/sellers/{SELLER_ID}")["marketplaces"] == ["UK", "DE"]
 
@@ -53,6 +55,25 @@ def test_a_seller_is_registered_with_its_marketplaces(amazon: Amazon) -> None:
 )
 def test_a_malformed_seller_is_refused(amazon: Amazon, body: Any, fragment: str) -> None:
     assert fragment in amazon.control("POST", "/_sim/sellers", body, expect=400)["error"]["message"]
+
+
+def test_a_seller_gets_every_role_unless_told_which(amazon: Amazon) -> None:
+    assert amazon.add_seller()["roles"] == sorted(ALL_ROLES)
+    body = amazon.add_seller(roles=["PRODUCT_LISTING", "DIRECT_TO_CONSUMER_DELIVERY"], expect=200)
+    assert body["roles"] == ["DIRECT_TO_CONSUMER_DELIVERY", "PRODUCT_LISTING"]
+    assert amazon.add_seller(roles=[], expect=200)["roles"] == []
+    assert amazon.control("GET", f"/_sim/sellers/{SELLER_ID}")["roles"] == []
+
+
+@pytest.mark.parametrize(
+    ("roles", "fragment"),
+    [(["DIRECT_TO_CONSUMER_SHIPPING"], "unknown role"), ("PRODUCT_LISTING", "list of role names"), ([1], "list")],
+)
+def test_unknown_roles_are_refused_naming_the_known_ones(amazon: Amazon, roles: Any, fragment: str) -> None:
+    body = {"seller_id": SELLER_ID, "refresh_token": REFRESH_TOKEN, "marketplaces": ["UK"], "roles": roles}
+    message = amazon.control("POST", "/_sim/sellers", body, expect=400)["error"]["message"]
+    assert fragment in message
+    assert "DIRECT_TO_CONSUMER_DELIVERY" in message
 
 
 def test_a_refresh_token_cannot_belong_to_two_sellers(amazon: Amazon) -> None:
@@ -168,6 +189,25 @@ def test_orders_are_upserted_and_read_back_with_defaults_amazon_always_sends(sel
             {"OrderItems": [{"OrderItemId": "1", "SellerSKU": "A"}, {"OrderItemId": "1", "SellerSKU": "B"}]},
             "unique",
         ),
+        ({"ShippingAddress": {"CountryCode": "GB", "Street": "1 High St"}}, "ShippingAddress has no field Street"),
+        ({"ShippingAddress": {"CountryCode": "GB", "Name": 7}}, "ShippingAddress.Name must be a string"),
+        ({"ShippingAddress": {"CountryCode": "GB", "AddressType": "Home"}}, "Residential, Commercial"),
+        ({"ShippingAddress": "1 High Street"}, "ShippingAddress must be an object"),
+        ({"BuyerInfo": {"BuyerEmail": "nobody"}}, "BuyerEmail must be an email address"),
+        ({"BuyerInfo": {"GiftMessageText": "hi"}}, "BuyerInfo has no field GiftMessageText"),
+        ({"DeliveryPreferences": {"Instructions": "x"}}, "DeliveryPreferences has no field Instructions"),
+        ({"OrderTotal": {"CurrencyCode": "EUR", "Amount": "1.00"}}, "OrderTotal.CurrencyCode"),
+        ({"IsReplacementOrder": True}, "needs ReplacedOrderId"),
+        ({"IsReplacementOrder": True, "ReplacedOrderId": "202-0000001-0000001"}, "needs ReplacedOrderId"),
+        ({"ReplacedOrderId": "202-0000000-0000009"}, "only for a replacement"),
+        ({"IsISPU": "yes"}, "IsISPU must be true or false"),
+        ({"EasyShipShipmentStatus": "Teleported"}, "'Teleported' is not one of"),
+        ({"EasyShipShipmentStatus": "PickedUp", "FulfillmentChannel": "AFN"}, "merchant-fulfilled"),
+        ({"OrderItems": [{"SellerSKU": "A", "ConditionId": "Mint"}]}, "ConditionId must be one of"),
+        ({"OrderItems": [{"SellerSKU": "A", "BuyerInfo": {"GiftMessageText": "hi"}}]}, "needs IsGift true"),
+        ({"OrderItems": [{"SellerSKU": "A", "IsGift": True, "BuyerInfo": {"Gift": "hi"}}]}, "has no field Gift"),
+        ({"OrderItems": [{"SellerSKU": "A", "ItemTax": "-1"}]}, "ItemTax must be a non-negative amount"),
+        ({"OrderItems": [{"SellerSKU": "A", "PromotionIds": "P1"}]}, "PromotionIds must be a list"),
     ],
 )
 def test_malformed_orders_are_refused_and_none_is_stored(seller: Amazon, change: dict[str, Any], fragment: str) -> None:

@@ -14,6 +14,7 @@ from tests.contract.conftest import (
     UK,
     Amazon,
 )
+from tests.contract.model_contract import contract
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +29,7 @@ EVERY_ROUTE = [
     ),
     ("ordersV0", "getOrder", "GET", "/orders/v0/orders/202-0000001-0000001", {}),
     ("ordersV0", "getOrderItems", "GET", "/orders/v0/orders/202-0000001-0000001/orderItems", {}),
+    ("ordersV0", "getOrderAddress", "GET", "/orders/v0/orders/202-0000001-0000001/address", {}),
     ("ordersV0", "confirmShipment", "POST", "/orders/v0/orders/202-0000001-0000001/shipmentConfirmation", {"json": {}}),
     (
         "orders_2026-01-01",
@@ -74,6 +76,7 @@ EVERY_ROUTE = [
         {"params": {"marketplaceIds": UK}},
     ),
     ("sellers", "getMarketplaceParticipations", "GET", "/sellers/v1/marketplaceParticipations", {}),
+    ("tokens_2021-03-01", "createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", {"json": {}}),
 ]
 ROUTE_IDS = [f"{model}.{op}" for model, op, *_ in EVERY_ROUTE]
 
@@ -253,3 +256,57 @@ def test_lwa_calls_are_logged_under_their_own_name(amazon: Amazon) -> None:
     amazon.add_seller()
     amazon.token_for()
     assert amazon.calls()["counts"] == {"lwaToken": 1}
+
+
+@pytest.mark.parametrize(("model", "operation_id", "method", "path", "kwargs"), EVERY_ROUTE, ids=ROUTE_IDS)
+def test_an_app_without_any_role_is_refused_on_every_route(
+    amazon: Amazon, model: str, operation_id: str, method: str, path: str, kwargs: dict
+) -> None:
+    # "If you call an operation for which you don't have the required roles, you get a 403 error."
+    amazon.add_seller(roles=[])
+    response = amazon.sp(model, operation_id, method, path, expect=403, token=amazon.token_for(), **kwargs)
+    assert response.json()["errors"] == [
+        {"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": ""}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("roles", "allowed"),
+    [
+        (["PRODUCT_LISTING"], {"getListingsItem", "getOrders", "getMarketplaceParticipations", "createReport"}),
+        (["INVENTORY_AND_ORDER_TRACKING"], {"getOrders", "createReport"}),
+        (["TAX_INVOICING"], {"getOrders"}),
+    ],
+    ids=["product-listing", "order-tracking", "tax-invoicing"],
+)
+def test_each_operation_needs_one_of_its_roles(amazon: Amazon, roles: list[str], allowed: set[str]) -> None:
+    amazon.add_seller(roles=roles)
+    amazon.access_token = amazon.token_for()
+    calls = {
+        "getOrders": (
+            "ordersV0",
+            "GET",
+            "/orders/v0/orders",
+            {"params": {"MarketplaceIds": UK, "CreatedAfter": "2025-01-01T00:00:00Z"}},
+        ),
+        "getListingsItem": (
+            "listingsItems_2021-08-01",
+            "GET",
+            f"/listings/2021-08-01/items/{SELLER_ID}/SKU-A",
+            {"params": {"marketplaceIds": UK}},
+        ),
+        "getMarketplaceParticipations": ("sellers", "GET", "/sellers/v1/marketplaceParticipations", {}),
+        "createReport": (
+            "reports_2021-06-30",
+            "POST",
+            "/reports/2021-06-30/reports",
+            {"json": {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [UK]}},
+        ),
+    }
+    opened = set()
+    for operation_id, (model, method, path, kwargs) in calls.items():
+        response = amazon.client.request(method, path, headers={"x-amz-access-token": amazon.access_token}, **kwargs)
+        contract(model).assert_valid(operation_id, response.status_code, response.json())
+        if response.status_code != 403:
+            opened.add(operation_id)
+    assert opened == allowed

@@ -24,6 +24,7 @@ MODELS = [
     "reports_2021-06-30",
     "listingsItems_2021-08-01",
     "sellers",
+    "tokens_2021-03-01",
 ]
 
 

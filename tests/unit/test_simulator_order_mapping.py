@@ -10,7 +10,7 @@ import pytest
 
 from local.simulator.errors import ControlError
 from local.simulator.marketplaces import by_code_or_id
-from local.simulator.orders import order_2026, order_item_v0, order_v0, service_level_2026
+from local.simulator.orders import Disclosure, order_2026, order_item_v0, order_v0, service_level_2026
 from local.simulator.state import Order, Seller, order_from_input
 
 pytestmark = pytest.mark.unit
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SELLER = Seller("A1SIMSELLER01", "Atzr|x", [m for m in (by_code_or_id("UK"), by_code_or_id("JP")) if m], "Store")
 ALL_DATA = {"FULFILLMENT", "RECIPIENT", "PROCEEDS", "PACKAGES"}
+ROLE = Disclosure(address=True, buyer=True, as_of=NOW)  # an app with the Direct-to-Consumer Delivery role
 
 
 def stored(**overrides: Any) -> Order:
@@ -100,12 +101,17 @@ def test_fulfillment_data_comes_only_when_asked_for() -> None:
     }
 
 
-def test_the_recipient_country_comes_with_recipient_data() -> None:
-    order = stored(ShippingAddress={"CountryCode": "IE", "PostalCode": "D02"})
+def test_the_recipient_country_comes_with_recipient_data_and_the_postal_code_only_with_the_role() -> None:
+    order = stored(ShippingAddress={"CountryCode": "IE", "PostalCode": "D02", "AddressType": "Commercial"})
+    # "Access Orders PII" lists recipient.deliveryAddress.postalCode as PII; the address type is not.
     assert order_2026(order, {"RECIPIENT"})["recipient"]["deliveryAddress"] == {
         "countryCode": "IE",
+        "addressType": "COMMERCIAL",
+    }
+    assert order_2026(order, {"RECIPIENT"}, ROLE)["recipient"]["deliveryAddress"] == {
         "postalCode": "D02",
-        "addressType": "RESIDENTIAL",
+        "countryCode": "IE",
+        "addressType": "COMMERCIAL",
     }
     assert "recipient" not in order_2026(order, {"FULFILLMENT"})
 
@@ -149,3 +155,40 @@ def test_an_item_price_may_be_given_as_a_bare_amount() -> None:
 def test_a_marketplace_the_seller_is_not_in_is_refused() -> None:
     with pytest.raises(ControlError, match="does not participate"):
         stored(MarketplaceId="US")
+
+
+def test_phone_is_withheld_for_afn_orders_and_for_shipped_orders_past_their_latest_delivery() -> None:
+    address = {"CountryCode": "GB", "Name": "Jane", "Phone": "0113"}
+    unshipped = stored(ShippingAddress=address)
+    assert order_v0(unshipped, ROLE)["ShippingAddress"]["Phone"] == "0113"
+    late = stored(ShippingAddress=address, OrderStatus="Shipped", LatestDeliveryDate="2025-05-31T00:00:00Z")
+    assert "Phone" not in order_v0(late, ROLE)["ShippingAddress"]
+    assert "phone" not in order_2026(late, {"RECIPIENT"}, ROLE)["recipient"]["deliveryAddress"]
+    on_time = stored(ShippingAddress=address, OrderStatus="Shipped", LatestDeliveryDate="2025-06-02T00:00:00Z")
+    assert order_v0(on_time, ROLE)["ShippingAddress"]["Phone"] == "0113"
+
+
+def test_an_address_without_disclosure_keeps_only_the_non_pii_fields() -> None:
+    address = {
+        "CountryCode": "GB",
+        "Name": "Jane",
+        "AddressLine1": "1 St",
+        "District": "Soho",
+        "AddressType": "Residential",
+    }
+    order = stored(ShippingAddress=address)
+    assert order_v0(order)["ShippingAddress"] == {"CountryCode": "GB", "District": "Soho"}
+    assert order_2026(order, {"RECIPIENT"})["recipient"]["deliveryAddress"] == {
+        "districtOrCounty": "Soho",
+        "countryCode": "GB",
+        "addressType": "RESIDENTIAL",
+    }
+
+
+def test_gift_data_in_both_shapes() -> None:
+    gift = {"GiftMessageText": "Hi", "GiftWrapLevel": "Deluxe"}
+    order = stored(OrderItems=[{"OrderItemId": "1", "SellerSKU": "A", "IsGift": True, "BuyerInfo": gift}])
+    assert order_item_v0(order, order.items[0], ROLE)["BuyerInfo"] == gift
+    assert "BuyerInfo" not in order_item_v0(order, order.items[0])
+    packing = order_2026(order, {"FULFILLMENT"}, ROLE)["orderItems"][0]["fulfillment"]["packing"]
+    assert packing == {"giftOption": {"giftWrapLevel": "Deluxe", "giftMessage": "Hi"}}
