@@ -21,13 +21,12 @@ def _forget_cached_adapters() -> None:
     """Adapters are built once per warm container; a new stack or an emptied Amazon means new
     endpoints, queue urls, tokens and rate-limit state."""
     from oms_amazon import wiring
-    from oms_amazon.adapters.sp_api import DEFAULT_BUCKETS, DEFAULT_TOKEN_CACHE
+    from oms_amazon.adapters.sp_api import forget_amazon_state
     from oms_amazon.api import deps
 
     deps.reset()
     wiring.reset()
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
 
 
 @contextmanager

@@ -25,12 +25,11 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture
 def http(stack: LocalStack) -> Iterator[httpx.Client]:
-    from oms_amazon.adapters.sp_api import DEFAULT_BUCKETS, DEFAULT_TOKEN_CACHE
+    from oms_amazon.adapters.sp_api import forget_amazon_state
 
     stack.reset()
     # A fresh Amazon: the workers' warm containers forget its tokens and rate-limit state too.
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
     with httpx.Client(base_url=stack.api_url, timeout=30) as client:
         yield client
 
@@ -44,3 +43,17 @@ def sim(stack: LocalStack, http: httpx.Client) -> Iterator[httpx.Client]:
         )
         assert response.status_code in (200, 201), response.text
         yield client
+
+
+@pytest.fixture(params=["v0", "2026-01-01"])
+def api_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, stack: LocalStack) -> Iterator[str]:
+    """The test runs once per Amazon Orders API the importer can read (template `OrdersApiVersion`)."""
+    from oms_amazon import wiring
+    from oms_amazon.api import deps
+
+    monkeypatch.setenv("ORDERS_API_VERSION", request.param)
+    deps.reset()
+    wiring.reset()
+    yield request.param
+    deps.reset()
+    wiring.reset()

@@ -96,17 +96,15 @@ class FakeAmazon:
 @pytest.fixture
 def amazon(aws: None) -> Iterator[FakeAmazon]:
     from oms_amazon import wiring
-    from oms_amazon.adapters.sp_api import DEFAULT_BUCKETS, DEFAULT_TOKEN_CACHE
+    from oms_amazon.adapters.sp_api import forget_amazon_state
 
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
     fake = FakeAmazon()
     # The container's one HTTP pool, replaced before anything uses it: the app's real LWA and SP-API
     # clients talk to the fake.
     wiring.amazon_connections().http = httpx.Client(transport=httpx.MockTransport(fake))
     yield fake
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
 
 
 @dataclass

@@ -27,13 +27,12 @@ from local.stack import REGION, LocalStack, Ports
 def _forget_cached_adapters() -> None:
     """Adapters are built once per warm container; a new stack means new endpoints and queue urls."""
     from oms_amazon import wiring
-    from oms_amazon.adapters.sp_api import DEFAULT_BUCKETS, DEFAULT_TOKEN_CACHE
+    from oms_amazon.adapters.sp_api import forget_amazon_state
     from oms_amazon.api import deps
 
     deps.reset()
     wiring.reset()
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
 
 
 @pytest.fixture(scope="package")
@@ -190,7 +189,8 @@ def capture(
         except BaseException as error:
             captured.add(f"exception:{logical_id}", "".join(traceback.format_exception(error)))
             raise
-        captured.add(f"result:{logical_id}", json.dumps(result, default=str))
+        route = f":{event['httpMethod']} {event['path']}" if "httpMethod" in event else ""
+        captured.add(f"result:{logical_id}{route}", json.dumps(result, default=str))
         return result
 
     failure_handler = BasePartialProcessor.failure_handler
@@ -229,6 +229,7 @@ def record_responses(client: httpx.Client, capture: Capture) -> None:
         response.read()
         headers = "\n".join(f"{k}: {v}" for k, v in response.headers.multi_items())
         # Not the request line: it holds what the test itself sent (an OAuth code in the callback's query).
-        capture.add("response", f"{response.status_code}\n{headers}\n\n{response.text}")
+        where = f"response:{response.request.method} {response.request.url.path}"
+        capture.add(where, f"{response.status_code}\n{headers}\n\n{response.text}")
 
     client.event_hooks["response"].append(hook)

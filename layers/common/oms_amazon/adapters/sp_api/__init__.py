@@ -46,6 +46,7 @@ from oms_amazon.adapters.sp_api.lwa import (
     LwaCredentials,
 )
 from oms_amazon.adapters.sp_api.rate_limits import RATE_LIMITS, RateLimit, rate_limit_for
+from oms_amazon.adapters.sp_api.rdt import DEFAULT_RDT_CACHE, RestrictedTokenCache
 from oms_amazon.adapters.sp_api.throttle import (
     DEFAULT_BUCKETS,
     BucketRegistry,
@@ -56,8 +57,18 @@ from oms_amazon.adapters.sp_api.throttle import (
     TokenBucket,
 )
 
+
+def forget_amazon_state() -> None:
+    """Drop what a warm container remembers of Amazon: access tokens, RDTs and rate-limit buckets
+    (tests and the local stack, when Amazon is replaced by an empty simulator)."""
+    DEFAULT_BUCKETS.clear()
+    DEFAULT_TOKEN_CACHE.clear()
+    DEFAULT_RDT_CACHE.clear()
+
+
 __all__ = [
     "DEFAULT_BUCKETS",
+    "DEFAULT_RDT_CACHE",
     "DEFAULT_TOKEN_CACHE",
     "DEFAULT_USER_AGENT",
     "LWA_TOKEN_URL",
@@ -84,6 +95,7 @@ __all__ = [
     "NotFound",
     "OutcomeUnknown",
     "RateLimit",
+    "RestrictedTokenCache",
     "RetryPolicy",
     "SpApiCallEvent",
     "SpApiClient",
@@ -97,5 +109,6 @@ __all__ = [
     "UnexpectedResponse",
     "builders",
     "endpoint_for",
+    "forget_amazon_state",
     "rate_limit_for",
 ]

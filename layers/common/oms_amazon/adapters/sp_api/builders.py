@@ -78,6 +78,30 @@ DEFAULT_FULFILLMENT_CHANNEL = "DEFAULT"
 
 
 @dataclass(frozen=True, slots=True)
+class RestrictedResource:
+    """What a Restricted Data Token may open: a method and path (Amazon accepts generic paths such as
+    `/orders/v0/orders/{orderId}/orderItems`) and the kinds of buyer data (`dataElements`)."""
+
+    method: HttpMethod
+    path: str
+    data_elements: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.data_elements:
+            body["dataElements"] = list(self.data_elements)
+        return body
+
+
+# One RDT for the Orders v0 reads of an import: every getOrders page (the bulk path) with the address and
+# buyer, and any order's items with their gift messages. Amazon lets one RDT name up to 50 resources.
+V0_ORDER_PII: tuple[RestrictedResource, ...] = (
+    RestrictedResource("GET", "/orders/v0/orders", ("buyerInfo", "shippingAddress")),
+    RestrictedResource("GET", "/orders/v0/orders/{orderId}/orderItems", ("buyerInfo",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class SpApiRequest:
     """An SP-API call, ready to send: `operation` is the model's operationId (it picks the rate limit)."""
 
@@ -89,6 +113,9 @@ class SpApiRequest:
     # False for a call Amazon may act on twice if it is repeated (createFeed has no idempotency key):
     # the client does not repeat it once it may have reached Amazon (see `OutcomeUnknown`).
     idempotent: bool = True
+    # Sent with a Restricted Data Token for these resources instead of the access token, so Amazon
+    # includes the buyer's data (Orders v0). Empty: the access token.
+    restricted: tuple[RestrictedResource, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -201,6 +228,7 @@ def get_orders(
     order_statuses: Sequence[str] | None = None,
     max_results_per_page: int = MAX_ORDERS_PER_PAGE,
     next_token: str | None = None,
+    restricted: tuple[RestrictedResource, ...] = (),
 ) -> SpApiRequest:
     """getOrders (Orders v0, deprecated but supported until 2027-03-27): `GET /orders/v0/orders`."""
     _exactly_one_window(created_after, last_updated_after)
@@ -225,14 +253,27 @@ def get_orders(
     params["MaxResultsPerPage"] = _page_size(max_results_per_page, "max_results_per_page", MAX_ORDERS_PER_PAGE)
     if next_token is not None:
         params["NextToken"] = next_token
-    return SpApiRequest("getOrders", "GET", "/orders/v0/orders", params)
+    return SpApiRequest("getOrders", "GET", "/orders/v0/orders", params, restricted=restricted)
 
 
-def get_order_items(order_id: str, *, next_token: str | None = None) -> SpApiRequest:
+def get_order_items(
+    order_id: str, *, next_token: str | None = None, restricted: tuple[RestrictedResource, ...] = ()
+) -> SpApiRequest:
     """getOrderItems (Orders v0): `GET /orders/v0/orders/{orderId}/orderItems`."""
     params = {"NextToken": next_token} if next_token is not None else {}
     path = f"/orders/v0/orders/{_segment(order_id, 'order_id')}/orderItems"
-    return SpApiRequest("getOrderItems", "GET", path, params)
+    return SpApiRequest("getOrderItems", "GET", path, params, restricted=restricted)
+
+
+MAX_RESTRICTED_RESOURCES = 50
+
+
+def create_restricted_data_token(resources: Sequence[RestrictedResource]) -> SpApiRequest:
+    """createRestrictedDataToken (Tokens 2021-03-01): `POST /tokens/2021-03-01/restrictedDataToken`."""
+    if not resources or len(resources) > MAX_RESTRICTED_RESOURCES:
+        raise ValueError(f"restrictedResources takes 1 to {MAX_RESTRICTED_RESOURCES} resources")
+    body = {"restrictedResources": [resource.to_json() for resource in resources]}
+    return SpApiRequest("createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", json=body)
 
 
 def confirm_shipment(order_id: str, *, marketplace_id: str, package: PackageDetail) -> SpApiRequest:

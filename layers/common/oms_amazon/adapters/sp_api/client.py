@@ -25,6 +25,8 @@ from oms_amazon.adapters.sp_api.builders import DateTimeLike, SpApiRequest
 from oms_amazon.adapters.sp_api.errors import (
     AccessDenied,
     AmazonUnavailable,
+    InvalidRequest,
+    NotFound,
     OutcomeUnknown,
     SpApiError,
     Throttled,
@@ -52,6 +54,7 @@ from oms_amazon.adapters.sp_api.models import (
     SearchOrdersPage,
 )
 from oms_amazon.adapters.sp_api.rate_limits import rate_limit_for
+from oms_amazon.adapters.sp_api.rdt import DEFAULT_RDT_CACHE, RestrictedTokenCache, resources_key
 from oms_amazon.adapters.sp_api.throttle import (
     DEFAULT_BUCKETS,
     BucketRegistry,
@@ -182,6 +185,7 @@ class SpApiClient:
         metrics: MetricsHook | None = None,
         jitter: Callable[[], float] = random.random,
         logger: Logger | None = None,
+        restricted_tokens: RestrictedTokenCache | None = None,
     ) -> None:
         if not seller_id:
             raise ValueError("seller_id is required")
@@ -200,6 +204,7 @@ class SpApiClient:
         self._metrics = metrics
         self._jitter = jitter
         self._logger = logger if logger is not None else default_logger
+        self._rdt = restricted_tokens if restricted_tokens is not None else DEFAULT_RDT_CACHE
 
     @classmethod
     def for_marketplace(
@@ -309,7 +314,9 @@ class SpApiClient:
         order_statuses: Sequence[str] | None = None,
         max_results_per_page: int = builders.MAX_ORDERS_PER_PAGE,
         next_token: str | None = None,
+        with_pii: bool = False,
     ) -> GetOrdersPage:
+        """`with_pii`: ask for a Restricted Data Token first, so the address and buyer come along."""
         request = builders.get_orders(
             marketplace_ids=marketplace_ids,
             last_updated_after=last_updated_after,
@@ -319,6 +326,7 @@ class SpApiClient:
             order_statuses=order_statuses,
             max_results_per_page=max_results_per_page,
             next_token=next_token,
+            restricted=builders.V0_ORDER_PII if with_pii else (),
         )
         return self._model(GetOrdersPage, self._payload(self.send(request)), request.operation)
 
@@ -332,6 +340,7 @@ class SpApiClient:
         fulfillment_channels: Sequence[str] | None = None,
         order_statuses: Sequence[str] | None = None,
         max_results_per_page: int = builders.MAX_ORDERS_PER_PAGE,
+        with_pii: bool = False,
     ) -> Iterator[GetOrdersPage]:
         token: str | None = None
         while True:
@@ -344,22 +353,27 @@ class SpApiClient:
                 order_statuses=order_statuses,
                 max_results_per_page=max_results_per_page,
                 next_token=token,
+                with_pii=with_pii,
             )
             yield page
             token = page.next_token
             if not token:
                 return
 
-    def get_order_items(self, order_id: str, *, next_token: str | None = None) -> GetOrderItemsPage:
-        request = builders.get_order_items(order_id, next_token=next_token)
+    def get_order_items(
+        self, order_id: str, *, next_token: str | None = None, with_pii: bool = False
+    ) -> GetOrderItemsPage:
+        request = builders.get_order_items(
+            order_id, next_token=next_token, restricted=builders.V0_ORDER_PII if with_pii else ()
+        )
         return self._model(GetOrderItemsPage, self._payload(self.send(request)), request.operation)
 
-    def list_order_items(self, order_id: str) -> list[OrderItemV0]:
+    def list_order_items(self, order_id: str, *, with_pii: bool = False) -> list[OrderItemV0]:
         """Every item of an order (getOrderItems pages through long orders with NextToken)."""
         items: list[OrderItemV0] = []
         token: str | None = None
         while True:
-            page = self.get_order_items(order_id, next_token=token)
+            page = self.get_order_items(order_id, next_token=token, with_pii=with_pii)
             items.extend(page.order_items)
             token = page.next_token
             if not token:
@@ -608,7 +622,7 @@ class SpApiClient:
                 )
                 self._clock.sleep(wait)
             attempt += 1
-            access_token = self._lwa.access_token(self._refresh_token, force_refresh=force_refresh)
+            access_token = self._credential(request, force_refresh=force_refresh)
             force_refresh = False
             sent = self._clock.monotonic()
             error: SpApiError
@@ -668,9 +682,11 @@ class SpApiClient:
                 elif status >= 500:
                     self._emit(operation, "server_error", attempt, status, duration, wait, request_id)
                 elif isinstance(error, AccessDenied) and not auth_retried:
-                    # A cached access token Amazon no longer accepts: fetch a fresh one once. If the seller
-                    # revoked the app, LWA now answers invalid_grant -> AuthorisationRejected.
+                    # A cached access token (or RDT) Amazon no longer accepts: fetch a fresh one once. If the
+                    # seller revoked the app, LWA now answers invalid_grant -> AuthorisationRejected.
                     auth_retried = force_refresh = True
+                    if request.restricted:
+                        self._rdt.forget(resources_key(self.seller_id, self.region, request.restricted))
                     self._emit(operation, "client_error", attempt, status, duration, wait, request_id)
                     continue
                 else:
@@ -731,6 +747,47 @@ class SpApiClient:
                 },
             )
             self._clock.sleep(delay)
+
+    # ------------------------------------------------------------------------- restricted data tokens
+
+    def restricted_data_refusal(self, resources: tuple[builders.RestrictedResource, ...]) -> str | None:
+        """Why Amazon last refused an RDT for these resources (remembered a quarter of an hour), if it did."""
+        return self._rdt.refusal(resources_key(self.seller_id, self.region, resources), self._clock.monotonic())
+
+    def _credential(self, request: SpApiRequest, *, force_refresh: bool) -> str:
+        """What goes in `x-amz-access-token`: the RDT a restricted request asks for when Amazon grants
+        one, else the seller's access token."""
+        if request.restricted:
+            token = self._restricted_token(request.restricted)
+            if token is not None:
+                return token
+        return self._lwa.access_token(self._refresh_token, force_refresh=force_refresh)
+
+    def _restricted_token(self, resources: tuple[builders.RestrictedResource, ...]) -> str | None:
+        key = resources_key(self.seller_id, self.region, resources)
+        now = self._clock.monotonic()
+        cached = self._rdt.token(key, now)
+        if cached is not None or self._rdt.refusal(key, now) is not None:
+            return cached
+        try:
+            answer = self.send(builders.create_restricted_data_token(resources))
+        except (AccessDenied, InvalidRequest, NotFound) as error:
+            reason = f"Amazon refused a Restricted Data Token ({error.status} {error.code}: {error.message})."
+            self._rdt.refuse(key, reason, self._clock.monotonic())
+            self._logger.warning(
+                "restricted data token refused; orders are read without buyer data",
+                extra={**self._log_keys("createRestrictedDataToken"), "status": error.status, "code": error.code},
+            )
+            return None
+        body = answer.body if isinstance(answer.body, dict) else {}
+        token, expires_in = body.get("restrictedDataToken"), body.get("expiresIn")
+        if not isinstance(token, str) or not isinstance(expires_in, int | float):
+            raise UnexpectedResponse(
+                "createRestrictedDataToken answered without restrictedDataToken and expiresIn",
+                operation="createRestrictedDataToken",
+            )
+        self._rdt.keep(key, token, float(expires_in), self._clock.monotonic())
+        return token
 
     # -------------------------------------------------------------------------------------- internals
 

@@ -35,6 +35,7 @@ class MoneyV0(AmazonModel):
 
 class AddressV0(AmazonModel):
     name: str | None = Field(default=None, alias="Name")
+    company_name: str | None = Field(default=None, alias="CompanyName")
     address_line1: str | None = Field(default=None, alias="AddressLine1")
     address_line2: str | None = Field(default=None, alias="AddressLine2")
     address_line3: str | None = Field(default=None, alias="AddressLine3")
@@ -46,6 +47,19 @@ class AddressV0(AmazonModel):
     country_code: str | None = Field(default=None, alias="CountryCode")
     phone: str | None = Field(default=None, alias="Phone")
     address_type: str | None = Field(default=None, alias="AddressType")
+
+
+class BuyerTaxInfoV0(AmazonModel):
+    company_legal_name: str | None = Field(default=None, alias="CompanyLegalName")
+
+
+class BuyerInfoV0(AmazonModel):
+    """The order's buyer: only with a Restricted Data Token for `buyerInfo`."""
+
+    buyer_email: str | None = Field(default=None, alias="BuyerEmail")
+    buyer_name: str | None = Field(default=None, alias="BuyerName")
+    purchase_order_number: str | None = Field(default=None, alias="PurchaseOrderNumber")
+    buyer_tax_info: BuyerTaxInfoV0 | None = Field(default=None, alias="BuyerTaxInfo")
 
 
 class OrderV0(AmazonModel):
@@ -66,11 +80,15 @@ class OrderV0(AmazonModel):
     is_prime: bool = Field(default=False, alias="IsPrime")
     is_premium_order: bool = Field(default=False, alias="IsPremiumOrder")
     is_business_order: bool = Field(default=False, alias="IsBusinessOrder")
+    is_replacement_order: bool = Field(default=False, alias="IsReplacementOrder")
+    is_ispu: bool = Field(default=False, alias="IsISPU")  # in-store pickup
+    easy_ship_shipment_status: str | None = Field(default=None, alias="EasyShipShipmentStatus")
     earliest_ship_date: datetime | None = Field(default=None, alias="EarliestShipDate")
     latest_ship_date: datetime | None = Field(default=None, alias="LatestShipDate")
     earliest_delivery_date: datetime | None = Field(default=None, alias="EarliestDeliveryDate")
     latest_delivery_date: datetime | None = Field(default=None, alias="LatestDeliveryDate")
     shipping_address: AddressV0 | None = Field(default=None, alias="ShippingAddress")
+    buyer_info: BuyerInfoV0 | None = Field(default=None, alias="BuyerInfo")
 
 
 class GetOrdersPage(AmazonModel):
@@ -81,6 +99,13 @@ class GetOrdersPage(AmazonModel):
     next_token: str | None = Field(default=None, alias="NextToken")
     last_updated_before: str | None = Field(default=None, alias="LastUpdatedBefore")
     created_before: str | None = Field(default=None, alias="CreatedBefore")
+
+
+class ItemBuyerInfoV0(AmazonModel):
+    """A line's gift message and wrap: only with a Restricted Data Token for `buyerInfo`."""
+
+    gift_message_text: str | None = Field(default=None, alias="GiftMessageText")
+    gift_wrap_level: str | None = Field(default=None, alias="GiftWrapLevel")
 
 
 class OrderItemV0(AmazonModel):
@@ -96,6 +121,7 @@ class OrderItemV0(AmazonModel):
     promotion_discount: MoneyV0 | None = Field(default=None, alias="PromotionDiscount")
     is_gift: str | None = Field(default=None, alias="IsGift")  # Amazon sends the string "true"/"false"
     condition_id: str | None = Field(default=None, alias="ConditionId")
+    buyer_info: ItemBuyerInfoV0 | None = Field(default=None, alias="BuyerInfo")
 
 
 class GetOrderItemsPage(AmazonModel):
@@ -153,12 +179,61 @@ class CustomerAddress(AmazonModel):
     address_type: str | None = Field(default=None, alias="addressType")
 
 
+class DeliveryPreference(AmazonModel):
+    drop_off_location: str | None = Field(default=None, alias="dropOffLocation")
+    address_instruction: str | None = Field(default=None, alias="addressInstruction")
+
+
 class Recipient(AmazonModel):
     delivery_address: CustomerAddress | None = Field(default=None, alias="deliveryAddress")
+    delivery_preference: DeliveryPreference | None = Field(default=None, alias="deliveryPreference")
+
+
+class Buyer2026(AmazonModel):
+    buyer_name: str | None = Field(default=None, alias="buyerName")
+    buyer_email: str | None = Field(default=None, alias="buyerEmail")
+    buyer_company_name: str | None = Field(default=None, alias="buyerCompanyName")
+    buyer_purchase_order_number: str | None = Field(default=None, alias="buyerPurchaseOrderNumber")
+
+
+class ProceedsBreakdown(AmazonModel):
+    type: str  # ITEM, SHIPPING, GIFT_WRAP, TAX, DISCOUNT, ...
+    subtotal: Money2026
 
 
 class OrderProceeds(AmazonModel):
     grand_total: Money2026 | None = Field(default=None, alias="grandTotal")
+    breakdowns: list[ProceedsBreakdown] = Field(default_factory=list)
+
+    def subtotal(self, kind: str) -> Money2026 | None:
+        return next((b.subtotal for b in self.breakdowns if b.type == kind), None)
+
+
+class ItemProceeds(AmazonModel):
+    proceeds_total: Money2026 | None = Field(default=None, alias="proceedsTotal")
+    breakdowns: list[ProceedsBreakdown] = Field(default_factory=list)
+
+    def subtotal(self, kind: str) -> Money2026 | None:
+        return next((b.subtotal for b in self.breakdowns if b.type == kind), None)
+
+
+class ItemCondition2026(AmazonModel):
+    condition_type: str | None = Field(default=None, alias="conditionType")
+    condition_subtype: str | None = Field(default=None, alias="conditionSubtype")
+
+
+class GiftOption2026(AmazonModel):
+    gift_message: str | None = Field(default=None, alias="giftMessage")
+    gift_wrap_level: str | None = Field(default=None, alias="giftWrapLevel")
+
+
+class ItemPacking2026(AmazonModel):
+    gift_option: GiftOption2026 | None = Field(default=None, alias="giftOption")
+
+
+class AssociatedOrder(AmazonModel):
+    order_id: str | None = Field(default=None, alias="orderId")
+    association_type: str | None = Field(default=None, alias="associationType")
 
 
 class ItemPrice2026(AmazonModel):
@@ -170,12 +245,14 @@ class ItemProduct(AmazonModel):
     asin: str | None = None
     title: str | None = None
     seller_sku: str | None = Field(default=None, alias="sellerSku")
+    condition: ItemCondition2026 | None = None
     price: ItemPrice2026 | None = None
 
 
 class ItemFulfillment2026(AmazonModel):
     quantity_fulfilled: int | None = Field(default=None, alias="quantityFulfilled")
     quantity_unfulfilled: int | None = Field(default=None, alias="quantityUnfulfilled")
+    packing: ItemPacking2026 | None = None
 
 
 class OrderItem2026(AmazonModel):
@@ -184,6 +261,7 @@ class OrderItem2026(AmazonModel):
     product: ItemProduct
     programs: list[str] = Field(default_factory=list)
     fulfillment: ItemFulfillment2026 | None = None
+    proceeds: ItemProceeds | None = None
 
 
 class OrderPackage(AmazonModel):
@@ -201,8 +279,10 @@ class Order2026(AmazonModel):
     sales_channel: SalesChannel = Field(alias="salesChannel")
     order_items: list[OrderItem2026] = Field(alias="orderItems")
     order_aliases: list[OrderAlias] = Field(default_factory=list, alias="orderAliases")
-    programs: list[str] = Field(default_factory=list)  # PRIME, PREMIUM, AMAZON_BUSINESS, ...
+    programs: list[str] = Field(default_factory=list)  # PRIME, PREMIUM, AMAZON_BUSINESS, AMAZON_EASY_SHIP, ...
+    associated_orders: list[AssociatedOrder] = Field(default_factory=list, alias="associatedOrders")
     recipient: Recipient | None = None
+    buyer: Buyer2026 | None = None
     proceeds: OrderProceeds | None = None
     fulfillment: OrderFulfillment2026 | None = None
     packages: list[OrderPackage] = Field(default_factory=list)
