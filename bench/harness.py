@@ -22,6 +22,7 @@ from oms_amazon.adapters.sp_api import (
     BucketRegistry,
     LwaClient,
     LwaCredentials,
+    RestrictedTokenCache,
     RetryPolicy,
     SpApiClient,
     SpApiConfig,
@@ -104,6 +105,7 @@ class Amazon:
         self.control("POST", "/_sim/rate-limits", {"enforce": True, "speedup": 1})
         self.buckets = BucketRegistry()
         self.tokens = AccessTokenCache()
+        self.restricted_tokens = RestrictedTokenCache()
         self.lwa = LwaClient(
             LwaCredentials(LWA_CLIENT_ID, LWA_CLIENT_SECRET),
             token_url=f"{BASE_URL}/auth/o2/token",
@@ -135,6 +137,7 @@ class Amazon:
             clock=self.clock,
             buckets=self.buckets,
             metrics=metrics,
+            restricted_tokens=self.restricted_tokens,
         )
 
     def full_buckets(self) -> None:

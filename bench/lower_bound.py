@@ -62,10 +62,13 @@ def stock_sync_bound(changed: int, *, needs_listing_report: bool) -> Bound:
     return min(candidates, key=lambda b: (b.calls, b.seconds))
 
 
-def order_import_bound(orders: int, api_version: str) -> Bound:
+def order_import_bound(orders: int, api_version: str, *, fresh_token: bool = True) -> Bound:
     """Every page of the window; on v0 also one getOrderItems per order (v0 has no bulk item read;
-    orders of at most 100 items need one page each). 2026-01-01 returns the items with each order."""
+    orders of at most 100 items need one page each) and one Restricted Data Token, without which v0
+    gives no address to ship to (one generic-path RDT serves every page and order for an hour).
+    2026-01-01 returns the items, address and buyer with each order. `fresh_token=False`: a run within
+    the hour of the last one reuses its token."""
     pages = max(1, math.ceil(orders / ORDERS_PER_PAGE))
     if api_version == "v0":
-        return bound({"getOrders": pages, "getOrderItems": orders})
+        return bound({"createRestrictedDataToken": int(fresh_token), "getOrders": pages, "getOrderItems": orders})
     return bound({"searchOrders": pages})

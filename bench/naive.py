@@ -22,7 +22,7 @@ from oms_amazon.adapters.sp_api.builders import SpApiRequest
 from oms_amazon.adapters.sp_api.models import Order2026
 from oms_amazon.domain.orders import AmazonOrder
 
-DETAILS_2026 = "FULFILLMENT,RECIPIENT"
+DETAILS_2026 = "FULFILLMENT,PROCEEDS,RECIPIENT,BUYER"
 
 
 def push_stock(
@@ -42,10 +42,10 @@ def push_stock(
 def import_orders_v0(client: SpApiClient, marketplace_id: str, since: datetime) -> list[AmazonOrder]:
     orders = []
     for page in client.iter_get_orders(
-        marketplace_ids=[marketplace_id], last_updated_after=since, fulfillment_channels=["MFN"]
+        marketplace_ids=[marketplace_id], last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True
     ):
         for order in page.orders:
-            orders.append(order_from_v0(order, client.list_order_items(order.amazon_order_id)))
+            orders.append(order_from_v0(order, client.list_order_items(order.amazon_order_id, with_pii=True)))
     return orders
 
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from local.stack import LocalStack, Ports
+from local.template import schedules
 
 CLIENT = "acme-outdoor"
 OTHER_CLIENT = "bluebird-gifts"
@@ -365,9 +366,36 @@ def stock_sync(world: World) -> None:
     )
 
 
+BUYERS = [
+    "Jane Smith",
+    "Arjun Patel",
+    "Olivia Brown",
+    "Tom Evans",
+    "Marie Dubois",
+    "Sam Jones",
+    "Lena Vogel",
+    "Ada Wong",
+]
+
+
 def _order(n: int, level: str | None, category: str, **extra: Any) -> dict[str, Any]:
     moment = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     sku = extra.pop("sku", "TENT-2P")
+    buyer = BUYERS[(n - 1) % len(BUYERS)]
+    country = extra.pop("country", "GB")
+    item: dict[str, Any] = {
+        "OrderItemId": f"{n:014d}",
+        "SellerSKU": sku,
+        "ASIN": "B0TENT0002",
+        "Title": "Trailhead two-person tent",
+        "ConditionId": "New",
+        "QuantityOrdered": 1,
+        "ItemPrice": {"CurrencyCode": "GBP", "Amount": "89.00"},
+        "ItemTax": {"CurrencyCode": "GBP", "Amount": "14.83"},
+    }
+    if "gift" in extra:
+        item["IsGift"] = True
+        item["BuyerInfo"] = {"GiftMessageText": extra.pop("gift"), "GiftWrapLevel": "Classic"}
     order = {
         "AmazonOrderId": f"202-5550000-{n:07d}",
         "PurchaseDate": moment,
@@ -377,26 +405,34 @@ def _order(n: int, level: str | None, category: str, **extra: Any) -> dict[str, 
         "ShipmentServiceLevelCategory": category,
         "IsPrime": extra.pop("prime", False),
         "OrderStatus": extra.pop("status", "Unshipped"),
-        "ShippingAddress": {"CountryCode": extra.pop("country", "GB")},
-        "OrderItems": [
-            {
-                "OrderItemId": f"{n:014d}",
-                "SellerSKU": sku,
-                "QuantityOrdered": 1,
-                "ItemPrice": {"CurrencyCode": "GBP", "Amount": "89.00"},
-            }
-        ],
+        "ShippingAddress": {
+            "Name": buyer,
+            "AddressLine1": f"{n} High Street",
+            "City": "London" if country == "GB" else "Paris",
+            "PostalCode": "SW1A 1AA" if country == "GB" else "75001",
+            "CountryCode": country,
+            "Phone": "+44 20 7946 0000",
+            "AddressType": "Residential",
+        },
+        "BuyerInfo": {"BuyerName": buyer, "BuyerEmail": f"buyer{n}@marketplace.amazon.co.uk"},
+        "OrderTotal": {"CurrencyCode": "GBP", "Amount": "89.00"},
+        "OrderItems": [item],
     }
     if level:
         order["ShipServiceLevel"] = level
     return order
 
 
+def masked(text: str | None) -> str:
+    """A name as the scenario prints it: `Jane Smith` -> `J*** S****` (the demo shows there is one)."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in (text or "").split()) or "-"
+
+
 @step("Order import: orders of every term kind (v0 levels, zones, Prime, NEXT, international, FBA, cancelled)")
 def order_import(world: World) -> None:
     orders = [
         _order(1, "Std UK Dom_1", "Standard"),
-        _order(2, "Std UK Dom_2", "Standard", prime=True),
+        _order(2, "Std UK Dom_2", "Standard", prime=True, gift="Happy birthday, love from us all"),
         _order(3, "NextDay", "NextDay"),
         _order(4, "NextDay", "NextDay", prime=True),
         _order(5, "Exp UK Int", "Expedited", country="FR"),
@@ -428,6 +464,33 @@ def order_import(world: World) -> None:
     )
     world.state["orders"] = {o["amazon_order_id"][-2:]: o for o in found}
     check(len(found) == 8 and "09" not in world.state["orders"], "every merchant-fulfilled order must be stored once")
+
+
+@step("The order a warehouse ships from: label address, buyer, titles, gift message (buyer data kept sealed)")
+def label_ready(world: World) -> None:
+    order = world.expect(200, "GET", "/orders/202-5550000-0000002")
+    ship_to, buyer = order["ship_to"] or {}, order["buyer"] or {}
+    line = order["lines"][0]
+    say(
+        table(
+            ["field", "value"],
+            [
+                ["recipient", masked(ship_to.get("name"))],
+                ["address", f"{ship_to.get('address_line_1')}, {ship_to.get('city')} {ship_to.get('postal_code')}"],
+                ["country / phone", f"{ship_to.get('country_code')} / {'on file' if ship_to.get('phone') else '-'}"],
+                ["buyer email", "…@" + str(buyer.get("email", "")).split("@")[-1]],
+                ["line", f"{line['quantity']} × {line['title']} ({line['asin']}, {line['condition']})"],
+                ["gift", f"{line['gift_wrap_level']}: “{line['gift_message']}”"],
+                ["order total", f"{order['order_total']['amount']} {order['order_total']['currency']}"],
+            ],
+        )
+    )
+    listed = world.expect(200, "GET", "/orders", limit=100)["items"]
+    say(
+        "    (names are masked here; GET /orders/{id} returns them in full. GET /orders and the events carry none of it)"
+    )
+    check(ship_to.get("name") == "Arjun Patel" and line["gift_message"], "the imported order must carry its address")
+    check(all("ship_to" not in o for o in listed), "the order list must carry no buyer data")
 
 
 @step("Held orders: map the missing term and watch the orders release")
@@ -478,6 +541,33 @@ def despatch(world: World) -> None:
     say(
         f"    repeated POST answered {repeat.status_code}; Amazon holds {len(held.get('shipments', held.get('Shipments', [])))} confirmed shipment(s)"
     )
+    shipped = world.expect(200, "GET", f"/orders/{order_id}")
+    say(f"    order 01 is now {shipped['status']}; its buyer data is kept until {shipped['pii_expires_at'] or '-'}")
+    check(shipped["status"] == "shipped", "an order whose every unit is confirmed must be shipped")
+
+
+@step("Buyer data deleted after the retention period (the scenario's clock jumps 31 days)")
+def retention(world: World) -> None:
+    import time_machine
+
+    order_id = "202-5550000-0000001"
+    before = world.expect(200, "GET", f"/orders/{order_id}")
+    (tick,) = [s for s in schedules() if s.function == "OrderImportTickFunction"]
+    # Every clock of this process moves: the connector's, moto's, the simulator's. The tick's sweep
+    # deletes what is due, as it would 31 days from now.
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=31), tick=True):
+        world.stack.runner.fire(tick)
+        after = world.expect(200, "GET", f"/orders/{order_id}")
+    say(
+        table(
+            ["", "status", "recipient", "buyer", "pii_purged_at"],
+            [
+                ["shipped, today", before["status"], masked((before["ship_to"] or {}).get("name")), "on file", "-"],
+                ["31 days later", after["status"], str(after["ship_to"]), str(after["buyer"]), after["pii_purged_at"]],
+            ],
+        )
+    )
+    check(after["ship_to"] is None and after["pii_purged_at"], "buyer data must be deleted after the retention period")
 
 
 def play(ports: Ports | None = None) -> int:

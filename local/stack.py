@@ -83,12 +83,14 @@ def physical_names(parameters: dict[str, Any] | None = None, endpoint: str = "ht
         names[logical_id] = f"{STACK_NAME}-events"
     for logical_id, secret in resources("AWS::SecretsManager::Secret").items():
         names[logical_id] = secret["Properties"]["Name"]["Fn::Sub"].replace("${AWS::StackName}", STACK_NAME)
+    for logical_id, alias in resources("AWS::KMS::Alias").items():
+        names[logical_id] = alias["Properties"]["AliasName"]["Fn::Sub"].replace("${AWS::StackName}", STACK_NAME)
     return names
 
 
 def create_resources(names: dict[str, str], client_factory: Any = boto3.client) -> None:
-    """The template's tables, queues, buses and app secret in the current AWS endpoint; existing
-    ones are kept."""
+    """The template's tables, queues, buses, KMS keys and app secret in the current AWS endpoint;
+    existing ones are kept."""
     dynamodb = client_factory("dynamodb")
     existing = set(dynamodb.list_tables()["TableNames"])
     for request in table_definitions(names):
@@ -105,6 +107,13 @@ def create_resources(names: dict[str, str], client_factory: Any = boto3.client) 
                 }
             )
         sqs.create_queue(QueueName=names[f"{queue.logical_id}.QueueName"], Attributes=attributes)
+    kms = client_factory("kms")
+    aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    for logical_id, alias in resources("AWS::KMS::Alias").items():
+        if names[logical_id] not in aliases:
+            key = resources("AWS::KMS::Key")[alias["Properties"]["TargetKeyId"]["Ref"]]["Properties"]
+            key_id = kms.create_key(Description=STACK_NAME + " " + logical_id, KeyUsage=key["KeyUsage"])["KeyMetadata"]
+            kms.create_alias(AliasName=names[logical_id], TargetKeyId=key_id["KeyId"])
     events = client_factory("events")
     for logical_id in resources("AWS::Events::EventBus"):
         if names[logical_id] not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:

@@ -34,6 +34,7 @@ from local.functions import LocalFunctions
 from local.stack import LocalStack
 from local.template import schedules
 from local.triggers import TriggerRunner
+from tests.builders import ship_to
 from tests.chaos.support import (
     Amazon,
     EventTap,
@@ -175,7 +176,7 @@ class World:
             "ShipServiceLevel": f"Std {shop.marketplace} Dom_1",
             "ShipmentServiceLevelCategory": "Standard",
             "OrderStatus": "Unshipped",
-            "ShippingAddress": {"CountryCode": shop.country},
+            "ShippingAddress": ship_to(shop.country),
             "OrderItems": [
                 {
                     "OrderItemId": f"{number:014d}",

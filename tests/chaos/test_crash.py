@@ -16,6 +16,7 @@ from oms_amazon.adapters.orders import DynamoOrderRepository
 
 from local.stack import LocalStack
 from local.template import schedules
+from tests.builders import ship_to
 from tests.chaos.support import (
     Amazon,
     EventTap,
@@ -76,7 +77,7 @@ def amazon_order(n: int, updated: datetime, status: str = "Unshipped") -> dict[s
         "ShipServiceLevel": "Std UK Dom_1",
         "ShipmentServiceLevelCategory": "Standard",
         "OrderStatus": status,
-        "ShippingAddress": {"CountryCode": "GB"},
+        "ShippingAddress": ship_to("GB", n),
         "OrderItems": [
             {
                 "OrderItemId": f"{n:014d}",

@@ -36,10 +36,17 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch, stack) -> Iterator[None]:
 
 @pytest.fixture
 def order(stack, http, sim, fast_retries) -> dict[str, Any]:
-    """An imported, unshipped order of two units."""
+    """An imported, unshipped order of two units, ready to ship (its standard term falls to the
+    account's default courier)."""
     response = http.post(
         "/accounts",
-        json={"merchant_id": SELLER, "marketplace": "UK", "auth_token": SELLER_TOKEN, "active": True},
+        json={
+            "merchant_id": SELLER,
+            "marketplace": "UK",
+            "auth_token": SELLER_TOKEN,
+            "active": True,
+            "default_courier_service": "Royal Mail 48",
+        },
         headers=ACME,
     )
     assert response.status_code == 201, response.text
@@ -48,6 +55,7 @@ def order(stack, http, sim, fast_retries) -> dict[str, Any]:
     import_now(stack, http, response.json())
     imported = http.get(f"/orders/{ORDER}", headers=ACME)
     assert imported.status_code == 200, imported.text
+    assert imported.json()["status"] == "ready", imported.text
     return dict(imported.json())
 
 

@@ -10,25 +10,13 @@ import httpx
 import pytest
 
 from local.template import schedules
+from tests.builders import ship_to
 from tests.e2e.conftest import SELLER, SELLER_TOKEN
 
 pytestmark = pytest.mark.e2e
 
 ACME = {"X-Client-Id": "acme-outdoor"}
 UK = "A1F83G8C2ARO7P"
-
-
-@pytest.fixture(params=["v0", "2026-01-01"])
-def api_version(request, monkeypatch, stack) -> str:
-    from oms_amazon import wiring
-    from oms_amazon.api import deps
-
-    monkeypatch.setenv("ORDERS_API_VERSION", request.param)
-    deps.reset()
-    wiring.reset()
-    yield request.param
-    deps.reset()
-    wiring.reset()
 
 
 def amazon_order(
@@ -53,7 +41,7 @@ def amazon_order(
         "ShipmentServiceLevelCategory": category,
         "IsPrime": prime,
         "OrderStatus": status,
-        "ShippingAddress": {"CountryCode": country},
+        "ShippingAddress": ship_to(country, n),
         "OrderItems": [
             {
                 "OrderItemId": f"{n:014d}",

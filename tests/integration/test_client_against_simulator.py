@@ -30,6 +30,7 @@ from oms_amazon.domain.marketplaces import marketplace_by_code
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, QuantityUpdate, listing_skus, quantity_feed, report_errors
 
 from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, SimulatorServer
+from tests.builders import ship_to
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,7 @@ def sim(server: SimulatorServer) -> Iterator[httpx.Client]:
                 "ShipmentServiceLevelCategory": "Standard",
                 "IsPrime": n % 2 == 0,
                 "OrderStatus": "Unshipped",
-                "ShippingAddress": {"CountryCode": "GB"},
+                "ShippingAddress": ship_to("GB", n),
                 "OrderItems": [
                     {
                         "OrderItemId": f"{n:014d}",

@@ -57,14 +57,13 @@ class FakeAmazon:
 @pytest.fixture
 def amazon(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAmazon]:
     from oms_amazon import wiring
-    from oms_amazon.adapters.sp_api import DEFAULT_BUCKETS, DEFAULT_TOKEN_CACHE, RetryPolicy, SpApiConfig
+    from oms_amazon.adapters.sp_api import RetryPolicy, SpApiConfig, forget_amazon_state
     from oms_amazon.api import deps
 
     monkeypatch.setenv("SHIPMENT_RETRY_BASE_SECONDS", "1")
     deps.reset()
     wiring.reset()
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
     fake = FakeAmazon()
     connections = wiring._shipment_connections()
     connections.http = httpx.Client(transport=httpx.MockTransport(fake))
@@ -74,8 +73,7 @@ def amazon(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAmazon]:
         retry=RetryPolicy(time_budget=2, base_delay=0.01, max_delay=0.02, max_attempts=1),
     )
     yield fake
-    DEFAULT_BUCKETS.clear()
-    DEFAULT_TOKEN_CACHE.clear()
+    forget_amazon_state()
 
 
 @pytest.fixture
@@ -227,6 +225,7 @@ def test_a_despatch_is_stored_submitted_queued_and_confirmed_with_amazon(api, am
     assert stored["status"] == "confirmed" and stored["attempts"] == 1 and stored["completed_at"]
     events = [(e["detail-type"], e["detail"]["shipment_id"]) for e in bus_events()]
     assert events == [("Amazon Shipment Confirmed", f"{ORDER_ID}-S1")]
+    assert api("GET", f"/orders/{ORDER_ID}")[1]["status"] == "ready", "two units are still to ship"
 
 
 def test_a_partial_shipment_then_the_rest_ship_every_unit_once(api, amazon, order):
@@ -238,6 +237,7 @@ def test_a_partial_shipment_then_the_rest_ship_every_unit_once(api, amazon, orde
     assert rest["lines"] == [{"order_item_id": TENT, "quantity": 1}, {"order_item_id": MAT, "quantity": 1}]
     assert [s["status"] for s in shipments(api)] == ["confirmed", "confirmed"]
     assert len(amazon.confirmations) == 2
+    assert api("GET", f"/orders/{ORDER_ID}")[1]["status"] == "shipped", "every unit is confirmed with Amazon"
     status, body = api("POST", f"/orders/{ORDER_ID}/shipments", shipment(tracking_number="JD014600006281230073"))
     assert (status, body["error"]["code"]) == (409, "nothing_left_to_ship")
 
@@ -419,7 +419,7 @@ def test_a_cancelled_order_cannot_be_despatched(api, amazon, account, dynamodb, 
 
     status, body = api("POST", f"/orders/{ORDER_ID}/shipments", shipment())
 
-    assert (status, body["error"]["code"]) == (409, "order_cancelled")
+    assert (status, body["error"]["code"]) == (409, "order_not_ready")
     assert all_items(dynamodb, table_name) == before
 
 

@@ -50,6 +50,8 @@ NEEDED: dict[str, set[str]] = {
         "secretsmanager:DeleteSecret",
         "sqs:SendMessage",
         "events:PutEvents",
+        # GET /orders/{id} opens the order's sealed buyer data (adapters.pii); nothing else does
+        "kms:Decrypt",
     },
     "StockSyncTickFunction": {
         "dynamodb:Query",
@@ -67,9 +69,13 @@ NEEDED: dict[str, set[str]] = {
         "sqs:SendMessage",
         "events:PutEvents",
     },
-    "OrderImportWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents"},
+    # the importer seals each order's buyer data (adapters.pii) and never opens it
+    "OrderImportWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents", "kms:Encrypt"},
     "ShipmentWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents", "sqs:SendMessage"},
 }
+# Only the importer may seal buyer data and only the API may open it (SPEC §6.8).
+PII_KEY_USERS = {"kms:Encrypt": {"OrderImportWorkerFunction"}, "kms:Decrypt": {"ApiFunction"}}
+
 # The functions whose code calls Amazon (SP-API / LWA) and so needs a seller's refresh token.
 CALLS_AMAZON = {"ApiFunction", "StockSyncWorkerFunction", "OrderImportWorkerFunction", "ShipmentWorkerFunction"}
 
@@ -104,6 +110,15 @@ def _names_a_resource_of_this_stack(resource: Any) -> bool:
         first = re.match(r"^\$\{([A-Za-z0-9]+)[.}]", text)
         return bool(first and first.group(1) in own) or "${AWS::StackName}" in text
     return False
+
+
+@pytest.mark.parametrize("action", sorted(PII_KEY_USERS))
+def test_the_buyer_data_key_is_used_by_the_one_function_that_needs_each_action(action: str) -> None:
+    holders = {logical_id for logical_id in FUNCTIONS if action in actions(logical_id)}
+    assert holders == PII_KEY_USERS[action]
+    for logical_id in holders:
+        granted = [s for s in statements(logical_id) if action in _list(s["Action"])]
+        assert all(s["Resource"] == {"Fn::GetAtt": ["PiiKey", "Arn"]} for s in granted), granted
 
 
 def test_every_function_is_classified_here() -> None:

@@ -17,6 +17,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +39,22 @@ AWS_KEY_CANARY = "AKIACANARY0000000006"
 AWS_SECRET_CANARY = "wJalrXUtnFEMI/K7MDENG/CanaryAwsSecretKey07"
 CANARIES = [CANARY_REFRESH_TOKEN, SECOND_CANARY, REJECTED_CANARY, MWS_CANARY, SHORT_CANARY, AWS_KEY_CANARY]
 CANARIES.append(AWS_SECRET_CANARY)
+# The buyer's data (SPEC §6.8): only `GET /orders/{id}` may show it.
+PII_CANARIES = {
+    "ShippingAddress": {
+        "Name": "Canary Recipient-Name",
+        "AddressLine1": "1 Canary Wharf Lane",
+        "City": "London",
+        "PostalCode": "CA9 9NY",
+        "CountryCode": "GB",
+        "Phone": "+44 20 7946 0999",
+    },
+    "BuyerInfo": {"BuyerName": "Canary Buyer-Name", "BuyerEmail": "canary-buyer@marketplace.amazon.test"},
+}
+PII_GIFT = "Canary gift wording"
+PII_TEXTS = ["Canary Recipient-Name", "1 Canary Wharf Lane", "CA9 9NY", "canary-buyer@marketplace.amazon.test"]
+PII_TEXTS += ["Canary Buyer-Name", PII_GIFT]
+ORDER_ROUTE = re.compile(r"^(response|result:ApiFunction):GET /orders/\d{3}-\d{7}-\d{7}$")
 # Any LWA token (access `Atza|`, refresh `Atzr|`, also URL-encoded), whoever issued it.
 TOKEN_SHAPE = re.compile(r"Atz[ar](?:\||%7[cC])[A-Za-z0-9_\-.~+/=]{8,}")
 
@@ -66,6 +83,12 @@ def drain(stack: LocalStack, url: str) -> list[str]:
 @pytest.fixture
 def fresh(stack: LocalStack) -> None:
     reset(stack)
+
+
+def canary_order(order: dict[str, Any]) -> dict[str, Any]:
+    """Amazon's order carrying the canary buyer data, with a gift message on its line."""
+    lines = [{**line, "IsGift": True, "BuyerInfo": {"GiftMessageText": PII_GIFT}} for line in order["OrderItems"]]
+    return {**order, **PII_CANARIES, "OrderItems": lines}
 
 
 def _authorise_now(api: httpx.Client, simulator: httpx.Client, account_id: str, codes: list[str]) -> httpx.Response:
@@ -162,8 +185,8 @@ def test_no_secret_leaves_the_connector_by_any_way_out(
                 f"/_sim/sellers/{SELLER}/orders",
                 json={
                     "orders": [
-                        amazon_order(11, "Std UK Dom_1", "Standard"),
-                        amazon_order(12, "NextDay", "NextDay", prime=True),
+                        canary_order(amazon_order(11, "Std UK Dom_1", "Standard")),
+                        canary_order(amazon_order(12, "NextDay", "NextDay", prime=True)),
                     ]
                 },
             ),
@@ -174,24 +197,21 @@ def test_no_secret_leaves_the_connector_by_any_way_out(
         assert stack.runner.wait_idle(120)
         orders = expect(api.get("/orders", headers=me), 200)["items"]
         assert len(orders) == 2
-        paths = expect(api.get("/openapi.json"), 200)["paths"]
-        if "/orders/{order_id}/shipments" in paths:
-            expect(
-                api.post(
-                    f"/orders/{orders[0]['amazon_order_id']}/shipments",
-                    json={
-                        "carrier_code": "Royal Mail",
-                        "shipping_method": "Tracked 48",
-                        "tracking_number": "RM123456785GB",
-                        "ship_date": orders[0]["purchase_date"],
-                    },
-                    headers=me,
-                ),
-                200,
-                201,
-                202,
-            )
-            assert stack.runner.wait_idle(120)
+        (ready,) = [o for o in orders if o["status"] == "ready"]
+        expect(
+            api.post(
+                f"/orders/{ready['amazon_order_id']}/shipments",
+                json={
+                    "carrier_code": "Royal Mail",
+                    "shipping_method": "Tracked 48",
+                    "tracking_number": "RM123456785GB",
+                    "ship_date": ready["purchase_date"],
+                },
+                headers=me,
+            ),
+            202,
+        )
+        assert stack.runner.wait_idle(120)
 
         # A token Amazon rejects: the rejected path logs and records, but never the token.
         register_seller(simulator, REJECTED_SELLER, REJECTED_CANARY)
@@ -250,6 +270,13 @@ def test_no_secret_leaves_the_connector_by_any_way_out(
     # ... and not one of them, nor any token Amazon issued, nor an OAuth code, got out.
     leaks = capture.leaks([*CANARIES, *codes], [TOKEN_SHAPE])
     assert leaks == [], "\n".join(f"{where}: {secret!r} in …{excerpt}…" for where, secret, excerpt in leaks[:20])
+
+    # The buyer's data reached the warehouse's view of the order, and nothing else: no log line, list,
+    # event, job message, run record, exception or item in clear (it is sealed in the table).
+    opened = [text for where, text in capture.texts if ORDER_ROUTE.match(where)]
+    assert any(PII_GIFT in text and "Canary Recipient-Name" in text for text in opened), "GET /orders/{id} shows it"
+    pii_leaks = [(w, s, e) for w, s, e in capture.leaks(PII_TEXTS) if not ORDER_ROUTE.match(w)]
+    assert pii_leaks == [], "\n".join(f"{where}: {pii!r} in …{excerpt}…" for where, pii, excerpt in pii_leaks[:20])
     sources = Counter(where.split(":")[0] for where, _ in capture.texts)
     assert {"response", "log", "eventbridge", "dynamodb", "stdout", "stderr"} <= set(sources), sources
     print(f"\nsecrets: {len(CANARIES) + len(codes)} canaries and codes + the LWA token shape, in {dict(sources)}")

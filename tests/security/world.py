@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from local.stack import LocalStack
+from tests.builders import ship_to
 
 UK = "A1F83G8C2ARO7P"
 
@@ -58,7 +59,7 @@ def amazon_order(n: int, level: str, category: str, *, prime: bool = False, sku:
         "ShipmentServiceLevelCategory": category,
         "IsPrime": prime,
         "OrderStatus": "Unshipped",
-        "ShippingAddress": {"CountryCode": "GB"},
+        "ShippingAddress": ship_to("GB", n),
         "OrderItems": [
             {
                 "OrderItemId": f"{n:014d}",

@@ -453,7 +453,7 @@ def test_a_cancelled_order_cannot_be_shipped(world):
     with pytest.raises(Conflict) as refused:
         world.submit()
 
-    assert refused.value.code == "order_cancelled"
+    assert refused.value.code == "order_not_ready"
     assert world.shipments.items == {}
 
 

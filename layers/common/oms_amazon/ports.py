@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
+from oms_amazon.domain.orders import OrderPii
 from oms_amazon.domain.products import CatalogueProduct, ProductChange
 from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun, SyncState
 
@@ -168,6 +169,15 @@ class StockSyncStore(Protocol):
     def state(self, client_id: str, merchant_id: str, region: str) -> SyncState: ...
 
     def save_state(self, state: SyncState, *, reconcile_after: datetime | None) -> SyncState: ...
+
+
+class PiiVault(Protocol):
+    """Seals the buyer's data of one order so that only this connector, for this client and order,
+    can open it again (§6.8)."""
+
+    def seal(self, client_id: str, order_id: str, pii: OrderPii) -> list[bytes]: ...
+
+    def open(self, client_id: str, order_id: str, sealed: Sequence[bytes]) -> OrderPii: ...
 
 
 class JobQueue(Protocol):

@@ -30,6 +30,10 @@ class Settings(BaseModel):
     # First retry delay of a shipment confirmation; doubles per attempt up to SQS's 900 s (tests: 1).
     shipment_retry_base_seconds: int = Field(alias="SHIPMENT_RETRY_BASE_SECONDS", ge=1, le=900)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    # The customer-managed KMS key (an alias or ARN) that seals the buyer's data, and how many days
+    # after an order ships or is cancelled that data is deleted (SPEC §6.8).
+    pii_key_id: str = Field(alias="PII_KEY_ID", min_length=1)
+    pii_retention_days: int = Field(alias="PII_RETENTION_DAYS", ge=0, le=3650)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from functools import cache
 
 from oms_amazon.api.deps import aws_client, utc_now
@@ -14,6 +15,7 @@ from oms_amazon.services.order_import import (
     OrderReevaluation,
     OrderWriter,
     OutboxRelay,
+    PiiPurge,
 )
 from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
 from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
@@ -102,8 +104,17 @@ def _skus(client_id: str) -> Iterator[str]:
 @cache
 def order_store():  # type: ignore[no-untyped-def]
     from oms_amazon.adapters.orders import DynamoOrderRepository
+    from oms_amazon.adapters.pii import KmsPiiVault
 
-    return DynamoOrderRepository(aws_client("dynamodb"), settings().table_name)
+    config = settings()
+    return DynamoOrderRepository(
+        aws_client("dynamodb"), config.table_name, KmsPiiVault(aws_client("kms"), config.pii_key_id)
+    )
+
+
+@cache
+def pii_purge() -> PiiPurge:
+    return PiiPurge(order_store(), utc_now)
 
 
 @cache
@@ -117,8 +128,12 @@ def _relay() -> OutboxRelay:
 def _writer() -> OrderWriter:
     from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
 
+    config = settings()
     return OrderWriter(
-        order_store(), DynamoUnmappedTermRepository(aws_client("dynamodb"), settings().table_name), _relay()
+        order_store(),
+        DynamoUnmappedTermRepository(aws_client("dynamodb"), config.table_name),
+        _relay(),
+        pii_retention=timedelta(days=config.pii_retention_days),
     )
 
 
@@ -134,7 +149,7 @@ def order_import_scheduler() -> OrderImportScheduler:
     from oms_amazon.adapters.queues import SqsJobQueue
 
     queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
-    return OrderImportScheduler(_accounts(), _import_state(), queue, _relay(), utc_now)
+    return OrderImportScheduler(_accounts(), _import_state(), queue, _relay(), utc_now, pii_purge())
 
 
 @cache
@@ -220,6 +235,8 @@ def shipment_worker() -> ShipmentWorker:
         rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
         clock=utc_now,
         schedule=RetrySchedule(base_seconds=config.shipment_retry_base_seconds),
+        orders=order_store(),
+        despatched=order_reevaluation(),
     )
 
 
@@ -231,6 +248,7 @@ def reset() -> None:
         stock_sync_scheduler,
         stock_sync_worker,
         order_store,
+        pii_purge,
         _relay,
         _writer,
         _import_state,

@@ -8,6 +8,11 @@
   new mapping finds the orders it may release with a Query.
 - `CLIENT#<client>` / `OUTBOX#<order>#<state version>`: the event of a state change, written in the
   same transaction as the order (no dual write can lose one); in `GSI1` under `OUTBOX` until sent.
+- `CLIENT#<client>` / `ORDERPII#<order>`: the buyer's data, sealed with KMS (`adapters.pii`), written
+  in the same transaction as the order. Once the order ships or is cancelled it gets a deletion time:
+  DynamoDB's TTL (`ttl`) and, within a tick, the order-import tick's sweep (in `GSI1` under
+  `PIIEXPIRY`, by that time) delete it, and the order records `pii_purged_at`. Nothing else holds it:
+  the order item, the order list (`GSI1`), events and the outbox never do.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,11 +34,12 @@ from oms_amazon.adapters.dynamodb import (
     parse_iso,
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
-from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine
-from oms_amazon.ports import Page
+from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii
+from oms_amazon.ports import Page, PiiVault
 from oms_amazon.shipping import without_zone
 
 OUTBOX_PARTITION = "OUTBOX"
+PII_EXPIRY_PARTITION = "PIIEXPIRY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +52,20 @@ def order_sk(order_id: str) -> str:
     return f"ORDER#{order_id}"
 
 
+def pii_sk(order_id: str) -> str:
+    return f"ORDERPII#{order_id}"
+
+
+def _optional_iso(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
+def _optional_moment(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
 def held_term_partition(client_id: str, term: str) -> str:
     return f"HELDTERM#{client_id}#{without_zone(term) or term}"
-
-
-def _money(raw: dict[str, str] | None) -> Money | None:
-    return Money(Decimal(raw["amount"]), raw["currency"]) if raw else None
 
 
 def order_to_item(order: Order) -> dict[str, Any]:
@@ -80,10 +93,25 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "status": order.status,
         "hold_reasons": [h.to_dict() for h in order.hold_reasons],
         "lines": [line.to_dict() for line in order.lines],
-        "ship_by": iso(order.ship_by) if order.ship_by else None,
+        "ship_by": _optional_iso(order.ship_by),
         "imported_at": iso(order.imported_at),
         "updated_at": iso(order.updated_at),
         "state_version": order.state_version,
+        "is_business_order": order.is_business_order,
+        "is_replacement": order.is_replacement,
+        "programs": list(order.programs),
+        "order_total": order.order_total.to_dict() if order.order_total else None,
+        "shipping_price": order.shipping_price.to_dict() if order.shipping_price else None,
+        "earliest_ship_date": _optional_iso(order.earliest_ship_date),
+        "deliver_by": _optional_iso(order.deliver_by),
+        "sales_channel": order.sales_channel,
+        "amazon_handles_delivery": order.amazon_handles_delivery,
+        "in_store_pickup": order.in_store_pickup,
+        "not_for_us_reason": order.not_for_us_reason,
+        "address_available": order.address_available,
+        "has_pii": order.has_pii,
+        "pii_expires_at": _optional_iso(order.pii_expires_at),
+        "pii_purged_at": _optional_iso(order.pii_purged_at),
         "GSI1PK": f"ORDERS#{order.client_id}",
         "GSI1SK": f"{iso(order.last_update_date)}#{order.amazon_order_id}",
     }
@@ -117,20 +145,26 @@ def order_from_item(item: dict[str, Any]) -> Order:
             HoldReason(h["code"], h["message"], {k: v for k, v in h.items() if k not in ("code", "message")})
             for h in item.get("hold_reasons") or ()
         ),
-        lines=tuple(
-            OrderLine(
-                line["order_item_id"],
-                line["seller_sku"],
-                line.get("oms_sku"),
-                int(line["quantity"]),
-                _money(line.get("unit_price")),
-            )
-            for line in item.get("lines") or ()
-        ),
-        ship_by=parse_iso(item["ship_by"]) if item.get("ship_by") else None,
+        lines=tuple(OrderLine.from_dict(line) for line in item.get("lines") or ()),
+        ship_by=_optional_moment(item.get("ship_by")),
         imported_at=parse_iso(item["imported_at"]),
         updated_at=parse_iso(item["updated_at"]),
         state_version=int(item.get("state_version", 1)),
+        is_business_order=bool(item.get("is_business_order", False)),
+        is_replacement=bool(item.get("is_replacement", False)),
+        programs=tuple(item.get("programs") or ()),
+        order_total=Money.from_dict(item.get("order_total")),
+        shipping_price=Money.from_dict(item.get("shipping_price")),
+        earliest_ship_date=_optional_moment(item.get("earliest_ship_date")),
+        deliver_by=_optional_moment(item.get("deliver_by")),
+        sales_channel=item.get("sales_channel"),
+        amazon_handles_delivery=bool(item.get("amazon_handles_delivery", False)),
+        in_store_pickup=bool(item.get("in_store_pickup", False)),
+        not_for_us_reason=item.get("not_for_us_reason"),
+        address_available=bool(item.get("address_available", False)),
+        has_pii=bool(item.get("has_pii", False)),
+        pii_expires_at=_optional_moment(item.get("pii_expires_at")),
+        pii_purged_at=_optional_moment(item.get("pii_purged_at")),
     )
 
 
@@ -145,14 +179,65 @@ def event_detail(order: Order, event: EventType, previous: Order | None) -> dict
         "previous_status": previous.status if previous else None,
         "courier_service": order.courier_service,
         "hold_reasons": [h.code for h in order.hold_reasons],
+        "not_for_us_reason": order.not_for_us_reason,
         "detail_type": event,
     }
 
 
+def _expiry_fields(order: Order) -> dict[str, Any]:
+    """What makes a sealed-data item go at the order's deletion time: DynamoDB's TTL and the sweep's index."""
+    if order.pii_expires_at is None:
+        return {}
+    return {
+        "ttl": int(order.pii_expires_at.timestamp()),
+        "GSI1PK": PII_EXPIRY_PARTITION,
+        "GSI1SK": f"{iso(order.pii_expires_at)}#{order.client_id}#{order.amazon_order_id}",
+    }
+
+
 class DynamoOrderRepository:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, vault: PiiVault | None = None) -> None:
         self._db = client
         self._table = table_name
+        self._vault = vault
+
+    def _pii_write(self, order: Order, previous: Order | None) -> dict[str, Any] | None:
+        """The transaction item that keeps the sealed buyer data in step with `order`, if one is needed."""
+        if order.pii_purged_at is not None:
+            return None
+        if order.pii is not None:
+            if self._vault is None:
+                raise RuntimeError("an order with buyer data needs a PII vault")
+            item = {
+                "PK": client_pk(order.client_id),
+                "SK": pii_sk(order.amazon_order_id),
+                "entity": "order_pii",
+                "client_id": order.client_id,
+                "amazon_order_id": order.amazon_order_id,
+                "sealed": self._vault.seal(order.client_id, order.amazon_order_id, order.pii),
+                **_expiry_fields(order),
+            }
+            return {"Put": {"TableName": self._table, "Item": to_wire(item)}}
+        newly_expiring = order.pii_expires_at is not None and (
+            previous is None or previous.pii_expires_at != order.pii_expires_at
+        )
+        if order.has_pii and newly_expiring:
+            fields = _expiry_fields(order)
+            return {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(client_pk(order.client_id), pii_sk(order.amazon_order_id)),
+                    "UpdateExpression": "SET #ttl = :ttl, GSI1PK = :gpk, GSI1SK = :gsk",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {
+                        ":ttl": {"N": str(fields["ttl"])},
+                        ":gpk": {"S": fields["GSI1PK"]},
+                        ":gsk": {"S": fields["GSI1SK"]},
+                    },
+                }
+            }
+        return None
 
     def get(self, client_id: str, order_id: str) -> Order | None:
         with dynamodb_errors("get order"):
@@ -183,13 +268,27 @@ class DynamoOrderRepository:
         if previous is None:
             put["ConditionExpression"] = "attribute_not_exists(PK)"
         else:
-            put["ConditionExpression"] = "last_update_date = :lud AND state_version = :sv AND updated_at = :ua"
+            # The sweep may have deleted the buyer data meanwhile (it sets `pii_purged_at` only).
+            purged = (
+                "pii_purged_at = :ppa"
+                if previous.pii_purged_at
+                else "(attribute_not_exists(pii_purged_at) OR attribute_type(pii_purged_at, :null))"
+            )
+            put["ConditionExpression"] = (
+                f"last_update_date = :lud AND state_version = :sv AND updated_at = :ua AND {purged}"
+            )
             put["ExpressionAttributeValues"] = {
                 ":lud": {"S": iso(previous.last_update_date)},
                 ":sv": {"N": str(previous.state_version)},
                 ":ua": {"S": iso(previous.updated_at)},
+                **(
+                    {":ppa": {"S": iso(previous.pii_purged_at)}} if previous.pii_purged_at else {":null": {"S": "NULL"}}
+                ),
             }
         items: list[dict[str, Any]] = [{"Put": put}]
+        pii = self._pii_write(order, previous)
+        if pii is not None:
+            items.append(pii)
         outbox: dict[str, Any] | None = None
         if event is not None:
             detail = event_detail(order, event, previous)
@@ -212,6 +311,70 @@ class DynamoOrderRepository:
                 return SavedOrder(saved=False, event=None)
             raise
         return SavedOrder(saved=True, event=outbox)
+
+    # ---- the buyer's data
+    def open_pii(self, order: Order) -> OrderPii | None:
+        """The order's sealed buyer data, opened (None when the connector holds none)."""
+        if not order.has_pii or order.pii_purged_at is not None:
+            return None
+        with dynamodb_errors("get buyer data"):
+            response = self._db.get_item(
+                TableName=self._table,
+                Key=key(client_pk(order.client_id), pii_sk(order.amazon_order_id)),
+                ConsistentRead=True,
+            )
+        if "Item" not in response:
+            return None
+        if self._vault is None:
+            raise RuntimeError("opening buyer data needs a PII vault")
+        sealed = [bytes(blob["B"]) for blob in response["Item"]["sealed"]["L"]]
+        return self._vault.open(order.client_id, order.amazon_order_id, sealed)
+
+    def expiring_pii(self, now: datetime, limit: int = 100) -> list[tuple[str, str]]:
+        """(client, order) of sealed buyer data whose deletion time has come, oldest first."""
+        with dynamodb_errors("expired buyer data"):
+            response = self._db.query(
+                TableName=self._table,
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :p AND GSI1SK < :now",
+                ExpressionAttributeValues={":p": {"S": PII_EXPIRY_PARTITION}, ":now": {"S": iso(now)}},
+                ProjectionExpression="client_id, amazon_order_id",
+                Limit=limit,
+            )
+        return [(item["client_id"]["S"], item["amazon_order_id"]["S"]) for item in response.get("Items", [])]
+
+    def purge_pii(self, client_id: str, order_id: str, now: datetime) -> bool:
+        """Delete an order's buyer data and record when, in one transaction; False if that was done
+        before. (DynamoDB's TTL may have deleted the item already: the order still records it.)"""
+        try:
+            with dynamodb_errors("delete buyer data"):
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Delete": {"TableName": self._table, "Key": key(client_pk(client_id), pii_sk(order_id))}},
+                        {
+                            "Update": {
+                                "TableName": self._table,
+                                "Key": key(client_pk(client_id), order_sk(order_id)),
+                                "UpdateExpression": "SET pii_purged_at = :now, has_pii = :false",
+                                "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(pii_purged_at)"
+                                " OR attribute_type(pii_purged_at, :null))",
+                                "ExpressionAttributeValues": {
+                                    ":now": {"S": iso(now)},
+                                    ":false": {"BOOL": False},
+                                    ":null": {"S": "NULL"},
+                                },
+                            }
+                        },
+                    ]
+                )
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            # Recorded before (or the order is gone): the data still goes.
+            with dynamodb_errors("delete buyer data"):
+                self._db.delete_item(TableName=self._table, Key=key(client_pk(client_id), pii_sk(order_id)))
+            return False
+        return True
 
     def page(
         self,

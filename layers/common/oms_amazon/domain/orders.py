@@ -1,19 +1,40 @@
 """Imported Amazon orders (SPEC §6): what Amazon sent, normalised across its two order APIs, and
-the order as the OMS sees it — status, courier service, hold reasons."""
+the order as the OMS sees it — status, courier service, hold reasons, and the buyer's data a
+warehouse needs to ship it.
+
+The buyer's data (`OrderPii`: delivery address, buyer, gift messages) is kept apart from the rest of
+the order everywhere: Amazon's Data Protection Policy wants it encrypted, out of logs, events and
+lists, and deleted a while after the order ships or is cancelled (§6.8). An `Order` carries it only
+when it was just read from Amazon or deliberately opened for one caller (`GET /orders/{id}`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-OrderStatus = Literal["ready", "on_hold", "cancelled"]
+OrderStatus = Literal["ready", "on_hold", "cancelled", "shipped", "not_for_us"]
+ORDER_STATUSES: tuple[OrderStatus, ...] = ("ready", "on_hold", "cancelled", "shipped", "not_for_us")
 EventType = Literal["Amazon Order Imported", "Amazon Order Updated", "Amazon Order Cancelled"]
 
 # Amazon's order states (v0 spelling); 2026-01-01 fulfillment states are mapped onto these.
 CANCELLED_STATES = frozenset({"Canceled"})
 PENDING_STATES = frozenset({"Pending", "PendingAvailability"})
+SHIPPED_STATES = frozenset({"Shipped", "InvoiceUnconfirmed"})
+# The states in which Amazon gives a merchant the delivery address: the order can be shipped now.
+SHIPPABLE_STATES = frozenset({"Unshipped", "PartiallyShipped"})
+
+NotForUsReason = Literal["fulfilled_by_amazon", "amazon_handles_delivery", "in_store_pickup", "shipped_before_import"]
+NOT_FOR_US_MESSAGES: dict[str, str] = {
+    "fulfilled_by_amazon": "Amazon fulfils this order (FBA); the warehouse has nothing to ship.",
+    "amazon_handles_delivery": "Amazon collects and delivers this order (Easy Ship); the warehouse does not book a "
+    "courier for it.",
+    "in_store_pickup": "The buyer collects this order in a store; there is no delivery to ship.",
+    "shipped_before_import": "The order was already shipped when the connector first saw it.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +45,114 @@ class Money:
     def to_dict(self) -> dict[str, str]:
         return {"amount": str(self.amount), "currency": self.currency}
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Money | None:
+        return cls(Decimal(str(raw["amount"])), str(raw["currency"])) if raw else None
+
+
+def _text_fields(obj: Any) -> dict[str, str | None]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+class _Sealed:
+    """Buyer data never shows itself in a repr (an exception message, a debug line): only which
+    fields it has."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        names = getattr(self, "__dataclass_fields__", {})
+        present = ", ".join(name for name in names if getattr(self, name))
+        return f"{type(self).__name__}(<buyer data: {present or 'empty'}>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ShipTo(_Sealed):
+    """Where the parcel goes: the label's address (PII)."""
+
+    name: str | None = None
+    company: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+    city: str | None = None
+    district: str | None = None
+    state_or_region: str | None = None
+    postal_code: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+    address_type: str | None = None
+    delivery_instructions: str | None = None
+
+    @property
+    def label_ready(self) -> bool:
+        """Enough to print a label: a recipient, a street and a town or postcode."""
+        return bool(self.name and self.address_line_1 and (self.postal_code or self.city))
+
+    def to_dict(self) -> dict[str, str | None]:
+        return _text_fields(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ShipTo:
+        return cls(**{f.name: raw.get(f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Buyer(_Sealed):
+    """Who bought (PII): the email is Amazon's anonymised relay address."""
+
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    purchase_order_number: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return _text_fields(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Buyer:
+        return cls(**{f.name: raw.get(f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Gift(_Sealed):
+    message: str | None = None
+    wrap_level: str | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class OrderPii(_Sealed):
+    """The buyer's data of one order, as Amazon gave it."""
+
+    ship_to: ShipTo | None = None
+    buyer: Buyer | None = None
+    gifts: tuple[tuple[str, Gift], ...] = ()  # (order item id, gift) for the lines that carry a gift message
+
+    def gift(self, order_item_id: str) -> Gift | None:
+        return next((gift for item_id, gift in self.gifts if item_id == order_item_id), None)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.ship_to is None and self.buyer is None and not self.gifts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ship_to": self.ship_to.to_dict() if self.ship_to else None,
+            "buyer": self.buyer.to_dict() if self.buyer else None,
+            "gifts": {item_id: {"message": g.message, "wrap_level": g.wrap_level} for item_id, g in self.gifts},
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> OrderPii:
+        return cls(
+            ship_to=ShipTo.from_dict(raw["ship_to"]) if raw.get("ship_to") else None,
+            buyer=Buyer.from_dict(raw["buyer"]) if raw.get("buyer") else None,
+            gifts=tuple(
+                (item_id, Gift(g.get("message"), g.get("wrap_level")))
+                for item_id, g in (raw.get("gifts") or {}).items()
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class AmazonLine:
@@ -31,6 +160,12 @@ class AmazonLine:
     seller_sku: str
     quantity: int
     unit_price: Money | None
+    asin: str | None = None
+    title: str | None = None
+    condition: str | None = None
+    item_tax: Money | None = None
+    promotion_discount: Money | None = None
+    is_gift: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +185,26 @@ class AmazonOrder:
     ship_to_country: str | None
     ship_by: datetime | None
     lines: tuple[AmazonLine, ...]
+    is_business_order: bool = False
+    is_replacement: bool = False
+    programs: tuple[str, ...] = ()
+    order_total: Money | None = None
+    shipping_price: Money | None = None
+    earliest_ship_date: datetime | None = None
+    deliver_by: datetime | None = None
+    sales_channel: str | None = None
+    amazon_handles_delivery: bool = False  # Easy Ship: Amazon's courier collects the parcel
+    in_store_pickup: bool = False
+    pii: OrderPii | None = None
+    # Why Amazon may have left the address out (the app's role, a refused Restricted Data Token): told
+    # to the operator when an order that should carry an address does not.
+    pii_note: str | None = None
+    # A stored order judged again: the connector already holds its address (not loaded to judge it).
+    address_on_file: bool = False
+
+    @property
+    def address_available(self) -> bool:
+        return self.address_on_file or bool(self.pii and self.pii.ship_to and self.pii.ship_to.label_ready)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +224,43 @@ class OrderLine:
     oms_sku: str | None
     quantity: int
     unit_price: Money | None
+    asin: str | None = None
+    title: str | None = None
+    condition: str | None = None
+    item_tax: Money | None = None
+    promotion_discount: Money | None = None
+    is_gift: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "order_item_id": self.order_item_id,
             "seller_sku": self.seller_sku,
             "oms_sku": self.oms_sku,
+            "asin": self.asin,
+            "title": self.title,
+            "condition": self.condition,
             "quantity": self.quantity,
             "unit_price": self.unit_price.to_dict() if self.unit_price else None,
+            "item_tax": self.item_tax.to_dict() if self.item_tax else None,
+            "promotion_discount": self.promotion_discount.to_dict() if self.promotion_discount else None,
+            "is_gift": self.is_gift,
         }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> OrderLine:
+        return cls(
+            order_item_id=raw["order_item_id"],
+            seller_sku=raw["seller_sku"],
+            oms_sku=raw.get("oms_sku"),
+            quantity=int(raw["quantity"]),
+            unit_price=Money.from_dict(raw.get("unit_price")),
+            asin=raw.get("asin"),
+            title=raw.get("title"),
+            condition=raw.get("condition"),
+            item_tax=Money.from_dict(raw.get("item_tax")),
+            promotion_discount=Money.from_dict(raw.get("promotion_discount")),
+            is_gift=bool(raw.get("is_gift", False)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +289,25 @@ class Order:
     imported_at: datetime
     updated_at: datetime
     state_version: int = 1  # +1 per status change; names each event
+    is_business_order: bool = False
+    is_replacement: bool = False
+    programs: tuple[str, ...] = ()
+    order_total: Money | None = None
+    shipping_price: Money | None = None
+    earliest_ship_date: datetime | None = None
+    deliver_by: datetime | None = None
+    sales_channel: str | None = None
+    amazon_handles_delivery: bool = False
+    in_store_pickup: bool = False
+    not_for_us_reason: NotForUsReason | None = None
+    address_available: bool = False
+    # The buyer's data: `pii` only when just read from Amazon or opened for one caller; `has_pii` says
+    # whether the connector holds some; it is deleted at `pii_expires_at` (set when the order ships or
+    # is cancelled) and `pii_purged_at` records when.
+    pii: OrderPii | None = None
+    has_pii: bool = False
+    pii_expires_at: datetime | None = None
+    pii_purged_at: datetime | None = None
 
     def with_changes(self, **changes: Any) -> Order:
         return replace(self, **changes)
@@ -113,6 +315,11 @@ class Order:
     @property
     def unmapped_term(self) -> str | None:
         return self.shipping_term if any(h.code == "unmapped_shipping_term" for h in self.hold_reasons) else None
+
+    @property
+    def is_finished(self) -> bool:
+        """Shipped or cancelled: the buyer's data is kept only for the retention period from here."""
+        return self.status in ("shipped", "cancelled")
 
     def same_outcome(self, other: Order) -> bool:
         """True when re-evaluating changed nothing the OMS acts on."""
@@ -123,6 +330,17 @@ class Order:
             other.lines,
             other.shipping_term,
         )
+
+    def not_ready_reason(self) -> str | None:
+        """Why a despatch of this order is refused now (§6.6), or None when it may be shipped."""
+        if self.status == "on_hold":
+            codes = ", ".join(h.code for h in self.hold_reasons)
+            return f"Order {self.amazon_order_id} is on hold ({codes}); resolve or release the hold before despatch."
+        if self.status == "cancelled":
+            return f"Order {self.amazon_order_id} was cancelled on Amazon; it cannot be shipped."
+        if self.status == "not_for_us":
+            return NOT_FOR_US_MESSAGES.get(self.not_for_us_reason or "", "The warehouse does not ship this order.")
+        return None
 
 
 def event_type(previous: Order | None, current: Order) -> EventType | None:

@@ -220,6 +220,17 @@ def units_left(order: Order, shipments: Iterable[Shipment]) -> dict[str, int]:
     return {item: max(0, units) for item, units in left.items()}
 
 
+def units_unconfirmed(order: Order, shipments: Iterable[Shipment]) -> int:
+    """Units of the order that no confirmed shipment covers yet: 0 once the connector has shipped it all."""
+    left = {line.order_item_id: line.quantity for line in order.lines}
+    for shipment in shipments:
+        if shipment.status == "confirmed":
+            for line in shipment.lines:
+                if line.order_item_id in left:
+                    left[line.order_item_id] -= line.quantity
+    return sum(max(0, units) for units in left.values())
+
+
 def plan_lines(
     order: Order, shipments: Sequence[Shipment], requested: tuple[ShipmentLine, ...] | None
 ) -> tuple[ShipmentLine, ...]:

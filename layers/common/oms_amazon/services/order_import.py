@@ -19,7 +19,7 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.courier_mappings import MappingAdded
 from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, event_type
+from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, OrderPii, event_type
 from oms_amazon.observability import count, logger
 from oms_amazon.order_checks import evaluate
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, JobQueue, SellerSecrets
@@ -44,6 +44,12 @@ class OrderStore(Protocol):
     def save(self, order: Order, *, previous: Order | None, event: Any) -> Any: ...
 
     def held_for_term(self, client_id: str, term: str) -> list[Order]: ...
+
+    def open_pii(self, order: Order) -> OrderPii | None: ...
+
+    def expiring_pii(self, now: datetime, limit: int = 100) -> list[tuple[str, str]]: ...
+
+    def purge_pii(self, client_id: str, order_id: str, now: datetime) -> bool: ...
 
     def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]: ...
 
@@ -106,13 +112,20 @@ class ImportJob:
 
 class OrderImportScheduler:
     def __init__(
-        self, accounts: AccountRepository, state: ImportState, queue: JobQueue, outbox: OutboxRelay, clock: Clock
+        self,
+        accounts: AccountRepository,
+        state: ImportState,
+        queue: JobQueue,
+        outbox: OutboxRelay,
+        clock: Clock,
+        purge: PiiPurge | None = None,
     ) -> None:
         self._accounts = accounts
         self._state = state
         self._queue = queue
         self._outbox = outbox
         self._clock = clock
+        self._purge = purge
 
     def tick(self) -> dict[str, int]:
         now = self._clock()
@@ -124,11 +137,13 @@ class OrderImportScheduler:
             self._enqueue(account, "schedule", now)
             queued += 1
         relayed = self._outbox.relay_pending(written_before=now - OUTBOX_LEASE)
+        purged = self._purge.sweep(now) if self._purge is not None else 0
         logger.info(
-            "order import tick", extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
+            "order import tick",
+            extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed, "pii_purged": purged},
         )
         count("OrderImportsQueued", queued)
-        return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed}
+        return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed, "pii_purged": purged}
 
     def run_now(self, client_id: str, account_id: str) -> None:
         account = self._accounts.get(client_id, account_id)
@@ -179,23 +194,47 @@ class OrderJudge:
         self._index: SkuIndex | None = None
         self._mappings: list[CourierMapping] | None = None
 
-    def judge(self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None) -> Order:
+    def judge(
+        self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, *, despatched: bool = False
+    ) -> Order:
         if self._index is None:
             self._index = SkuIndex(self._skus_source(self._client_id))
         if self._mappings is None:
             self._mappings = self._mappings_source(self._client_id)
-        return evaluate(amazon, account, self._index, self._mappings, now=now, previous=previous)
+        return evaluate(amazon, account, self._index, self._mappings, now=now, previous=previous, despatched=despatched)
 
 
 class OrderWriter:
-    """Stores a judged order once, keeps the unmapped-terms view in step, and relays its event."""
+    """Stores a judged order once, keeps the unmapped-terms view in step, and relays its event.
 
-    def __init__(self, orders: OrderStore, unmapped: UnmappedTerms, relay: OutboxRelay) -> None:
+    The buyer's data goes along only while the warehouse needs it (§6.8): never for an order it does
+    not ship, never again once deleted, and with a deletion time from the moment the order ships or is
+    cancelled."""
+
+    def __init__(
+        self,
+        orders: OrderStore,
+        unmapped: UnmappedTerms,
+        relay: OutboxRelay,
+        pii_retention: timedelta = timedelta(days=30),
+    ) -> None:
         self._orders = orders
         self._unmapped = unmapped
         self._relay = relay
+        self._pii_retention = pii_retention
+
+    def _with_pii_rules(self, order: Order) -> Order:
+        if order.status == "not_for_us" or order.pii_purged_at is not None:
+            order = order.with_changes(pii=None)
+        if order.pii is not None:
+            order = order.with_changes(has_pii=True)
+        finished = order.is_finished or order.status == "not_for_us"
+        if finished and order.has_pii and order.pii_expires_at is None:
+            order = order.with_changes(pii_expires_at=order.updated_at + self._pii_retention)
+        return order
 
     def write(self, order: Order, previous: Order | None) -> tuple[bool, dict[str, Any] | None]:
+        order = self._with_pii_rules(order)
         event = event_type(previous, order)
         result = self._orders.save(order, previous=previous, event=event)
         if not result.saved:
@@ -371,12 +410,19 @@ class OrderReevaluation:
                 "held orders released by a new mapping", extra={"released": released, "term": added.amazon_term}
             )
 
-    def _again(self, order: Order, judge: OrderJudge) -> Order:
+    def despatched(self, client_id: str, order_id: str) -> Order | None:
+        """Every unit of the order is confirmed with Amazon by the connector: the order is `shipped`."""
+        order = self._orders.get(client_id, order_id)
+        if order is None or order.status in ("shipped", "cancelled", "not_for_us"):
+            return order
+        return self._again(order, OrderJudge(client_id, self._skus, self._mappings), despatched=True)
+
+    def _again(self, order: Order, judge: OrderJudge, *, despatched: bool = False) -> Order:
         account = self._accounts.get(order.client_id, order.account_id)
         if account is None:
             return order
         for _ in range(3):
-            judged = judge.judge(as_amazon(order), account, self._clock(), order)
+            judged = judge.judge(as_amazon(order), account, self._clock(), order, despatched=despatched)
             if order.same_outcome(judged):
                 return order
             written, event = self._writer.write(judged, order)
@@ -392,14 +438,15 @@ class OrderReevaluation:
 
 
 def as_amazon(order: Order) -> AmazonOrder:
-    """What Amazon told the connector about a stored order, to judge it again."""
+    """What Amazon told the connector about a stored order, to judge it again (its buyer data stays
+    sealed: that the address is on file is all the judgement needs)."""
     return AmazonOrder(
         amazon_order_id=order.amazon_order_id,
         marketplace_id="",
         purchase_date=order.purchase_date,
         last_update_date=order.last_update_date,
         amazon_status=order.amazon_status,
-        fulfillment_channel="MFN",
+        fulfillment_channel="AFN" if order.fulfillment_channel == "AFN" else "MFN",
         ship_service_level=order.ship_service_level,
         service_level_category=order.service_level_category,
         is_prime=order.is_prime,
@@ -407,6 +454,63 @@ def as_amazon(order: Order) -> AmazonOrder:
         ship_to_country=order.ship_to_country,
         ship_by=order.ship_by,
         lines=tuple(
-            AmazonLine(line.order_item_id, line.seller_sku, line.quantity, line.unit_price) for line in order.lines
+            AmazonLine(
+                line.order_item_id,
+                line.seller_sku,
+                line.quantity,
+                line.unit_price,
+                asin=line.asin,
+                title=line.title,
+                condition=line.condition,
+                item_tax=line.item_tax,
+                promotion_discount=line.promotion_discount,
+                is_gift=line.is_gift,
+            )
+            for line in order.lines
         ),
+        is_business_order=order.is_business_order,
+        is_replacement=order.is_replacement,
+        programs=order.programs,
+        order_total=order.order_total,
+        shipping_price=order.shipping_price,
+        earliest_ship_date=order.earliest_ship_date,
+        deliver_by=order.deliver_by,
+        sales_channel=order.sales_channel,
+        amazon_handles_delivery=order.amazon_handles_delivery,
+        in_store_pickup=order.in_store_pickup,
+        address_on_file=order.address_available,
     )
+
+
+class PiiPurge:
+    """Deletes the buyer data whose time has come (§6.8): run by the order-import tick, and by a
+    reader that finds it due before the tick did. DynamoDB's TTL deletes the items too, eventually;
+    this makes the deletion happen within a tick and records it on the order."""
+
+    def __init__(self, orders: OrderStore, clock: Clock) -> None:
+        self._orders = orders
+        self._clock = clock
+
+    def sweep(self, now: datetime | None = None, *, limit: int = 1000) -> int:
+        now = now or self._clock()
+        purged = 0
+        while purged < limit:
+            due = self._orders.expiring_pii(now, min(100, limit - purged))
+            if not due:
+                break
+            for client_id, order_id in due:
+                self._orders.purge_pii(client_id, order_id, now)
+                purged += 1
+        if purged:
+            count("OrdersPiiPurged", purged)
+            logger.info("buyer data deleted after the retention period", extra={"orders": purged})
+        return purged
+
+    def opened(self, order: Order) -> Order:
+        """The order with its buyer data opened for one caller, or deleted first if its time has come."""
+        now = self._clock()
+        if order.has_pii and order.pii_expires_at is not None and order.pii_expires_at <= now:
+            self._orders.purge_pii(order.client_id, order.amazon_order_id, now)
+            purged = self._orders.get(order.client_id, order.amazon_order_id)
+            return purged or order.with_changes(has_pii=False, pii_purged_at=now)
+        return order.with_changes(pii=self._orders.open_pii(order))

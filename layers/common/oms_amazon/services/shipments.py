@@ -53,6 +53,7 @@ from oms_amazon.domain.shipments import (
     package_reference_id,
     parse_ship_date,
     plan_lines,
+    units_unconfirmed,
 )
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, Page, SellerSecrets
@@ -91,6 +92,12 @@ class ShipmentStore(Protocol):
 
 class ShipmentQueue(Protocol):
     def send(self, body: dict[str, Any], *, delay_seconds: int) -> None: ...
+
+
+class DespatchedOrders(Protocol):
+    """Told when the connector has confirmed every unit of an order: the order becomes `shipped`."""
+
+    def despatched(self, client_id: str, order_id: str) -> Any: ...
 
 
 class ShipmentConfirmer(Protocol):
@@ -213,10 +220,9 @@ class ShipmentService:
             sequence = ledger.sequence_of(reference)
             if sequence is not None:
                 return Submitted(self._repeat(client_id, order_id, sequence, request), created=False)
-            if order.status == "cancelled":
-                raise Conflict(
-                    f"Order {order_id} was cancelled on Amazon; it cannot be shipped.", code="order_cancelled"
-                )
+            not_ready = order.not_ready_reason()
+            if not_ready is not None:
+                raise Conflict(not_ready, code="order_not_ready", details=[{"status": order.status}])
             lines = plan_lines(order, self._shipments.of_order(client_id, order_id), request.lines)
             shipment = Shipment(
                 client_id=client_id,
@@ -322,7 +328,11 @@ class ShipmentWorker:
         schedule: RetrySchedule,
         tokens: TokenFactory = new_token,
         jitter: Callable[[], float] = random.random,
+        orders: OrderReader | None = None,
+        despatched: DespatchedOrders | None = None,
     ) -> None:
+        self._orders = orders
+        self._despatched = despatched
         self._accounts = accounts
         self._shipments = shipments
         self._queue = queue
@@ -414,6 +424,20 @@ class ShipmentWorker:
             return _Retry(_amazon_reason(error))
         return _Final("confirmed", None)
 
+    def _mark_shipped_when_complete(self, shipment: Shipment) -> None:
+        if self._orders is None or self._despatched is None:
+            return
+        order = self._orders.get(shipment.client_id, shipment.amazon_order_id)
+        if order is not None and not units_unconfirmed(
+            order, self._shipments.of_order(shipment.client_id, shipment.amazon_order_id)
+        ):
+            # If this fails the shipment stays confirmed; Amazon's own Shipped status marks the order on
+            # the next import.
+            try:
+                self._despatched.despatched(shipment.client_id, shipment.amazon_order_id)
+            except (Conflict, DependencyUnavailable):
+                logger.warning("the order could not be marked shipped now; the next import does it")
+
     def _retry_later(self, shipment: Shipment, retry: _Retry, token: str) -> str:
         now = self._clock()
         attempt = shipment.attempts + 1
@@ -443,6 +467,7 @@ class ShipmentWorker:
             return "stale"
         if final.status == "confirmed":
             count("ShipmentsConfirmed")
+            self._mark_shipped_when_complete(final)
         elif final.status == "rejected":
             count("ShipmentsRejected")
         else:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client
 from oms_amazon.domain.errors import InvalidInput, NotFound
-from oms_amazon.domain.orders import Order
+from oms_amazon.domain.orders import NOT_FOR_US_MESSAGES, Money, Order, OrderLine, OrderStatus
 
 router = Router()
 
@@ -23,7 +23,59 @@ OrderId = Annotated[str, Path(min_length=19, max_length=19, pattern=r"^\d{3}-\d{
 AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class OrderOut(BaseModel):
+class MoneyOut(BaseModel):
+    amount: str
+    currency: str
+
+
+class ShipToOut(BaseModel):
+    name: str | None
+    company: str | None
+    address_line_1: str | None
+    address_line_2: str | None
+    address_line_3: str | None
+    city: str | None
+    district: str | None
+    state_or_region: str | None
+    postal_code: str | None
+    country_code: str | None
+    phone: str | None
+    address_type: str | None
+    delivery_instructions: str | None
+
+
+class BuyerOut(BaseModel):
+    name: str | None
+    email: str | None = Field(description="Amazon's anonymised relay address")
+    company: str | None
+    purchase_order_number: str | None
+
+
+class LineSummaryOut(BaseModel):
+    order_item_id: str
+    seller_sku: str
+    oms_sku: str | None
+    asin: str | None
+    title: str | None
+    condition: str | None
+    quantity: int
+    unit_price: MoneyOut | None
+    item_tax: MoneyOut | None
+    promotion_discount: MoneyOut | None
+    is_gift: bool
+
+
+class LineOut(LineSummaryOut):
+    gift_message: str | None
+    gift_wrap_level: str | None
+
+
+class NotForUsOut(BaseModel):
+    code: str
+    message: str
+
+
+class _OrderFields(BaseModel):
     amazon_order_id: str
     account_id: str
     client_id: str
@@ -32,51 +84,142 @@ class OrderOut(BaseModel):
     last_update_date: str
     amazon_status: str
     fulfillment_channel: str
+    sales_channel: str | None
     is_prime: bool
     is_premium: bool
+    is_business_order: bool
+    is_replacement: bool
+    programs: list[str]
     ship_service_level: str | None
     service_level_category: str | None
     shipping_term: str
     term_recognized: bool
     courier_service: str | None
     matched_mapping: str | None
-    status: Literal["ready", "on_hold", "cancelled"]
+    status: OrderStatus
     hold_reasons: list[dict[str, Any]]
-    lines: list[dict[str, Any]]
+    not_for_us_reason: NotForUsOut | None
+    order_total: MoneyOut | None
+    shipping_price: MoneyOut | None
+    earliest_ship_date: str | None
     ship_by: str | None
+    deliver_by: str | None
+    address_available: bool
+    pii_expires_at: str | None = Field(
+        description="when the buyer data is deleted (set once the order ships or is cancelled)"
+    )
+    pii_purged_at: str | None
     imported_at: str
     updated_at: str
 
 
+class OrderSummaryOut(_OrderFields):
+    """An order without the buyer's data: what lists, events and logs may carry."""
+
+    lines: list[LineSummaryOut]
+
+
+class OrderOut(_OrderFields):
+    """The order a warehouse ships from: with the delivery address, the buyer and gift messages while
+    the connector keeps them (`null` after `pii_purged_at`)."""
+
+    ship_to: ShipToOut | None
+    buyer: BuyerOut | None
+    lines: list[LineOut]
+
+
 class OrderList(BaseModel):
-    items: list[OrderOut]
+    items: list[OrderSummaryOut]
     next_token: str | None
 
 
+def _money(money: Money | None) -> MoneyOut | None:
+    return MoneyOut(amount=str(money.amount), currency=money.currency) if money else None
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
+def _summary_fields(order: Order) -> dict[str, Any]:
+    reason = order.not_for_us_reason
+    return {
+        "amazon_order_id": order.amazon_order_id,
+        "account_id": order.account_id,
+        "client_id": order.client_id,
+        "marketplace": order.marketplace,
+        "purchase_date": iso(order.purchase_date),
+        "last_update_date": iso(order.last_update_date),
+        "amazon_status": order.amazon_status,
+        "fulfillment_channel": order.fulfillment_channel,
+        "sales_channel": order.sales_channel,
+        "is_prime": order.is_prime,
+        "is_premium": order.is_premium,
+        "is_business_order": order.is_business_order,
+        "is_replacement": order.is_replacement,
+        "programs": list(order.programs),
+        "ship_service_level": order.ship_service_level,
+        "service_level_category": order.service_level_category,
+        "shipping_term": order.shipping_term,
+        "term_recognized": order.term_recognized,
+        "courier_service": order.courier_service,
+        "matched_mapping": order.matched_mapping,
+        "status": order.status,
+        "hold_reasons": [h.to_dict() for h in order.hold_reasons],
+        "not_for_us_reason": NotForUsOut(code=reason, message=NOT_FOR_US_MESSAGES[reason]) if reason else None,
+        "order_total": _money(order.order_total),
+        "shipping_price": _money(order.shipping_price),
+        "earliest_ship_date": _moment(order.earliest_ship_date),
+        "ship_by": _moment(order.ship_by),
+        "deliver_by": _moment(order.deliver_by),
+        "address_available": order.address_available,
+        "pii_expires_at": _moment(order.pii_expires_at),
+        "pii_purged_at": _moment(order.pii_purged_at),
+        "imported_at": iso(order.imported_at),
+        "updated_at": iso(order.updated_at),
+    }
+
+
+def _line_fields(line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_item_id": line.order_item_id,
+        "seller_sku": line.seller_sku,
+        "oms_sku": line.oms_sku,
+        "asin": line.asin,
+        "title": line.title,
+        "condition": line.condition,
+        "quantity": line.quantity,
+        "unit_price": _money(line.unit_price),
+        "item_tax": _money(line.item_tax),
+        "promotion_discount": _money(line.promotion_discount),
+        "is_gift": line.is_gift,
+    }
+
+
+def order_summary(order: Order) -> OrderSummaryOut:
+    return OrderSummaryOut(
+        **_summary_fields(order), lines=[LineSummaryOut(**_line_fields(line)) for line in order.lines]
+    )
+
+
 def order_view(order: Order) -> OrderOut:
+    """The whole order; the buyer's data only if `order.pii` was opened for this caller."""
+    pii = order.pii
+    lines = []
+    for line in order.lines:
+        gift = pii.gift(line.order_item_id) if pii else None
+        lines.append(
+            LineOut(
+                **_line_fields(line),
+                gift_message=gift.message if gift else None,
+                gift_wrap_level=gift.wrap_level if gift else None,
+            )
+        )
     return OrderOut(
-        amazon_order_id=order.amazon_order_id,
-        account_id=order.account_id,
-        client_id=order.client_id,
-        marketplace=order.marketplace,
-        purchase_date=iso(order.purchase_date),
-        last_update_date=iso(order.last_update_date),
-        amazon_status=order.amazon_status,
-        fulfillment_channel=order.fulfillment_channel,
-        is_prime=order.is_prime,
-        is_premium=order.is_premium,
-        ship_service_level=order.ship_service_level,
-        service_level_category=order.service_level_category,
-        shipping_term=order.shipping_term,
-        term_recognized=order.term_recognized,
-        courier_service=order.courier_service,
-        matched_mapping=order.matched_mapping,
-        status=order.status,
-        hold_reasons=[h.to_dict() for h in order.hold_reasons],
-        lines=[line.to_dict() for line in order.lines],
-        ship_by=iso(order.ship_by) if order.ship_by else None,
-        imported_at=iso(order.imported_at),
-        updated_at=iso(order.updated_at),
+        **_summary_fields(order),
+        lines=lines,
+        ship_to=ShipToOut(**pii.ship_to.to_dict()) if pii and pii.ship_to else None,
+        buyer=BuyerOut(**pii.buyer.to_dict()) if pii and pii.buyer else None,
     )
 
 
@@ -87,7 +230,7 @@ def _client() -> str:
 @router.get("/orders", tags=["orders"])
 def list_orders(
     account_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
-    status: Annotated[Literal["ready", "on_hold", "cancelled"] | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     since: Annotated[str | None, Query(max_length=40, description="ISO 8601: orders Amazon updated since")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
@@ -97,20 +240,21 @@ def list_orders(
     page = wiring.order_store().page(
         client_id, account_id=account_id, status=status, since=moment, limit=limit, next_token=next_token
     )
-    return OrderList(items=[order_view(o) for o in page.items], next_token=page.next_token)
+    return OrderList(items=[order_summary(o) for o in page.items], next_token=page.next_token)
 
 
 @router.get("/orders/<order_id>", tags=["orders"])
 def get_order(order_id: OrderId) -> OrderOut:
+    """The order as the warehouse ships it: the one route that opens the buyer's data."""
     order = wiring.order_store().get(_client(), order_id)
     if order is None:
         raise NotFound(f"No order {order_id}.", code="order_not_found")
-    return order_view(order)
+    return order_view(wiring.pii_purge().opened(order))
 
 
 @router.post("/orders/<order_id>/reevaluate", tags=["orders"])
-def reevaluate_order(order_id: OrderId) -> OrderOut:
-    return order_view(wiring.order_reevaluation().reevaluate(_client(), order_id))
+def reevaluate_order(order_id: OrderId) -> OrderSummaryOut:
+    return order_summary(wiring.order_reevaluation().reevaluate(_client(), order_id))
 
 
 @router.post("/accounts/<account_id>/order-import", tags=["orders"])

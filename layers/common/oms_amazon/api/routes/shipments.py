@@ -31,7 +31,8 @@ ERRORS: dict[int, OpenAPIResponse] = {
     },
     404: {"description": "No such order for this client", "content": {"application/json": {"model": ErrorResponse}}},
     409: {
-        "description": "order_cancelled, nothing_left_to_ship, shipment_reference_conflict",
+        "description": "order_not_ready (held, cancelled or not this warehouse's), nothing_left_to_ship, "
+        "shipment_reference_conflict",
         "content": {"application/json": {"model": ErrorResponse}},
     },
 }
