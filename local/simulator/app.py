@@ -117,7 +117,19 @@ class SimulatorApp:
             body = self._json_body(request, op)
             with sim.lock:
                 base_url = request.host_url.rstrip("/")
-                call = Call(sim, op, seller, args, query, body, base_url, restricted=restricted, data_elements=elements)
+                fatal = fault if fault and fault.kind == "fatal" else None
+                call = Call(
+                    sim,
+                    op,
+                    seller,
+                    args,
+                    query,
+                    body,
+                    base_url,
+                    restricted=restricted,
+                    data_elements=elements,
+                    fault=fatal,
+                )
                 reply = handler(call)
             if fault and fault.status and fault.phase == "after":
                 raise SpApiError(fault.status, *FAULT_BODIES[fault.status])

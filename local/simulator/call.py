@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import Simulator
+from .core import Fault, Simulator
 from .models import Operation
 from .state import Seller
 
@@ -23,6 +23,8 @@ class Call:
     # Set when the call came with a Restricted Data Token: the data elements it grants for this resource.
     restricted: bool = False
     data_elements: frozenset[str] = frozenset()
+    # The fault drawn for this call, when it changes what the operation makes (`kind: fatal`).
+    fault: Fault | None = None
 
 
 @dataclass

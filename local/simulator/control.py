@@ -16,7 +16,7 @@ from .errors import ControlError
 from .listings import listing_view
 from .marketplaces import by_code_or_id
 from .orders import EVERYTHING, order_2026, order_item_v0, order_v0
-from .ratelimit import UsagePlan
+from .ratelimit import FEED_TYPE_PLANS, UsagePlan
 from .roles import roles_from_input
 from .spapi import settle_seller
 from .state import Order, Seller, listing_from_input, marketplace_of, order_from_input
@@ -257,15 +257,18 @@ def rate_limits_view(sim: Simulator) -> dict[str, Any]:
     return {
         "enforce": sim.enforce_rate_limits,
         "speedup": sim.sim_clock.speedup,
-        "plans": {
-            op.key: {"rate": sim.plan_for(op).rate, "burst": sim.plan_for(op).burst}
-            for op in sim.catalog.all_operations()
-        },
+        "plans": {op.key: _plan_view(sim.plan_for(op)) for op in sim.catalog.all_operations()},
+        # A feed type's own limit on submissions, per seller and region, on top of createFeed's bucket.
+        "feed_types": {name: _plan_view(sim.plan_overrides.get(name, plan)) for name, plan in FEED_TYPE_PLANS.items()},
     }
 
 
+def _plan_view(plan: UsagePlan) -> dict[str, Any]:
+    return {"rate": plan.rate, "burst": plan.burst}
+
+
 def set_rate_limits(sim: Simulator, body: Any, query: dict[str, list[str]], args: dict[str, str]) -> tuple[int, Any]:
-    spec = _object(body, "{enforce: bool, speedup?: number, overrides?: {operation: {rate, burst}}}")
+    spec = _object(body, "{enforce: bool, speedup?: number, overrides?: {operation or feed type: {rate, burst}}}")
     enforce = spec.get("enforce")
     if not isinstance(enforce, bool):
         raise ControlError("enforce must be true or false")
@@ -274,12 +277,13 @@ def set_rate_limits(sim: Simulator, body: Any, query: dict[str, list[str]], args
         raise ControlError("speedup must be a positive number (simulated seconds per real second)")
     overrides = spec.get("overrides", {})
     if not isinstance(overrides, dict):
-        raise ControlError("overrides must map an operationId to {rate, burst}")
-    known = {op.operation_id for op in sim.catalog.all_operations()} | {op.key for op in sim.catalog.all_operations()}
+        raise ControlError("overrides must map an operationId or a feed type (JSON_LISTINGS_FEED) to {rate, burst}")
+    operations = sim.catalog.all_operations()
+    known = {op.operation_id for op in operations} | {op.key for op in operations} | set(FEED_TYPE_PLANS)
     plans = {}
     for name, plan in overrides.items():
         if name not in known:
-            raise ControlError(f"unknown operation '{name}' in overrides")
+            raise ControlError(f"unknown operation or feed type '{name}' in overrides")
         rate, burst = (plan or {}).get("rate"), (plan or {}).get("burst")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
             raise ControlError(f"{name}: rate must be a positive number")

@@ -23,7 +23,7 @@ from .clock import ScaledClock
 from .errors import ControlError
 from .listings import ListingBook
 from .models import ModelCatalog, Operation
-from .ratelimit import RateLimiter, UsagePlan
+from .ratelimit import FEED_TYPE_PLANS, RateLimiter, UsagePlan
 from .state import Document, Feed, Order, Report, Seller
 
 LWA_CLIENT_ID = "amzn1.application-oa2-client.local"
@@ -44,6 +44,9 @@ class SimConfig:
     # getFeed / getReport polls that see IN_QUEUE (first) then IN_PROGRESS before the next one sees DONE.
     feed_polls_before_done: int = 0
     report_polls_before_done: int = 0
+    # Of those, how many see IN_QUEUE before the feed or report moves to IN_PROGRESS.
+    feed_polls_in_queue: int = 1
+    report_polls_in_queue: int = 1
     # Simulated seconds after creation before a feed or report can be DONE.
     feed_processing_seconds: float = 0.0
     report_processing_seconds: float = 0.0
@@ -85,7 +88,7 @@ def _check_config(name: str, value: Any) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ControlError(f"{name} must be a number of at least 0")
-    if name.endswith("_polls_before_done") or name == "order_items_page_size":
+    if name.endswith(("_polls_before_done", "_polls_in_queue")) or name == "order_items_page_size":
         if not isinstance(value, int):
             raise ControlError(f"{name} must be an integer")
         if name == "order_items_page_size" and value < 1:
@@ -122,6 +125,10 @@ class AuthCode:
     expires_real: float
 
 
+# `kind: fatal` faults: the operations that start a report or a feed, which then ends FATAL.
+FATAL_OPERATIONS = ("createFeed", "createReport")
+
+
 @dataclass
 class Fault:
     fault_id: int
@@ -132,6 +139,8 @@ class Fault:
     delay_seconds: float
     phase: str
     injected: int = 0
+    kind: str = "error"  # "error": a failed or slow answer; "fatal": the feed or report created ends FATAL
+    message: str | None = None  # for `fatal`: why, in its processing report or report document
 
     def matches(self, op: Operation) -> bool:
         return self.operation in ("*", op.operation_id, op.key)
@@ -145,6 +154,24 @@ FAULT_BODIES: dict[int, tuple[str, str]] = {
     500: ("InternalFailure", "We encountered an internal error. Please try again."),
     503: ("ServiceUnavailable", "Service temporarily unavailable. Please try again."),
 }
+
+
+def _checked_fatal_reason(spec: dict[str, Any], kind: str, operation: str, status: Any) -> str | None:
+    """A `kind: fatal` fault's reason, once its shape is checked: it names createFeed or createReport and no status."""
+    message = spec.get("message")
+    if kind != "fatal":
+        if message is not None:
+            raise ControlError('message is for kind "fatal" faults')
+        return None
+    if operation.rsplit(".", 1)[-1] not in FATAL_OPERATIONS:
+        raise ControlError(
+            f"a fatal fault names {' or '.join(FATAL_OPERATIONS)}: the feed or report it makes ends FATAL"
+        )
+    if status is not None:
+        raise ControlError("a fatal fault has no status: the call succeeds and the feed or report ends FATAL")
+    if message is not None and (not isinstance(message, str) or not message.strip()):
+        raise ControlError("message must be a non-empty string")
+    return str(message) if message is not None else None
 
 
 @dataclass
@@ -272,20 +299,29 @@ class Simulator:
 
     def add_fault(self, spec: Any) -> Fault:
         if not isinstance(spec, dict):
-            raise ControlError("a fault is an object {operation, status, rate, count?, delay_seconds?, phase?}")
+            raise ControlError(
+                "a fault is an object {operation, status, rate, count?, delay_seconds?, phase?} or "
+                '{operation: "createFeed"|"createReport", kind: "fatal", message?, rate?, count?}'
+            )
         operation = spec.get("operation", "*")
         known = {op.operation_id for op in self.catalog.all_operations()} | {
             op.key for op in self.catalog.all_operations()
         }
         if operation != "*" and operation not in known and operation != LWA_OPERATION:
             raise ControlError(f"unknown operation '{operation}': use \"*\", an operationId or {LWA_OPERATION}")
+        kind = spec.get("kind", "error")
+        if kind not in ("error", "fatal"):
+            raise ControlError(
+                'kind must be "error" (a failed or slow answer) or "fatal" (the feed or report ends FATAL)'
+            )
         status = spec.get("status")
         delay = spec.get("delay_seconds", 0)
         if status is not None and status not in FAULT_BODIES:
             raise ControlError("status must be 429, 500 or 503")
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise ControlError("delay_seconds must be a number of at least 0")
-        if status is None and not delay:
+        message = _checked_fatal_reason(spec, kind, operation, status)
+        if kind == "error" and status is None and not delay:
             raise ControlError("a fault needs a status (429, 500, 503) or delay_seconds")
         rate = spec.get("rate", 1.0)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
@@ -296,7 +332,11 @@ class Simulator:
         phase = spec.get("phase", "before")
         if phase not in ("before", "after"):
             raise ControlError('phase must be "before" (the call is not processed) or "after" (processed, answer lost)')
-        fault = Fault(self.next_id(), operation, status, float(rate), count, float(delay), phase)
+        if kind == "fatal" and phase != "before":
+            raise ControlError('a fatal fault acts when the feed or report is created: phase must be "before"')
+        fault = Fault(
+            self.next_id(), operation, status, float(rate), count, float(delay), phase, kind=kind, message=message
+        )
         if self.config.fault_seed is not None and not self.faults:
             self.rng.seed(self.config.fault_seed)
         self.faults.append(fault)
@@ -323,6 +363,11 @@ class Simulator:
 
     def plan_for(self, op: Operation) -> UsagePlan:
         return self.plan_overrides.get(op.key) or self.plan_overrides.get(op.operation_id) or op.plan
+
+    def feed_type_plan(self, feed_type: str) -> UsagePlan | None:
+        """The feed type's own limit on submissions (beside createFeed's bucket), if it has one."""
+        default = FEED_TYPE_PLANS.get(feed_type)
+        return None if default is None else self.plan_overrides.get(feed_type, default)
 
     def record(
         self, *, api: str | None, operation: str, status: int, seller_id: str | None, method: str, path: str

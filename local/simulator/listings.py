@@ -2,18 +2,20 @@
 
 SKUs are exact strings: `abc-1` and `ABC-1` are two different listings, and a quantity sent for one
 never reaches the other. A merchant-fulfilled quantity is one figure per SKU per seller in a region
-(SPEC §1.1), so by default a quantity set in one marketplace is also what the seller's listing of
-that SKU in the region's other marketplaces now holds.
+(SPEC §1.1), so by default a quantity set in one marketplace is also what the seller's merchant-fulfilled
+listing of that SKU in the region's other marketplaces now holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from .availability import AvailabilityPatch, apply_availability
 from .marketplaces import Marketplace
-from .state import Listing
+from .state import MERCHANT_CHANNEL, ChannelAvailability, Listing
 from .times import iso
 
 
@@ -40,17 +42,34 @@ class ListingBook:
     def delete(self, seller_id: str, marketplace_id: str, sku: str) -> None:
         self.marketplace(seller_id, marketplace_id).pop(sku, None)
 
-    def set_quantity(
-        self, seller_id: str, marketplace: Marketplace, sku: str, quantity: int, now: datetime, *, regional: bool
+    def apply_availability(
+        self,
+        seller_id: str,
+        marketplace: Marketplace,
+        sku: str,
+        patch: AvailabilityPatch,
+        now: datetime,
+        *,
+        regional: bool,
     ) -> None:
-        for marketplace_id, book in self._listings.get(seller_id, {}).items():
-            listing = book.get(sku)
-            if listing is None:
+        """Applies a fulfillment-availability patch to the listing of `sku` in `marketplace`. With `regional`, the
+        merchant quantity it sets is also what the seller's merchant-fulfilled offers of that SKU in the region's
+        other marketplaces hold (SPEC §1.1); handling time and restock date stay per marketplace."""
+        listing = self.get(seller_id, marketplace.marketplace_id, sku)
+        if listing is None:
+            return
+        apply_availability(listing, patch)
+        listing.updated = now
+        quantity = patch.quantity()
+        if not regional or quantity is None:
+            return
+        for book in self._listings.get(seller_id, {}).values():
+            other = book.get(sku)
+            if other is None or other is listing or other.marketplace.region != marketplace.region:
                 continue
-            same_region = regional and listing.marketplace.region == marketplace.region
-            if marketplace_id == marketplace.marketplace_id or same_region:
-                listing.quantity = quantity
-                listing.updated = now
+            if other.merchant is not None:
+                other.merchant.quantity = quantity
+                other.updated = now
 
 
 def listings_item(sku: str, listings: list[Listing], included: set[str]) -> dict[str, Any]:
@@ -81,7 +100,7 @@ def listings_item(sku: str, listings: list[Listing], included: set[str]) -> dict
                 for listing in listings
             ],
             "fulfillment_availability": [
-                {"fulfillment_channel_code": "DEFAULT", "quantity": listings[0].quantity},
+                _availability_attribute(channel, entry) for channel, entry in listings[0].availability.items()
             ],
         }
     if "issues" in included:
@@ -98,7 +117,9 @@ def listings_item(sku: str, listings: list[Listing], included: set[str]) -> dict
             if listing.price is not None
         ]
     if "fulfillmentAvailability" in included:
-        item["fulfillmentAvailability"] = [{"fulfillmentChannelCode": "DEFAULT", "quantity": listings[0].quantity}]
+        item["fulfillmentAvailability"] = [
+            _fulfillment_availability(channel, entry) for channel, entry in listings[0].availability.items()
+        ]
     if "procurement" in included:
         item["procurement"] = []
     if "relationships" in included:
@@ -113,14 +134,44 @@ def listings_item(sku: str, listings: list[Listing], included: set[str]) -> dict
     return item
 
 
+def _availability_attribute(channel: str, entry: ChannelAvailability) -> dict[str, Any]:
+    """One `fulfillment_availability` attribute entry. Amazon counts FBA stock itself and shows no quantity for it
+    (the `AMAZON_NA` entry of listings-feed-processing-report-schema-v2.example.json)."""
+    attribute: dict[str, Any] = {"fulfillment_channel_code": channel}
+    if channel == MERCHANT_CHANNEL:
+        fields = {
+            "quantity": entry.quantity,
+            "lead_time_to_ship_max_days": entry.lead_time_to_ship_max_days,
+            "restock_date": entry.restock_date,
+        }
+        attribute.update({name: value for name, value in fields.items() if value is not None})
+    return attribute
+
+
+def _fulfillment_availability(channel: str, entry: ChannelAvailability) -> dict[str, Any]:
+    """The Listings Items `FulfillmentAvailability` of one channel."""
+    shown: dict[str, Any] = {"fulfillmentChannelCode": channel}
+    if channel == MERCHANT_CHANNEL and entry.quantity is not None:
+        shown["quantity"] = entry.quantity
+    return shown
+
+
 def listing_view(listing: Listing) -> dict[str, Any]:
-    """A listing as the control API shows it."""
+    """A listing as the control API shows it: its own channel's quantity, the merchant handling time and restock
+    date, and every channel entry (an FBA listing that was sent a DEFAULT quantity shows it there)."""
+    merchant = listing.merchant
     return {
         "sku": listing.sku,
         "marketplace": listing.marketplace.code,
         "marketplace_id": listing.marketplace.marketplace_id,
         "product_type": listing.product_type,
         "quantity": listing.quantity,
+        "fulfillment_channel": listing.fulfillment_channel,
+        "lead_time_to_ship_max_days": merchant.lead_time_to_ship_max_days if merchant else None,
+        "restock_date": merchant.restock_date if merchant else None,
+        "fulfillment_availability": [
+            {"fulfillment_channel_code": channel, **asdict(entry)} for channel, entry in listing.availability.items()
+        ],
         "asin": listing.asin,
         "item_name": listing.item_name,
         "price": None if listing.price is None else str(listing.price),

@@ -22,6 +22,14 @@ class UsagePlan:
         return f"{self.rate:g}"
 
 
+# Limits of a feed type itself, beside createFeed's own bucket, per seller and region. JSON_LISTINGS_FEED: "Throttle
+# rate per region increases from one feed submission per five minutes to five feed submissions per five minutes"
+# (changelog of 6 May 2025, "Update: Feed size and rate limit changes for the JSON_LISTINGS_FEED"), as a bucket of
+# 5 refilled at 5 per 300 s. The `x-amzn-RateLimit-Limit` header does not show it ("doesn't include other usage
+# plan rate limits", Feeds API Rate Limits).
+FEED_TYPE_PLANS: dict[str, UsagePlan] = {"JSON_LISTINGS_FEED": UsagePlan(rate=5 / 300, burst=5)}
+
+
 class TokenBucket:
     def __init__(self, plan: UsagePlan, now: float) -> None:
         self.plan = plan

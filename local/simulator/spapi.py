@@ -17,10 +17,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .availability import AvailabilityPatch, PatchProblem, availability_patch
 from .call import Call, Handler, Reply
 from .core import PageCursor, Simulator
 from .errors import SpApiError, invalid_input, not_found
-from .feeds import CODE_UNKNOWN_SKU, PatchProblem, process_listings_feed, quantity_from_patch, unknown_sku_message
+from .feeds import (
+    CODE_PRODUCT_TYPE,
+    CODE_UNKNOWN_SKU,
+    FATAL_MESSAGE,
+    PRODUCT_TYPE_MESSAGE,
+    FeedOutcome,
+    aborted_feed,
+    known_product_type,
+    process_listings_feed,
+    unknown_sku_message,
+)
 from .listings import listings_item
 from .marketplaces import Marketplace, by_id
 from .orders import (
@@ -32,7 +43,7 @@ from .orders import (
     order_item_v0,
     order_v0,
 )
-from .reports import SUPPORTED_REPORT_TYPES, all_listings_tsv
+from .reports import FATAL_REPORT_MESSAGE, SUPPORTED_REPORT_TYPES, all_listings_tsv, fatal_report_document
 from .roles import DIRECT_TO_CONSUMER_DELIVERY
 from .state import SHIPPABLE_STATUSES, V0_ORDER_STATUSES, Document, Feed, Listing, Order, Report, Seller, Shipment
 from .times import iso, parse_iso
@@ -42,7 +53,20 @@ PACKAGE_REFERENCE_ID = re.compile(r"^[1-9]\d*$")
 MAX_SEARCHABLE_LISTINGS = 1000  # searchListingsItems pages through at most 1,000 SKUs
 
 
+# Amazon's answer to a JSON_LISTINGS_FEED naming several marketplaces (amzn/selling-partner-api-models#4726);
+# SPEC §1.1 gives a patch the same answer.
+TOO_MANY_MARKETPLACES = "Too many 'marketplaceIds' values provided. Expected a maximum of 1."
+
+
 # --- shared checks ---------------------------------------------------------------------------------------
+
+
+def _one_marketplace(ids: list[str]) -> None:
+    """A listings feed or a patch acts on one marketplace. The code of the refusal is not in the thread; it is the
+    Listings and Feeds APIs' code for a bad parameter (`InvalidInput`, "Invalid 'marketplaceIds' provided.",
+    amzn/selling-partner-api-models#3970), with its empty `details`."""
+    if len(ids) > 1:
+        raise SpApiError(400, "InvalidInput", TOO_MANY_MARKETPLACES, "")
 
 
 def _seller_marketplaces(seller: Seller, ids: list[str], name: str) -> list[Marketplace]:
@@ -409,10 +433,12 @@ def create_feed(call: Call) -> Reply:
             f"Feed type '{body['feedType']}' is not accepted: the XML and flat-file listings feeds were removed on "
             "2025-06-30; use JSON_LISTINGS_FEED."
         )
+    _one_marketplace(body["marketplaceIds"])
     marketplaces = _seller_marketplaces(call.seller, body["marketplaceIds"], "marketplaceIds")
     document = call.sim.documents.get(body["inputFeedDocumentId"])
     if document is None or document.seller_id != call.seller.seller_id or document.kind != "feed_input":
         raise invalid_input(f"Invalid inputFeedDocumentId '{body['inputFeedDocumentId']}'.")
+    _feed_type_quota(call, body["feedType"], marketplaces[0])
     feed = Feed(
         feed_id=str(50_000_000_000 + call.sim.next_id()),
         seller_id=call.seller.seller_id,
@@ -423,9 +449,28 @@ def create_feed(call: Call) -> Reply:
         input_content=document.content,
         created=call.sim.now(),
         created_sim=call.sim.sim_clock.now(),
+        fatal_message=_fatal_message(call, FATAL_MESSAGE),
     )
     call.sim.feeds[feed.feed_id] = feed
     return Reply(202, {"feedId": feed.feed_id})
+
+
+def _feed_type_quota(call: Call, feed_type: str, marketplace: Marketplace) -> None:
+    """The feed type's own limit, per seller and region, when rate limits are enforced. Only a submission Amazon
+    would accept takes a token. Amazon's answer to it is createFeed's 429 (amzn/selling-partner-api-models#4414,
+    a JSON_LISTINGS_FEED over its quota)."""
+    plan = call.sim.feed_type_plan(feed_type)
+    if plan is None or not call.sim.enforce_rate_limits:
+        return
+    if not call.sim.rate_limiter.try_acquire(call.seller.seller_id, f"{feed_type}@{marketplace.region}", plan):
+        raise SpApiError(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", "")
+
+
+def _fatal_message(call: Call, default: str) -> str | None:
+    """Why the feed or report this call makes ends FATAL, when a `kind: fatal` fault hit the call."""
+    if call.fault is None:
+        return None
+    return call.fault.message or default
 
 
 def _feed(call: Call) -> Feed:
@@ -478,22 +523,12 @@ def advance_feed(sim: Simulator, feed: Feed, *, poll: bool = True, force: bool =
         and sim.sim_clock.now() - feed.created_sim >= config.feed_processing_seconds
     )
     if not ready:
-        if poll and feed.polls >= 1:
+        if poll and feed.polls >= config.feed_polls_in_queue:
             feed.status = "IN_PROGRESS"
             feed.started = feed.started or sim.now()
         return
     seller = sim.sellers.get(feed.seller_id)
-    marketplaces = [m for m in (by_id(i) for i in feed.marketplace_ids) if m is not None]
-    outcome = process_listings_feed(
-        catalog=sim.catalog,
-        book=sim.book,
-        seller_id=feed.seller_id,
-        feed_id=feed.feed_id,
-        marketplaces=marketplaces,
-        content=feed.input_content,
-        now=sim.now(),
-        regional_quantity=config.regional_quantity,
-    )
+    outcome = _feed_outcome(sim, feed)
     feed.started = feed.started or sim.now()
     feed.ended = sim.now()
     feed.status = outcome.status
@@ -508,6 +543,22 @@ def advance_feed(sim: Simulator, feed: Feed, *, poll: bool = True, force: bool =
         raw = json.dumps(outcome.report).encode("utf-8")
         document = sim.new_document(seller, "feed_result", "application/json", gzip.compress(raw), "GZIP")
         feed.result_document_id = document.document_id
+
+
+def _feed_outcome(sim: Simulator, feed: Feed) -> FeedOutcome:
+    """Processes the feed, unless a fault aborts it: then nothing applies and its report says why."""
+    if feed.fatal_message is not None:
+        return aborted_feed(feed.seller_id, feed.feed_id, feed.fatal_message)
+    return process_listings_feed(
+        catalog=sim.catalog,
+        book=sim.book,
+        seller_id=feed.seller_id,
+        feed_id=feed.feed_id,
+        marketplaces=[m for m in (by_id(i) for i in feed.marketplace_ids) if m is not None],
+        content=feed.input_content,
+        now=sim.now(),
+        regional_quantity=sim.config.regional_quantity,
+    )
 
 
 def settle_seller(sim: Simulator, seller_id: str, *, force: bool = False) -> None:
@@ -536,6 +587,7 @@ def create_report(call: Call) -> Reply:
         marketplace_ids=[m.marketplace_id for m in marketplaces],
         created=call.sim.now(),
         created_sim=call.sim.sim_clock.now(),
+        fatal_message=_fatal_message(call, FATAL_REPORT_MESSAGE),
     )
     call.sim.reports[report.report_id] = report
     return Reply(202, {"reportId": report.report_id})
@@ -552,6 +604,7 @@ def get_report(call: Call) -> Reply:
 
 
 def advance_report(sim: Simulator, report: Report, *, poll: bool = True, force: bool = False) -> None:
+    """Moves a report along IN_QUEUE -> IN_PROGRESS -> DONE, CANCELLED or FATAL by polls and simulated seconds."""
     if report.status in ("DONE", "FATAL", "CANCELLED"):
         return
     config = sim.config
@@ -560,23 +613,37 @@ def advance_report(sim: Simulator, report: Report, *, poll: bool = True, force: 
         and sim.sim_clock.now() - report.created_sim >= config.report_processing_seconds
     )
     if not ready:
-        if poll and report.polls >= 1:
+        if poll and report.polls >= config.report_polls_in_queue:
             report.status = "IN_PROGRESS"
             report.started = report.started or sim.now()
         return
+    report.started = report.started or sim.now()
+    report.ended = sim.now()
     seller = sim.sellers.get(report.seller_id)
+    if report.fatal_message is not None:
+        report.status = "FATAL"
+        if seller is not None:
+            report.document_id = _report_document(sim, seller, *fatal_report_document(report.fatal_message))
+        return
     listings: list[Listing] = []
     for marketplace_id in report.marketplace_ids:
         listings.extend(sim.book.marketplace(report.seller_id, marketplace_id).values())
-    report.started = report.started or sim.now()
-    report.ended = sim.now()
+    if not listings:
+        # "an automatic cancellation if there is no data to return" (Reports model, processingStatus CANCELLED):
+        # no document.
+        report.status = "CANCELLED"
+        return
     report.status = "DONE"
     if seller is not None:
         raw = all_listings_tsv(listings).encode(config.report_charset, errors="replace")
-        compression = config.report_compression
-        content = gzip.compress(raw) if compression == "GZIP" else raw
         content_type = f"text/tab-separated-values;charset={config.report_charset}"
-        report.document_id = sim.new_document(seller, "report", content_type, content, compression).document_id
+        report.document_id = _report_document(sim, seller, content_type, raw)
+
+
+def _report_document(sim: Simulator, seller: Seller, content_type: str, raw: bytes) -> str:
+    compression = sim.config.report_compression
+    content = gzip.compress(raw) if compression == "GZIP" else raw
+    return sim.new_document(seller, "report", content_type, content, compression).document_id
 
 
 def get_report_document(call: Call) -> Reply:
@@ -613,8 +680,14 @@ def get_listings_item(call: Call) -> Reply:
 
 
 def patch_listings_item(call: Call) -> Reply:
+    """One marketplace per patch (SPEC §1.1). Amazon was seen acting on one of several marketplaceIds
+    (getListingsItem answers for the first only, amzn/selling-partner-api-docs#2362; "The marketplaceIds parameter
+    must contain one value", selling-partner-api-docs#888), and its model allows one for putListingsItem and
+    deleteListingsItem. The simulator refuses several, as createFeed does, so a patch meant for several
+    marketplaces cannot half-succeed unseen."""
     _listings_seller(call)
-    marketplaces = _seller_marketplaces(call.seller, call.query["marketplaceIds"], "marketplaceIds")
+    _one_marketplace(call.query["marketplaceIds"])
+    (marketplace,) = _seller_marketplaces(call.seller, call.query["marketplaceIds"], "marketplaceIds")
     body = _body_checked(call, "Request has missing or invalid parameters and cannot be parsed.")
     preview = call.query.get("mode") == "VALIDATION_PREVIEW"
     included = set(call.query.get("includedData", ["issues"]))
@@ -622,62 +695,67 @@ def patch_listings_item(call: Call) -> Reply:
         raise invalid_input("includedData=identifiers can only be requested with mode=VALIDATION_PREVIEW.")
     settle_seller(call.sim, call.seller.seller_id)
     sku = call.path_args["sku"]
-    issues: list[dict[str, Any]] = []
-    quantities: list[int] = []
-    for marketplace in marketplaces:
-        if call.sim.book.get(call.seller.seller_id, marketplace.marketplace_id, sku) is None:
-            issues.append(
-                {
-                    "code": CODE_UNKNOWN_SKU,
-                    "message": unknown_sku_message(sku, marketplace.marketplace_id),
-                    "severity": "ERROR",
-                    "categories": [],
-                    "marketplaceIds": [marketplace.marketplace_id],
-                }
-            )
-    if not issues:
-        for patch in body["patches"]:
-            try:
-                quantity = quantity_from_patch(patch)
-            except PatchProblem as problem:
-                issues.append(
-                    {
-                        "code": problem.code,
-                        "message": problem.text,
-                        "severity": "ERROR",
-                        "attributeNames": [problem.attribute],
-                        "categories": ["INVALID_ATTRIBUTE"],
-                    }
-                )
-                continue
-            if quantity is not None:
-                quantities.append(quantity)
+    patches, issues = _listing_patches(call, marketplace, sku, body)
     if issues:
         status = "INVALID"
     elif preview:
         status = "VALID"
     else:
         status = "ACCEPTED"
-        for quantity in quantities:
-            for marketplace in marketplaces:
-                call.sim.book.set_quantity(
-                    call.seller.seller_id,
-                    marketplace,
-                    sku,
-                    quantity,
-                    call.sim.now(),
-                    regional=call.sim.config.regional_quantity,
-                )
+        for patch in patches:
+            call.sim.book.apply_availability(
+                call.seller.seller_id,
+                marketplace,
+                sku,
+                patch,
+                call.sim.now(),
+                regional=call.sim.config.regional_quantity,
+            )
     reply: dict[str, Any] = {"sku": sku, "status": status, "submissionId": uuid.uuid4().hex}
     if "issues" in included:
         reply["issues"] = issues
     if "identifiers" in included:
-        reply["identifiers"] = [
-            {"marketplaceId": m.marketplace_id, "asin": listing.asin}
-            for m in marketplaces
-            if (listing := call.sim.book.get(call.seller.seller_id, m.marketplace_id, sku))
-        ]
+        listing = call.sim.book.get(call.seller.seller_id, marketplace.marketplace_id, sku)
+        reply["identifiers"] = [{"marketplaceId": marketplace.marketplace_id, "asin": listing.asin}] if listing else []
     return Reply(200, reply)
+
+
+def _listing_patches(
+    call: Call, marketplace: Marketplace, sku: str, body: dict[str, Any]
+) -> tuple[list[AvailabilityPatch], list[dict[str, Any]]]:
+    """The fulfillment-availability patches of a patchListingsItem body, or the issues that make it INVALID.
+    A product type Amazon does not know: "The Amazon product type specified is invalid or not supported."
+    (4000003, amzn/selling-partner-api-models#2427, #5241)."""
+    if not known_product_type(body["productType"]):
+        return [], [{"code": CODE_PRODUCT_TYPE, "message": PRODUCT_TYPE_MESSAGE, "severity": "ERROR", "categories": []}]
+    if call.sim.book.get(call.seller.seller_id, marketplace.marketplace_id, sku) is None:
+        issue = {
+            "code": CODE_UNKNOWN_SKU,
+            "message": unknown_sku_message(sku, marketplace.marketplace_id),
+            "severity": "ERROR",
+            "categories": [],
+            "marketplaceIds": [marketplace.marketplace_id],
+        }
+        return [], [issue]
+    patches: list[AvailabilityPatch] = []
+    issues: list[dict[str, Any]] = []
+    for patch in body["patches"]:
+        try:
+            parsed = availability_patch(patch)
+        except PatchProblem as problem:
+            issues.append(
+                {
+                    "code": problem.code,
+                    "message": problem.text,
+                    "severity": "ERROR",
+                    "attributeNames": [problem.attribute],
+                    "categories": ["INVALID_ATTRIBUTE"],
+                }
+            )
+            continue
+        if parsed is not None:
+            patches.append(parsed)
+    return patches, issues
 
 
 def search_listings_items(call: Call) -> Reply:

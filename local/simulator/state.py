@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -87,23 +87,59 @@ class Seller:
         return next((m for m in self.marketplaces if m.marketplace_id == marketplace_id), None)
 
 
+# `fulfillment_channel_code` of the seller's own (merchant-fulfilled) offer; Amazon's networks are `AMAZON_NA`,
+# `AMAZON_EU`, `AMAZON_FE`, … (Listings Items API attribute `fulfillment_availability`).
+MERCHANT_CHANNEL = "DEFAULT"
+AMAZON_CHANNEL = re.compile(r"^AMAZON_[A-Z]{2,}$")
+
+
+@dataclass
+class ChannelAvailability:
+    """One entry of a listing's `fulfillment_availability` attribute (one fulfilment channel)."""
+
+    quantity: int | None = None
+    lead_time_to_ship_max_days: int | None = None
+    restock_date: str | None = None  # ISO date
+
+
 @dataclass
 class Listing:
     sku: str
     marketplace: Marketplace
     product_type: str
-    quantity: int
     asin: str
     item_name: str
     price: Decimal | None
     created: datetime
     updated: datetime
     listing_id: str
+    # How the offer is fulfilled: `DEFAULT` (the seller ships) or an Amazon network (FBA).
+    fulfillment_channel: str = MERCHANT_CHANNEL
+    # `fulfillment_availability` by channel code. The listing's own channel is always there; an FBA listing
+    # gains a `DEFAULT` entry when someone sends it a merchant quantity, as Amazon records it
+    # (amzn/selling-partner-api-models#2633, #2061).
+    availability: dict[str, ChannelAvailability] = field(default_factory=dict)
+
+    @property
+    def is_fba(self) -> bool:
+        return self.fulfillment_channel != MERCHANT_CHANNEL
+
+    @property
+    def quantity(self) -> int:
+        """The quantity of the listing's own channel (for an FBA listing, Amazon's count)."""
+        own = self.availability.get(self.fulfillment_channel)
+        return (own.quantity or 0) if own else 0
+
+    @property
+    def merchant(self) -> ChannelAvailability | None:
+        """The `DEFAULT` (merchant-fulfilled) entry, if the listing has one."""
+        return self.availability.get(MERCHANT_CHANNEL)
 
     @property
     def status(self) -> list[str]:
-        """A merchant-fulfilled offer without stock stays discoverable but cannot be bought."""
-        return ["BUYABLE", "DISCOVERABLE"] if self.quantity > 0 else ["DISCOVERABLE"]
+        """An offer without stock in any channel stays discoverable but cannot be bought."""
+        buyable = any((entry.quantity or 0) > 0 for entry in self.availability.values())
+        return ["BUYABLE", "DISCOVERABLE"] if buyable else ["DISCOVERABLE"]
 
 
 @dataclass
@@ -252,6 +288,7 @@ class Feed:
     ended: datetime | None = None
     result_document_id: str | None = None
     report: dict[str, Any] | None = None
+    fatal_message: str | None = None  # set by a `kind: fatal` fault: the feed ends FATAL with this issue
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -283,6 +320,7 @@ class Report:
     started: datetime | None = None
     ended: datetime | None = None
     document_id: str | None = None
+    fatal_message: str | None = None  # set by a `kind: fatal` fault: the report ends FATAL with this reason
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -377,7 +415,20 @@ def listing_from_input(raw: Any, marketplace: Marketplace, now: datetime, previo
     _require(len(sku) <= 40, f"sku '{sku}' is longer than Amazon's 40 characters")
     product_type = raw.get("product_type", "PRODUCT")
     _require(isinstance(product_type, str) and bool(product_type), f"{sku}: product_type must be a string")
-    quantity = _int(raw.get("quantity", 0), f"{sku}: quantity")
+    channel = raw.get("fulfillment_channel", MERCHANT_CHANNEL)
+    _require(
+        channel == MERCHANT_CHANNEL or (isinstance(channel, str) and AMAZON_CHANNEL.match(channel) is not None),
+        f"{sku}: fulfillment_channel must be DEFAULT (merchant-fulfilled) or an Amazon network such as AMAZON_EU",
+    )
+    own = ChannelAvailability(quantity=_int(raw.get("quantity", 0), f"{sku}: quantity"))
+    if channel == MERCHANT_CHANNEL:
+        lead_time = raw.get("lead_time_to_ship_max_days")
+        own.lead_time_to_ship_max_days = _optional_int(lead_time, f"{sku}: lead_time_to_ship_max_days")
+        own.restock_date = _optional_date(raw.get("restock_date"), f"{sku}: restock_date")
+    else:
+        # Amazon ships an FBA offer: the seller's handling time and restock date do not apply to it.
+        for name in ("lead_time_to_ship_max_days", "restock_date"):
+            _require(raw.get(name) is None, f"{sku}: {name} is for merchant-fulfilled (DEFAULT) listings only")
     item_name = raw.get("item_name", f"Item {sku}")
     _require(isinstance(item_name, str), f"{sku}: item_name must be a string")
     asin = raw.get("asin", previous.asin if previous else asin_for(sku))
@@ -387,7 +438,6 @@ def listing_from_input(raw: Any, marketplace: Marketplace, now: datetime, previo
         sku=sku,
         marketplace=marketplace,
         product_type=product_type,
-        quantity=quantity,
         asin=asin,
         item_name=item_name,
         price=price,
@@ -396,7 +446,23 @@ def listing_from_input(raw: Any, marketplace: Marketplace, now: datetime, previo
         listing_id=previous.listing_id
         if previous
         else hashlib.sha256(f"{marketplace.code}:{sku}".encode()).hexdigest()[:10].upper(),
+        fulfillment_channel=channel,
+        availability={channel: own},
     )
+
+
+def _optional_int(value: Any, name: str) -> int | None:
+    return None if value is None else _int(value, name)
+
+
+def _optional_date(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    _require(isinstance(value, str), f"{name} must be an ISO 8601 date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ControlError(f"{name} must be an ISO 8601 date (YYYY-MM-DD), got {value!r}") from None
 
 
 def _text_fields(raw: Any, name: str, known: tuple[str, ...]) -> dict[str, str]:

@@ -111,10 +111,50 @@ def test_listings_are_put_per_marketplace_and_read_back_with_amazons_quantity(se
     assert seller.listings("UK") == {"NEW": 1, "MORE": 1}
 
 
+def test_listing_items_take_a_fulfilment_channel_a_handling_time_and_a_restock_date(seller: Amazon) -> None:
+    seller.put_listings(
+        "UK",
+        [
+            {"sku": "MFN-1", "quantity": 4, "lead_time_to_ship_max_days": 5, "restock_date": "2026-03-01"},
+            {"sku": "FBA-1", "fulfillment_channel": "AMAZON_EU", "quantity": 30},
+            {"sku": "MFN-2", "quantity": 1},
+        ],
+    )
+    items = seller.control("GET", f"/_sim/sellers/{SELLER_ID}/listings", params={"marketplace": "UK"})["items"]
+    shown = [
+        (i["sku"], i["fulfillment_channel"], i["quantity"], i["lead_time_to_ship_max_days"], i["restock_date"])
+        for i in items
+    ]
+    assert shown == [
+        ("MFN-1", "DEFAULT", 4, 5, "2026-03-01"),
+        ("FBA-1", "AMAZON_EU", 30, None, None),
+        ("MFN-2", "DEFAULT", 1, None, None),
+    ]
+    assert items[0]["fulfillment_availability"] == [
+        {
+            "fulfillment_channel_code": "DEFAULT",
+            "quantity": 4,
+            "lead_time_to_ship_max_days": 5,
+            "restock_date": "2026-03-01",
+        }
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
         ({"marketplace": "FR", "items": []}, "does not participate"),
+        ({"marketplace": "UK", "items": [{"sku": "A", "fulfillment_channel": "FBA"}]}, "fulfillment_channel"),
+        ({"marketplace": "UK", "items": [{"sku": "A", "lead_time_to_ship_max_days": -1}]}, "lead_time"),
+        ({"marketplace": "UK", "items": [{"sku": "A", "lead_time_to_ship_max_days": "2"}]}, "lead_time"),
+        ({"marketplace": "UK", "items": [{"sku": "A", "restock_date": "March"}]}, "restock_date"),
+        (
+            {
+                "marketplace": "UK",
+                "items": [{"sku": "A", "fulfillment_channel": "AMAZON_EU", "restock_date": "2026-03-01"}],
+            },
+            "merchant-fulfilled",
+        ),
         ({"marketplace": "UK", "items": [{"sku": "", "quantity": 1}]}, "sku"),
         ({"marketplace": "UK", "items": [{"sku": " padded ", "quantity": 1}]}, "sku"),
         ({"marketplace": "UK", "items": [{"sku": "X" * 41, "quantity": 1}]}, "40 characters"),
@@ -226,6 +266,9 @@ def test_config_can_be_read_and_changed_and_refuses_unknown_fields(amazon: Amazo
     assert amazon.config(feed_polls_before_done=3)["feed_polls_before_done"] == 3
     assert "unknown config field" in amazon.control("POST", "/_sim/config", {"nope": 1}, expect=400)["error"]["message"]
     amazon.control("POST", "/_sim/config", {"feed_polls_before_done": -1}, expect=400)
+    assert amazon.control("GET", "/_sim/config")["report_polls_in_queue"] == 1
+    assert amazon.config(report_polls_in_queue=3)["report_polls_in_queue"] == 3
+    amazon.control("POST", "/_sim/config", {"feed_polls_in_queue": 1.5}, expect=400)
     amazon.control("POST", "/_sim/config", {"report_compression": "ZIP"}, expect=400)
 
 

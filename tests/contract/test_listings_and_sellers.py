@@ -212,3 +212,137 @@ def test_marketplace_participations_list_the_sellers_marketplaces(seller: Amazon
     assert all(p["participation"]["isParticipating"] for p in payload)
     assert payload[0]["marketplace"]["defaultCurrencyCode"] == "GBP"
     assert payload[0]["storeName"]
+
+
+# --- one marketplace per patch, merge and replace, product types, FBA SKUs (SPEC §1.1) ------------------------------
+
+TOO_MANY_MARKETPLACES = "Too many 'marketplaceIds' values provided. Expected a maximum of 1."
+
+
+def availability_patch(op: str, product_type: str = "PRODUCT", **fields: Any) -> dict[str, Any]:
+    return {
+        "productType": product_type,
+        "patches": [
+            {
+                "op": op,
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", **fields}],
+            }
+        ],
+    }
+
+
+def get_item(amazon: Amazon, sku: str, included: str) -> dict[str, Any]:
+    params = {"marketplaceIds": UK, "includedData": included}
+    return amazon.sp(LISTINGS, "getListingsItem", "GET", f"{ITEM}/{sku}", expect=200, params=params).json()
+
+
+def test_a_patch_naming_several_marketplaces_is_refused_in_amazons_words(listed: Amazon) -> None:
+    listed.put_listings("DE", [{"sku": "SKU-A", "product_type": "SHIRT", "quantity": 3}])
+    body = patch(listed, "SKU-A", quantity_patch(11), expect=400, marketplaceIds=f"{UK},{DE}")
+    assert body == {"errors": [{"code": "InvalidInput", "message": TOO_MANY_MARKETPLACES, "details": ""}]}
+    assert (listed.listings("UK")["SKU-A"], listed.listings("DE")["SKU-A"]) == (3, 3)
+    preview = patch(
+        listed, "SKU-A", quantity_patch(11), expect=400, marketplaceIds=f"{UK},{DE}", mode="VALIDATION_PREVIEW"
+    )
+    assert preview["errors"][0]["message"] == TOO_MANY_MARKETPLACES
+
+
+@pytest.fixture
+def handled(seller: Amazon) -> Amazon:
+    """A merchant-fulfilled listing with a handling time and a restock date."""
+    seller.put_listings(
+        "UK",
+        [{"sku": "SKU-A", "quantity": 3, "lead_time_to_ship_max_days": 4, "restock_date": "2026-03-01"}],
+    )
+    return seller
+
+
+def test_a_merge_patch_changes_the_quantity_and_keeps_handling_time_and_restock_date(handled: Amazon) -> None:
+    assert patch(handled, "SKU-A", availability_patch("merge", quantity=8))["status"] == "ACCEPTED"
+    attributes = get_item(handled, "SKU-A", "attributes")["attributes"]
+    assert attributes["fulfillment_availability"] == [
+        {
+            "fulfillment_channel_code": "DEFAULT",
+            "quantity": 8,
+            "lead_time_to_ship_max_days": 4,
+            "restock_date": "2026-03-01",
+        }
+    ]
+
+
+def test_a_replace_patch_wipes_what_it_does_not_name(handled: Amazon) -> None:
+    assert patch(handled, "SKU-A", availability_patch("replace", quantity=8))["status"] == "ACCEPTED"
+    attributes = get_item(handled, "SKU-A", "attributes")["attributes"]
+    assert attributes["fulfillment_availability"] == [{"fulfillment_channel_code": "DEFAULT", "quantity": 8}]
+
+
+def test_a_merge_patch_may_change_the_restock_date_alone(handled: Amazon) -> None:
+    assert patch(handled, "SKU-A", availability_patch("merge", restock_date="2026-04-15"))["status"] == "ACCEPTED"
+    items = handled.control("GET", f"/_sim/sellers/{SELLER_ID}/listings", params={"marketplace": "UK"})["items"]
+    assert (items[0]["quantity"], items[0]["lead_time_to_ship_max_days"], items[0]["restock_date"]) == (
+        3,
+        4,
+        "2026-04-15",
+    )
+
+
+def test_a_product_type_amazon_does_not_know_makes_the_patch_invalid(listed: Amazon) -> None:
+    reply = patch(listed, "SKU-A", quantity_patch(11, product_type="shirt"))
+    assert reply["status"] == "INVALID"
+    assert reply["issues"] == [
+        {
+            "code": "4000003",
+            "message": "The Amazon product type specified is invalid or not supported.",
+            "severity": "ERROR",
+            "categories": [],
+        }
+    ]
+    assert listed.listings("UK")["SKU-A"] == 3
+
+
+def test_an_availability_entry_without_its_channel_has_too_few_values(listed: Amazon) -> None:
+    body = quantity_patch(11)
+    body["patches"][0]["value"] = [{"quantity": 11}]
+    reply = patch(listed, "SKU-A", body)
+    assert reply["status"] == "INVALID"
+    assert (reply["issues"][0]["code"], reply["issues"][0]["message"]) == (
+        "99022",
+        "The field 'fulfillment_channel_code' for the attribute 'fulfillment_availability' does not have enough "
+        "values. The required minimum is '1' value(s).",
+    )
+
+
+def test_an_fba_sku_shows_amazons_channel_and_takes_a_default_patch_beside_it(seller: Amazon) -> None:
+    seller.put_listings("UK", [{"sku": "FBA-1", "fulfillment_channel": "AMAZON_EU", "quantity": 30}])
+    assert get_item(seller, "FBA-1", "fulfillmentAvailability")["fulfillmentAvailability"] == [
+        {"fulfillmentChannelCode": "AMAZON_EU"}
+    ]
+    reply = patch(seller, "FBA-1", quantity_patch(5))
+    assert (reply["status"], reply["issues"]) == ("ACCEPTED", [])
+    assert get_item(seller, "FBA-1", "fulfillmentAvailability")["fulfillmentAvailability"] == [
+        {"fulfillmentChannelCode": "AMAZON_EU"},
+        {"fulfillmentChannelCode": "DEFAULT", "quantity": 5},
+    ]
+
+
+def test_a_regional_quantity_reaches_merchant_offers_only_and_not_their_handling_time(seller: Amazon) -> None:
+    seller.put_listings(
+        "UK",
+        [{"sku": "SKU-A", "quantity": 1, "lead_time_to_ship_max_days": 2}, {"sku": "FBA-1", "quantity": 1}],
+    )
+    seller.put_listings(
+        "DE",
+        [
+            {"sku": "SKU-A", "quantity": 1, "lead_time_to_ship_max_days": 6},
+            {"sku": "FBA-1", "fulfillment_channel": "AMAZON_EU", "quantity": 30},
+        ],
+    )
+    patch(seller, "SKU-A", availability_patch("replace", quantity=9))
+    patch(seller, "FBA-1", availability_patch("replace", quantity=9))
+    items = seller.control("GET", f"/_sim/sellers/{SELLER_ID}/listings", params={"marketplace": "DE"})["items"]
+    assert [(i["sku"], i["quantity"], i["lead_time_to_ship_max_days"]) for i in items] == [
+        ("SKU-A", 9, 6),
+        ("FBA-1", 30, None),
+    ]
+    assert [a["fulfillment_channel_code"] for a in items[1]["fulfillment_availability"]] == ["AMAZON_EU"]

@@ -253,8 +253,27 @@ def test_faults_can_be_cleared(seller: Amazon) -> None:
         {"operation": "*", "status": 500, "phase": "during"},
         {"operation": "*", "delay_seconds": -1},
         ["not", "an", "object"],
+        {"operation": "getOrders", "kind": "fatal"},
+        {"operation": "*", "kind": "fatal"},
+        {"operation": "createFeed", "kind": "fatal", "status": 500},
+        {"operation": "createFeed", "kind": "fatal", "phase": "after"},
+        {"operation": "createReport", "kind": "fatal", "message": " "},
+        {"operation": "createReport", "kind": "broken"},
+        {"operation": "createReport", "status": 500, "message": "why"},
     ],
 )
 def test_a_malformed_fault_is_refused_with_a_message(amazon: Amazon, fault: object) -> None:
     body = amazon.control("POST", "/_sim/faults", fault, expect=400)
     assert body["error"]["message"]
+
+
+def test_a_fatal_fault_is_listed_with_its_kind_and_reason(amazon: Amazon) -> None:
+    fault = {"operation": "createReport", "kind": "fatal", "message": "No data.", "count": 2}
+    created = amazon.control("POST", "/_sim/faults", fault, expect=201)
+    assert (created["kind"], created["message"], created["remaining"], created["status"]) == (
+        "fatal",
+        "No data.",
+        2,
+        None,
+    )
+    assert amazon.control("GET", "/_sim/faults")["faults"] == [created]

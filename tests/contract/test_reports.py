@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.contract.conftest import DE, FR, UK, Amazon
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +124,89 @@ def test_create_report_refuses_what_it_cannot_make(seller: Amazon, spec: dict[st
 def test_unknown_reports_and_documents_are_not_found(seller: Amazon) -> None:
     seller.sp(REPORTS, "getReport", "GET", "/reports/2021-06-30/reports/1", expect=404)
     seller.sp(REPORTS, "getReportDocument", "GET", "/reports/2021-06-30/documents/amzn1.tortuga.4.eu.x", expect=404)
+
+
+# --- FBA rows, and every way a report ends (SPEC §1.1) ----------------------------------------------------------------
+
+
+def test_fba_rows_name_amazons_network_and_leave_the_quantity_empty(seller: Amazon) -> None:
+    seller.put_listings(
+        "UK",
+        [
+            {"sku": "MFN-1", "quantity": 4},
+            {"sku": "FBA-1", "fulfillment_channel": "AMAZON_EU", "quantity": 30},
+        ],
+    )
+    report = get_report(seller, create_report(seller)["reportId"])
+    rows = download(seller, report["reportDocumentId"])[1]
+    assert [(r["seller-sku"], r["fulfillment-channel"], r["quantity"]) for r in rows] == [
+        ("MFN-1", "DEFAULT", "4"),
+        ("FBA-1", "AMAZON_EU", ""),
+    ]
+
+
+def test_a_marketplace_without_listings_ends_cancelled_without_a_document(listed: Amazon) -> None:
+    listed.put_listings("DE", [])
+    report = get_report(listed, create_report(listed, (DE,))["reportId"])
+    assert report["processingStatus"] == "CANCELLED"
+    assert "reportDocumentId" not in report
+    assert report["processingEndTime"]
+
+
+def test_a_report_stays_in_queue_then_in_progress_across_polls_then_serves_its_document(listed: Amazon) -> None:
+    listed.config(report_polls_before_done=5, report_polls_in_queue=2)
+    report_id = create_report(listed)["reportId"]
+    polls = [get_report(listed, report_id) for _ in range(6)]
+    assert [p["processingStatus"] for p in polls] == [
+        "IN_QUEUE",
+        "IN_QUEUE",
+        "IN_PROGRESS",
+        "IN_PROGRESS",
+        "IN_PROGRESS",
+        "DONE",
+    ]
+    assert all("reportDocumentId" not in p for p in polls[:-1])
+    assert [r["seller-sku"] for r in download(listed, polls[-1]["reportDocumentId"])[1]] == ["SKU-A", "sku-a"]
+
+
+def test_a_report_stays_in_progress_until_its_simulated_processing_time_has_passed(listed: Amazon) -> None:
+    listed.config(report_processing_seconds=120)
+    listed.control("POST", "/_sim/rate-limits", {"enforce": False, "speedup": 120})
+    report_id = create_report(listed)["reportId"]
+    assert [get_report(listed, report_id)["processingStatus"] for _ in range(3)] == [
+        "IN_QUEUE",
+        "IN_PROGRESS",
+        "IN_PROGRESS",
+    ]
+    eventually(lambda: get_report(listed, report_id)["processingStatus"] == "DONE", what="120 Amazon seconds")
+    assert len(download(listed, get_report(listed, report_id)["reportDocumentId"])[1]) == 2
+
+
+def fatal_document(amazon: Amazon, document_id: str) -> Any:
+    document = amazon.sp(
+        REPORTS, "getReportDocument", "GET", f"/reports/2021-06-30/documents/{document_id}", expect=200
+    ).json()
+    raw = httpx.get(document["url"]).content
+    return json.loads(gzip.decompress(raw) if document.get("compressionAlgorithm") == "GZIP" else raw)
+
+
+def test_a_fatal_fault_ends_the_next_report_fatal_with_a_document_saying_why(listed: Amazon) -> None:
+    listed.control("POST", "/_sim/faults", {"operation": "createReport", "kind": "fatal", "count": 1}, expect=201)
+    report = get_report(listed, create_report(listed)["reportId"])
+    assert report["processingStatus"] == "FATAL"
+    assert fatal_document(listed, report["reportDocumentId"]) == {
+        "errorDetails": "The report was aborted due to a fatal error."
+    }
+    assert get_report(listed, create_report(listed)["reportId"])["processingStatus"] == "DONE", "count ran down"
+
+
+def test_a_fatal_report_can_say_why_and_still_takes_its_polls(listed: Amazon) -> None:
+    listed.config(report_polls_before_done=2)
+    fault = {"operation": "createReport", "kind": "fatal", "message": "The report could not be generated."}
+    listed.control("POST", "/_sim/faults", fault, expect=201)
+    report_id = create_report(listed)["reportId"]
+    polls = [get_report(listed, report_id) for _ in range(3)]
+    assert [p["processingStatus"] for p in polls] == ["IN_QUEUE", "IN_PROGRESS", "FATAL"]
+    assert fatal_document(listed, polls[-1]["reportDocumentId"]) == {
+        "errorDetails": "The report could not be generated."
+    }

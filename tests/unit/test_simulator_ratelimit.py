@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from local.simulator.clock import ManualClock, ScaledClock
-from local.simulator.ratelimit import RateLimiter, TokenBucket, UsagePlan
+from local.simulator.ratelimit import FEED_TYPE_PLANS, RateLimiter, TokenBucket, UsagePlan
 
 pytestmark = pytest.mark.unit
 
@@ -86,3 +86,12 @@ def test_the_scaled_clock_refuses_a_non_positive_speedup() -> None:
 def test_the_rate_limit_header_writes_the_rate_as_the_models_do() -> None:
     assert UsagePlan(rate=0.0167, burst=20).header() == "0.0167"
     assert UsagePlan(rate=2.0, burst=10).header() == "2"
+
+
+def test_a_listings_feed_allows_five_submissions_then_one_a_minute() -> None:
+    # "five feed submissions per five minutes" per region (changelog of 6 May 2025).
+    bucket = TokenBucket(FEED_TYPE_PLANS["JSON_LISTINGS_FEED"], now=0.0)
+    assert [bucket.try_take(0.0) for _ in range(6)] == [True] * 5 + [False]
+    assert not bucket.try_take(59.0)
+    assert bucket.try_take(60.0)
+    assert [bucket.try_take(360.0) for _ in range(6)] == [True] * 5 + [False]
