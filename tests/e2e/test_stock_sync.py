@@ -128,7 +128,7 @@ def test_a_small_change_goes_by_patch_and_a_large_one_by_one_feed(stack, http, s
     assert amazon_quantities(sim, "UK")["TENT-2P"] == 2
 
 
-def test_two_marketplace_accounts_of_one_seller_are_merged_into_one_push(stack, http, sim):
+def test_two_marketplace_accounts_of_one_seller_get_the_lowest_figure_one_feed_each(stack, http, sim):
     extra = {f"PEG-{n}": 0 for n in range(5)}
     listed(sim, "UK", {**LISTINGS, **extra})
     listed(sim, "DE", {"TENT-2P": 0, "MAT-BLUE": 0, "LAMP": 0, "CAMP-KIT": 0, **extra})
@@ -138,7 +138,9 @@ def test_two_marketplace_accounts_of_one_seller_are_merged_into_one_push(stack, 
 
     run = sync(stack, http, uk)
 
-    assert calls(sim)["createFeed"] == 1
+    assert calls(sim)["createFeed"] == 2, "one feed per marketplace: Amazon refuses a feed naming two"
+    feeds = sim.get(f"/_sim/sellers/{SELLER}/feeds").json()["feeds"]
+    assert sorted(tuple(f["marketplaceIds"]) for f in feeds) == [("A1F83G8C2ARO7P",), ("A1PA6795UKMFR9",)]
     assert amazon_quantities(sim, "UK")["TENT-2P"] == amazon_quantities(sim, "DE")["TENT-2P"] == 4
     assert [c["sku"] for c in run["conflicts"]] == ["TENT-2P"]
 
@@ -232,3 +234,110 @@ def test_deleting_an_account_removes_its_runs_snapshot_scoped_mappings_and_sent_
     kinds = sorted({item["SK"]["S"].split("#")[0] for item in items})
     assert kinds == ["MAPPING", "MAPPINGTERM", "PRODUCT"], "only the client-wide mapping and the products remain"
     assert [m["courier_service"] for m in http.get("/courier-mappings", headers=ACME).json()["items"]] == ["Evri"]
+
+
+# ---- what Amazon refuses and what it produces (SPEC §1.1, §5.4)
+
+
+def test_amazon_fulfilled_skus_are_skipped_reported_and_never_sent_a_merchant_quantity(stack, http, sim):
+    items = [
+        {"sku": "TENT-2P", "product_type": "PRODUCT", "quantity": 0},
+        {"sku": "MAT-BLUE", "product_type": "PRODUCT", "fulfillment_channel": "AMAZON_EU"},
+    ]
+    assert sim.put(f"/_sim/sellers/{SELLER}/listings", json={"marketplace": "UK", "items": items}).status_code == 200
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+
+    run = sync(stack, http, account)
+
+    assert (run["status"], run["skus_sent"], run["skipped"]["fulfilled_by_amazon"]) == ("done", 1, 1)
+    listing = sim.get(f"/_sim/sellers/{SELLER}/listings", params={"marketplace": "UK"}).json()["items"]
+    mat = next(item for item in listing if item["sku"] == "MAT-BLUE")
+    assert [a["fulfillment_channel_code"] for a in mat["fulfillment_availability"]] == ["AMAZON_EU"]
+    report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
+    assert report["fulfilled_by_amazon"] == [{"amazon_sku": "MAT-BLUE", "channel": "AMAZON_EU"}]
+
+
+def test_the_quantity_is_merged_and_the_sellers_handling_time_survives(stack, http, sim):
+    items = [
+        {"sku": sku, "product_type": "PRODUCT", "quantity": 0, "lead_time_to_ship_max_days": 4}
+        for sku in ("TENT-2P", "MAT-BLUE", "LAMP", "CAMP-KIT", "PEG-1")
+    ]
+    assert sim.put(f"/_sim/sellers/{SELLER}/listings", json={"marketplace": "UK", "items": items}).status_code == 200
+    account = connect(http)
+    products(
+        http, [*CATALOGUE[:2], {"sku": "LAMP", "quantity_available": 2}, {"sku": "PEG-1", "quantity_available": 9}]
+    )
+
+    run = sync(stack, http, account)
+
+    assert run["status"] == "done" and run["transport"] == "feed"
+    listing = sim.get(f"/_sim/sellers/{SELLER}/listings", params={"marketplace": "UK"}).json()["items"]
+    held = {item["sku"]: item for item in listing}
+    assert held["TENT-2P"]["quantity"] == 7 and held["PEG-1"]["quantity"] == 9
+    assert {held[sku]["lead_time_to_ship_max_days"] for sku in ("TENT-2P", "MAT-BLUE", "LAMP", "PEG-1")} == {4}
+
+
+def test_a_seller_with_no_listings_gets_an_empty_snapshot_not_a_dead_letter(stack, http, sim):
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+
+    run = sync(stack, http, account)
+
+    assert (run["status"], run["skus_sent"], run["skipped"]) == ("done", 0, {"not_on_amazon": 2})
+    report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
+    assert report["listings_taken_at"] is not None and report["missing_on_amazon"] == ["MAT-BLUE", "TENT-2P"]
+    dlq = stack.names["StockSyncDLQ"]
+    import boto3
+
+    depth = boto3.client("sqs").get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_fatal_listings_report_fails_the_run_with_amazons_reason_and_keeps_the_last_snapshot(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+    first = sync(stack, http, account)
+    assert first["status"] == "done"
+    taken = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()["listings_taken_at"]
+    sim.post("/_sim/faults", json={"operation": "createReport", "kind": "fatal", "message": "Seller data unavailable"})
+
+    refresh = http.post(f"/accounts/{account['id']}/listings/refresh", headers=ACME)
+    assert refresh.status_code == 202
+    assert stack.runner.wait_idle(120)
+    later = sync(stack, http, account)
+
+    assert later["status"] == "done", "the previous snapshot still serves"
+    report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
+    assert (report["listings_taken_at"], report["matched"]) == (taken, ["MAT-BLUE", "TENT-2P"])
+
+
+def test_a_first_fatal_listings_report_fails_the_run_with_amazons_reason(stack, http, sim):
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+    sim.post("/_sim/faults", json={"operation": "createReport", "kind": "fatal", "message": "Seller data unavailable"})
+
+    run = sync(stack, http, account)
+
+    assert run["status"] == "failed"
+    assert run["reason"].startswith("listings_report_failed") and "Seller data unavailable" in run["reason"]
+
+
+def test_a_report_still_in_preparation_is_polled_by_the_next_run_not_asked_for_again(stack, http, sim, monkeypatch):
+    from oms_amazon import wiring
+
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+    sim.post("/_sim/config", json={"report_polls_before_done": 2})  # two polls in progress, DONE on the third
+    monkeypatch.setattr(wiring.stock_sync_worker(), "_poll_seconds", 0.0)
+
+    first = sync(stack, http, account)
+    second = sync(stack, http, account)
+    third = sync(stack, http, account)
+
+    assert first["status"] == "failed" and first["reason"].startswith("listings_report_pending")
+    assert (second["status"], third["status"]) == ("failed", "done")
+    assert calls(sim)["createReport"] == 1

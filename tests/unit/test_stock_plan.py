@@ -81,7 +81,7 @@ def test_unchanged_skus_cost_nothing_until_a_day_has_passed():
     assert plan.unchanged == 1
 
 
-def test_two_marketplaces_of_one_seller_are_merged_into_one_push_at_the_lowest_figure():
+def test_two_marketplaces_of_one_seller_get_the_same_lowest_figure_one_submission_each():
     uk, de = account(stock_rules=StockRules(max_quantity=5)), account("de", "DE")
     plan = plan_push(uk, [uk, de], PRODUCTS, {"uk": LISTED, "de": {"TENT-2P": "TENT", "MAT-BLUE": "PRODUCT"}}, {}, NOW)
 
@@ -92,4 +92,18 @@ def test_two_marketplaces_of_one_seller_are_merged_into_one_push_at_the_lowest_f
         {"sku": "TENT-2P", "code": "conflicting_quantity", "quantities": {"uk": 5, "de": 7}, "sent": 5},
     )
     assert plan.skipped["conflicting_quantity"] == 1
-    assert set(plan.batches()) == {(UK, DE), (UK,)}
+    per_marketplace = plan.by_marketplace()
+    assert list(per_marketplace) == [UK, DE], "one submission per marketplace: Amazon takes one per feed"
+    assert {p.sku: p.quantity for p in per_marketplace[DE]} == {"TENT-2P": 5, "MAT-BLUE": 3}
+    assert "LAMP" in {p.sku for p in per_marketplace[UK]} and "LAMP" not in {p.sku for p in per_marketplace[DE]}
+
+
+def test_a_sku_amazon_fulfils_is_skipped_and_never_gets_a_merchant_quantity():
+    uk = account()
+    listed = {sku: kind for sku, kind in LISTED.items() if sku != "MAT-BLUE"}
+
+    plan = plan_push(uk, [uk], PRODUCTS, {"uk": listed}, {}, NOW, {"uk": {"MAT-BLUE"}})
+
+    assert "MAT-BLUE" not in {p.sku for p in plan.pushes}
+    assert plan.skipped["fulfilled_by_amazon"] == 1
+    assert plan.skipped_skus["fulfilled_by_amazon"] == ["MAT-BLUE"]

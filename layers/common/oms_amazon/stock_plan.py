@@ -1,16 +1,17 @@
 """What one stock-sync run sends for a seller and region — pure (SPEC §5.2 to §5.5).
 
 For each enabled account of the seller in the region: every OMS product's quantity (§5.2, §5.3),
-kept only where Amazon lists the SKU on that account's marketplace with exactly the same case
-(§5.4); then the accounts are merged into one figure per SKU, the lowest when they disagree (§5.5);
-then only SKUs whose figure differs from what Amazon last accepted (or was sent over 24 h ago) are
-pushed, grouped by the marketplaces that list them.
+kept only where Amazon lists the SKU on that account's marketplace with exactly the same case, as a
+merchant-fulfilled offer (§5.4); then the accounts are merged into one figure per SKU, the lowest when
+they disagree (§5.5); then only SKUs whose figure differs from what Amazon last accepted (or was sent
+over 24 h ago) are pushed — the same figure to every marketplace that lists the SKU, one submission
+per marketplace (Amazon takes one marketplace per feed or patch).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,12 +39,13 @@ class PushPlan:
     skipped_skus: dict[str, list[str]] = field(default_factory=dict)
     conflicts: tuple[dict[str, object], ...] = ()
 
-    def batches(self) -> dict[tuple[str, ...], list[Push]]:
-        """Pushes grouped by the marketplaces that list the SKU: one feed (or patch set) each."""
-        grouped: dict[tuple[str, ...], list[Push]] = {}
+    def by_marketplace(self) -> dict[str, list[Push]]:
+        """Pushes per marketplace that lists the SKU: one submission (a feed, or patches) each."""
+        grouped: dict[str, list[Push]] = {}
         for push in self.pushes:
-            grouped.setdefault(push.marketplace_ids, []).append(push)
-        return grouped
+            for marketplace_id in push.marketplace_ids:
+                grouped.setdefault(marketplace_id, []).append(push)
+        return dict(sorted(grouped.items()))
 
 
 def plan_push(
@@ -53,9 +55,12 @@ def plan_push(
     listings: Mapping[str, Mapping[str, str]],
     last_sent: Mapping[str, LastSent],
     now: datetime,
+    fulfilled_by_amazon: Mapping[str, Collection[str]] | None = None,
 ) -> PushPlan:
     """`group` holds the enabled accounts of the run account's seller and region (it included);
-    `listings` maps each account id to its marketplace's snapshot (SKU -> product type)."""
+    `listings` maps each account id to its marketplace's merchant-fulfilled SKUs (SKU -> product type)
+    and `fulfilled_by_amazon` to the SKUs Amazon fulfils there, which never get a merchant quantity."""
+    fba_of = fulfilled_by_amazon or {}
     catalogue = list(products)
     available = {p.sku: p.quantity_available for p in catalogue if not p.is_bundle}
     per_account: dict[str, dict[str, int]] = {}
@@ -65,12 +70,15 @@ def plan_push(
     samples: dict[str, list[str]] = {}
     for account in group:
         listed = listings.get(account.id, {})
-        index = SkuIndex(listed)
+        fba = fba_of.get(account.id, ())
+        index = SkuIndex([*listed, *fba])
         rules = account.stock_rules or StockRules()
         quantities: dict[str, int] = {}
         for product in catalogue:
             decision = decide_quantity(product, available, rules, account.include_bundles_in_stock_sync)
             reason = decision.skip_reason or listing_skip_reason(product.sku, index)
+            if reason is None and product.sku in fba:
+                reason = "fulfilled_by_amazon"
             if reason is not None or decision.quantity is None:
                 if account.id == run_account.id:
                     skipped[reason or "not_on_amazon"] += 1

@@ -41,6 +41,8 @@ from oms_amazon.ports import Page
 from oms_amazon.stock import LastSent
 
 PENDING_FEEDS_PARTITION = "STOCK_FEEDS"
+# In a listing snapshot's blob an FBA SKU maps to "@" + Amazon's channel (a product type never starts so).
+FBA_MARK = "@"
 _STATUS_CODES = {"in_flight": "f", "accepted": "a", "rejected": "r"}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
 
@@ -113,7 +115,8 @@ def _pending_to_item(feed: PendingFeed) -> dict[str, Any]:
         "run_id": feed.run_id,
         "account_id": feed.account_id,
         "marketplace_ids": list(feed.marketplace_ids),
-        "quantities": feed.quantities,
+        # A list, in message order (a DynamoDB map keeps no order): message n is the n-th entry.
+        "messages": [[sku, quantity] for sku, quantity in feed.quantities.items()],
         "submitted_at": iso(feed.submitted_at),
     }
 
@@ -125,7 +128,9 @@ def _pending_from_item(item: dict[str, Any]) -> PendingFeed:
         run_id=item["run_id"],
         account_id=item["account_id"],
         marketplace_ids=tuple(item["marketplace_ids"]),
-        quantities={k: int(v) for k, v in item["quantities"].items()},
+        quantities={str(sku): int(q) for sku, q in item["messages"]}
+        if "messages" in item
+        else {k: int(v) for k, v in item["quantities"].items()},
         submitted_at=parse_iso(item["submitted_at"]),
     )
 
@@ -257,12 +262,14 @@ class DynamoStockSyncStore:
         head, value = self._blobs.read(client_pk(client_id), listings_sk(merchant_id, marketplace))
         if head is None:
             return None
+        rows: dict[str, str] = value or {}
         return ListingSnapshot(
             merchant_id=merchant_id,
             marketplace=marketplace,
             taken_at=parse_iso(head["taken_at"]) if head.get("taken_at") else None,
-            product_types=value or {},
+            product_types={sku: kind for sku, kind in rows.items() if not kind.startswith(FBA_MARK)},
             pending_report_id=head.get("pending_report_id"),
+            fulfilled_by_amazon={sku: kind[1:] for sku, kind in rows.items() if kind.startswith(FBA_MARK)},
         )
 
     def save_snapshot(self, client_id: str, snapshot: ListingSnapshot) -> None:
@@ -273,8 +280,10 @@ class DynamoStockSyncStore:
             "taken_at": iso(snapshot.taken_at) if snapshot.taken_at else None,
             "pending_report_id": snapshot.pending_report_id,
             "sku_count": len(snapshot.product_types),
+            "fba_sku_count": len(snapshot.fulfilled_by_amazon),
         }
-        self._blobs.write(pk, sk, meta, snapshot.product_types, expected_revision=head["revision"] if head else None)
+        rows = {**snapshot.product_types, **{sku: FBA_MARK + c for sku, c in snapshot.fulfilled_by_amazon.items()}}
+        self._blobs.write(pk, sk, meta, rows, expected_revision=head["revision"] if head else None)
 
     # ---- what was last sent
     def state(self, client_id: str, merchant_id: str, region: str) -> SyncState:

@@ -14,7 +14,9 @@ from oms_amazon.stock import LastSent
 
 RunStatus = Literal["queued", "submitted", "done", "failed"]
 Progress = Literal["pending", "done", "failed"]
-SkipReason = Literal["bundle_excluded", "sku_case_mismatch", "not_on_amazon", "conflicting_quantity"]
+SkipReason = Literal[
+    "bundle_excluded", "sku_case_mismatch", "not_on_amazon", "fulfilled_by_amazon", "conflicting_quantity"
+]
 LISTINGS_MAX_AGE_HOURS = 24
 
 
@@ -71,8 +73,9 @@ class ListingSnapshot:
     merchant_id: str
     marketplace: str
     taken_at: datetime | None
-    product_types: dict[str, str]  # sku -> product type ("PRODUCT" when the report does not say)
+    product_types: dict[str, str]  # merchant-fulfilled sku -> product type ("PRODUCT" when the report does not say)
     pending_report_id: str | None = None
+    fulfilled_by_amazon: dict[str, str] = field(default_factory=dict)  # sku -> Amazon's channel, e.g. AMAZON_EU
 
     def is_fresh(self, now: datetime) -> bool:
         return self.taken_at is not None and (now - self.taken_at).total_seconds() < LISTINGS_MAX_AGE_HOURS * 3600
@@ -86,9 +89,13 @@ class PendingFeed:
     feed_document_id: str
     run_id: str
     account_id: str
-    marketplace_ids: tuple[str, ...]
-    quantities: dict[str, int]
+    marketplace_ids: tuple[str, ...]  # one since Amazon takes one marketplace per feed; older state may hold more
+    quantities: dict[str, int]  # in message order: message n carries the n-th SKU
     submitted_at: datetime
+
+    @property
+    def message_skus(self) -> list[str]:
+        return list(self.quantities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +112,13 @@ class SyncState:
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
+    """A listings report: `done` with the listing (an empty one when Amazon cancelled the report for
+    want of data), `pending`, or `failed` with Amazon's reason."""
+
     status: Progress
     product_types: dict[str, str] | None = None
+    fulfilled_by_amazon: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

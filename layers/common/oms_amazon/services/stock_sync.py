@@ -33,10 +33,11 @@ from oms_amazon.ports import (
     StockSyncStore,
 )
 from oms_amazon.stock import LastSent, Product
-from oms_amazon.stock_plan import Push, PushPlan, plan_push
+from oms_amazon.stock_plan import Push, plan_push
 
-# patchListingsItem costs one call per SKU; a feed costs createFeedDocument + createFeed now and
-# getFeed + getFeedDocument later. Up to this many SKUs, patches are the cheaper transport.
+# Per marketplace: patchListingsItem costs one call per SKU; a feed costs createFeedDocument +
+# createFeed now and getFeed + getFeedDocument later, and JSON_LISTINGS_FEED allows only 5 submissions
+# per 5 minutes per seller and region. Up to this many SKUs, patches are the cheaper transport.
 PATCH_UP_TO = 3
 RECONCILE_AFTER = timedelta(minutes=2)
 # A feed found on Amazon belongs to a pending one only if it was created after that was recorded.
@@ -46,8 +47,10 @@ FEED_CLOCK_SLACK = timedelta(seconds=1)
 CREATE_FEED_ATTEMPTS = 4
 
 
-class RetryLater(Exception):
-    """The job cannot finish yet (Amazon is still preparing something): redeliver it later."""
+class ListingsUnavailable(Exception):
+    """No listing snapshot to sync against yet: Amazon is still preparing the first listings report
+    (the next run polls the same report), or it ended the report FATAL (the next run asks again).
+    The run fails with this reason; nothing is retried in a loop."""
 
 
 def new_run_id(now: datetime) -> str:
@@ -214,7 +217,10 @@ class StockSyncWorker:
                     self._finish(account, run.with_changes(status="failed", reason="authorisation_required"))
                 return
             if job.kind == "refresh_listings":
-                self._snapshot(account, amazon, force=True)
+                try:
+                    self._snapshot(account, amazon, force=True)
+                except ListingsUnavailable as unavailable:
+                    logger.info("listings refresh not finished", extra={"reason": str(unavailable)})
             elif job.kind == "reconcile":
                 self._reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
             elif run is not None:
@@ -244,8 +250,20 @@ class StockSyncWorker:
         ]
         group = group if any(a.id == account.id for a in group) else [account, *group]
         state = self._reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
-        listings = {a.id: self._snapshot(a, amazon, force=False).product_types for a in group}
-        plan = plan_push(account, group, self._products(account.client_id), listings, state.last_sent, now)
+        try:
+            snapshots = {a.id: self._snapshot(a, amazon, force=False) for a in group}
+        except ListingsUnavailable as unavailable:
+            self._finish(account, run.with_changes(status="failed", reason=str(unavailable)))
+            return
+        plan = plan_push(
+            account,
+            group,
+            self._products(account.client_id),
+            {account_id: s.product_types for account_id, s in snapshots.items()},
+            state.last_sent,
+            now,
+            {account_id: s.fulfilled_by_amazon.keys() for account_id, s in snapshots.items()},
+        )
         run = run.with_changes(
             skus_considered=plan.considered,
             skus_unchanged=plan.unchanged,
@@ -258,17 +276,24 @@ class StockSyncWorker:
         if not plan.pushes:
             self._finish(account, run.with_changes(status="done", skus_sent=0, transport="none"))
             return
-        if len(plan.pushes) <= PATCH_UP_TO:
-            state, errors = self._patch(state, plan, amazon, run)
+        by_marketplace = plan.by_marketplace()
+        patched = {m: pushes for m, pushes in by_marketplace.items() if len(pushes) <= PATCH_UP_TO}
+        fed = {m: pushes for m, pushes in by_marketplace.items() if len(pushes) > PATCH_UP_TO}
+        state, errors = self._patch(state, patched, amazon)
+        if not fed:
             self._store.save_state(state, reconcile_after=None)
             self._finish(
                 account,
                 run.with_changes(status="done", skus_sent=len(plan.pushes), transport="patch", errors=tuple(errors)),
             )
         else:
-            state, feed_ids = self._submit_feeds(state, plan, amazon, run, account)
+            state, feed_ids = self._submit_feeds(state, fed, amazon, run, account)
             run = run.with_changes(
-                status="submitted", skus_sent=len(plan.pushes), transport="feed", feed_ids=tuple(feed_ids)
+                status="submitted",
+                skus_sent=len(plan.pushes),
+                transport="feed",
+                feed_ids=tuple(feed_ids),
+                errors=tuple(errors),
             )
             self._store.save_run(run)
             self._poll(state, amazon)
@@ -277,22 +302,36 @@ class StockSyncWorker:
         count("SkusPushed", len(plan.pushes))
 
     def _patch(
-        self, state: SyncState, plan: PushPlan, amazon: AmazonSeller, run: StockRun
+        self, state: SyncState, by_marketplace: dict[str, list[Push]], amazon: AmazonSeller
     ) -> tuple[SyncState, list[SkuError]]:
+        """One patchListingsItem per SKU and marketplace; a SKU any marketplace rejects is resent next run."""
         now = self._clock()
-        last_sent = dict(state.last_sent)
         errors: list[SkuError] = []
-        for push in plan.pushes:
-            found = amazon.patch_quantity(push.sku, list(push.marketplace_ids), push.product_type, push.quantity)
-            errors.extend(found)
-            last_sent[push.sku] = LastSent(push.quantity, now, "rejected" if found else "accepted")
+        sent: dict[str, int] = {}
+        rejected: set[str] = set()
+        for marketplace_id, pushes in by_marketplace.items():
+            for push in pushes:
+                found = amazon.patch_quantity(push.sku, marketplace_id, push.product_type, push.quantity)
+                errors.extend(found)
+                sent[push.sku] = push.quantity
+                if found:
+                    rejected.add(push.sku)
+        last_sent = dict(state.last_sent)
+        for sku, quantity in sent.items():
+            last_sent[sku] = LastSent(quantity, now, "rejected" if sku in rejected else "accepted")
         return replace(state, last_sent=last_sent), errors
 
     def _submit_feeds(
-        self, state: SyncState, plan: PushPlan, amazon: AmazonSeller, run: StockRun, account: Account
+        self,
+        state: SyncState,
+        by_marketplace: dict[str, list[Push]],
+        amazon: AmazonSeller,
+        run: StockRun,
+        account: Account,
     ) -> tuple[SyncState, list[str]]:
         feed_ids: list[str] = []
-        for marketplace_ids, pushes in plan.batches().items():
+        for marketplace_id, pushes in by_marketplace.items():
+            marketplace_ids = (marketplace_id,)
             for start in range(0, len(pushes), 25_000):
                 chunk = pushes[start : start + 25_000]
                 content = json.dumps(
@@ -358,7 +397,15 @@ class StockSyncWorker:
         still_pending: list[PendingFeed] = []
         finished: dict[tuple[str, str], list[SkuError]] = {}
         known = {p.feed_id for p in state.pending_feeds if p.feed_id}
+        rejected_anywhere: set[str] = set()
+        unread = list(state.pending_feeds)
+
+        def still_waiting(current: PendingFeed) -> list[PendingFeed]:
+            """Feeds other than `current` whose report is not read yet (this round's or still pending)."""
+            return [p for p in [*still_pending, *unread] if p is not current]
+
         for pending in state.pending_feeds:
+            unread.remove(pending)
             feed_id = pending.feed_id or amazon.find_feed(
                 pending.submitted_at - FEED_CLOCK_SLACK, list(pending.marketplace_ids), known
             )
@@ -374,18 +421,25 @@ class StockSyncWorker:
                     still_pending.append(replace(pending, feed_id=feed_id))
                     continue
                 report = outcome.report or {}
-                if outcome.status == "failed" or report_failed_as_a_whole(report):
+                skus = pending.message_skus
+                if outcome.status == "failed" or report_failed_as_a_whole(report, skus):
                     errors = [
                         SkuError(sku, "feed_failed", "Amazon did not process the feed; resent next run.")
                         for sku in pending.quantities
                     ]
                 else:
-                    errors = [error for found in report_errors(report).values() for error in found]
+                    errors = [error for found in report_errors(report, skus).values() for error in found]
             rejected = {e.sku for e in errors}
+            rejected_anywhere.update(rejected)
             for sku, quantity in pending.quantities.items():
                 current = last_sent.get(sku)
-                if current is not None and current.quantity == quantity and current.status == "in_flight":
-                    last_sent[sku] = replace(current, status="rejected" if sku in rejected else "accepted")
+                if current is None or current.quantity != quantity or current.status != "in_flight":
+                    continue
+                if sku in rejected:
+                    last_sent[sku] = replace(current, status="rejected")
+                elif sku not in rejected_anywhere and not any(sku in p.quantities for p in still_waiting(pending)):
+                    # Accepted once every marketplace's feed that carried it has been read.
+                    last_sent[sku] = replace(current, status="accepted")
             finished.setdefault((pending.account_id, pending.run_id), []).extend(errors)
         state = self._store.save_state(
             replace(state, last_sent=last_sent, pending_feeds=tuple(still_pending)),
@@ -437,14 +491,27 @@ class StockSyncWorker:
             delay = min(delay * 2, 10.0)
         assert snapshot is not None
         if outcome.status == "done" and outcome.product_types is not None:
-            fresh = ListingSnapshot(account.merchant_id, account.marketplace, now, outcome.product_types)
+            fresh = ListingSnapshot(
+                account.merchant_id,
+                account.marketplace,
+                now,
+                outcome.product_types,
+                fulfilled_by_amazon=outcome.fulfilled_by_amazon,
+            )
             self._store.save_snapshot(account.client_id, fresh)
             return fresh
         if outcome.status == "failed":
+            # FATAL: the previous snapshot stays; the next run asks for a new report.
             self._store.save_snapshot(account.client_id, replace(snapshot, pending_report_id=None))
+            logger.warning("Amazon failed the listings report", extra={"reason": outcome.reason})
         if snapshot.taken_at is not None:  # a stale snapshot beats none while Amazon prepares the next
             return snapshot
-        raise RetryLater("Amazon is still preparing the listings report")
+        if outcome.status == "failed":
+            raise ListingsUnavailable(f"listings_report_failed: {outcome.reason}")
+        # Still in progress: the next run polls this same report rather than asking for another.
+        raise ListingsUnavailable(
+            "listings_report_pending: Amazon is still preparing the listings report; the next run continues."
+        )
 
     # ---- helpers
     def _seller(self, account: Account) -> AmazonSeller | None:
@@ -485,4 +552,4 @@ def _set_feed_id(state: SyncState, document_id: str, feed_id: str) -> SyncState:
     return replace(state, pending_feeds=feeds)
 
 
-__all__ = ["Job", "Push", "RetryLater", "StockSyncScheduler", "StockSyncWorker", "new_run_id"]
+__all__ = ["Job", "ListingsUnavailable", "Push", "StockSyncScheduler", "StockSyncWorker", "new_run_id"]

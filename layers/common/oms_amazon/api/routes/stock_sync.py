@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
@@ -64,6 +64,9 @@ class SkuReportOut(BaseModel):
     missing_in_oms: list[str]
     missing_on_amazon: list[str]
     too_long_for_amazon: list[str]
+    fulfilled_by_amazon: list[dict[str, str]] = Field(
+        description="Amazon SKUs that Amazon fulfils (FBA): listed, but never sent a merchant quantity"
+    )
 
 
 def run_view(run: StockRun) -> StockRunOut:
@@ -140,12 +143,18 @@ def sku_report(account_id: AccountId, limit: Annotated[int, Query(ge=1, le=5000)
             "then ask again once the refresh has run.",
             code="listings_not_loaded",
         )
-    report = compare_sku_sets(snapshot.product_types, (p.sku for p in wiring.catalogue(client_id)))
-    full = report.to_dict()
+    listed = [*snapshot.product_types, *snapshot.fulfilled_by_amazon]
+    report = compare_sku_sets(listed, (p.sku for p in wiring.catalogue(client_id)))
+    full: dict[str, list[Any]] = {
+        **report.to_dict(),
+        "fulfilled_by_amazon": [
+            {"amazon_sku": sku, "channel": channel} for sku, channel in sorted(snapshot.fulfilled_by_amazon.items())
+        ],
+    }
     truncated = any(len(v) > limit for v in full.values())
     return SkuReportOut(
         listings_taken_at=iso(snapshot.taken_at),
-        summary=report.summary(),
+        summary={**report.summary(), "fulfilled_by_amazon": len(snapshot.fulfilled_by_amazon)},
         truncated=truncated,
         **{name: values[:limit] for name, values in full.items()},
     )
