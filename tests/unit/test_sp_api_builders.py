@@ -210,7 +210,8 @@ def test_create_report_defaults_to_the_merchant_listings_report() -> None:
 # ---------------------------------------------------------------------------------------------- listings
 
 
-def test_the_quantity_patch_replaces_fulfillment_availability_on_the_default_channel() -> None:
+def test_the_quantity_patch_merges_into_fulfillment_availability_on_the_default_channel() -> None:
+    # `merge` keeps the seller's handling time and restock date; `replace` would wipe them.
     request = builders.patch_listings_item(
         seller_id="A3SELLER0001",
         sku="Blue-Mug",
@@ -226,7 +227,7 @@ def test_the_quantity_patch_replaces_fulfillment_availability_on_the_default_cha
         "productType": "PRODUCT",
         "patches": [
             {
-                "op": "replace",
+                "op": "merge",
                 "path": "/attributes/fulfillment_availability",
                 "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 12}],
             }

@@ -146,15 +146,31 @@ def test_a_token_further_away_than_the_budget_raises_throttled_without_calling_a
     amazon = responses(json_response(202, {"feedId": "1"}))
     client = make_client(amazon, clock=clock)  # createFeed: 0.0083 req/s, burst 15
     for n in range(15):
-        client.create_feed(feed_type="JSON_LISTINGS_FEED", marketplace_ids=[UK], input_feed_document_id=f"d{n}")
+        client.create_feed(feed_type="POST_PRODUCT_DATA", marketplace_ids=[UK], input_feed_document_id=f"d{n}")
 
     with pytest.raises(Throttled) as raised:
-        client.create_feed(feed_type="JSON_LISTINGS_FEED", marketplace_ids=[UK], input_feed_document_id="d16")
+        client.create_feed(feed_type="POST_PRODUCT_DATA", marketplace_ids=[UK], input_feed_document_id="d16")
 
     assert len(amazon) == 15
     assert clock.sleeps == []
     assert raised.value.code == "RateLimitBudgetExceeded"
     assert raised.value.retry_after == pytest.approx(1 / 0.0083)
+
+
+def test_listings_feeds_also_wait_for_their_feed_types_own_limit_of_five_per_five_minutes() -> None:
+    clock = ManualClock()
+    amazon = responses(json_response(202, {"feedId": "1"}))
+    client = make_client(amazon, clock=clock, retry=RetryPolicy(time_budget=90.0))
+    for n in range(5):
+        client.create_feed(feed_type="JSON_LISTINGS_FEED", marketplace_ids=[UK], input_feed_document_id=f"d{n}")
+    assert clock.sleeps == [], "five at once: the burst"
+
+    client.create_feed(feed_type="JSON_LISTINGS_FEED", marketplace_ids=[UK], input_feed_document_id="d5")
+
+    assert clock.sleeps == pytest.approx([60.0]), "then one a minute, though createFeed itself has tokens left"
+    client.create_feed(feed_type="POST_PRODUCT_DATA", marketplace_ids=[UK], input_feed_document_id="other")
+    assert clock.sleeps == pytest.approx([60.0]), "another feed type is not held back by the listings feed's limit"
+    assert len(amazon) == 7
 
 
 def test_a_token_within_the_budget_is_waited_for() -> None:

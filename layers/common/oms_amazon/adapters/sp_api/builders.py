@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from oms_amazon.adapters.sp_api.models import PackageDetail, PatchOperation
+from oms_amazon.adapters.sp_api.rate_limits import RATE_LIMITS
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 DateTimeLike = datetime | str
@@ -116,6 +117,9 @@ class SpApiRequest:
     # Sent with a Restricted Data Token for these resources instead of the access token, so Amazon
     # includes the buyer's data (Orders v0). Empty: the access token.
     restricted: tuple[RestrictedResource, ...] = ()
+    # Further usage plans the call spends a token of, besides its operation's (`rate_limits`): a feed
+    # type's own limit.
+    also_limited_by: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -299,12 +303,25 @@ def confirm_shipment(order_id: str, *, marketplace_id: str, package: PackageDeta
             entry["transparencyCodes"] = list(item.transparency_codes)
         items.append(entry)
     detail["orderItems"] = items
+    # Amazon does not document a repeated confirmation as harmless: once a call may have reached it (a
+    # 5xx, a lost answer), the caller reads the order's packages before confirming again.
     return SpApiRequest(
         "confirmShipment",
         "POST",
         f"/orders/v0/orders/{_segment(order_id, 'order_id')}/shipmentConfirmation",
         json={"marketplaceId": marketplace_id, "packageDetail": detail},
+        idempotent=False,
     )
+
+
+def get_order_2026(order_id: str, *, included_data: Sequence[str] | None = None) -> SpApiRequest:
+    """getOrder (Orders 2026-01-01): `GET /orders/2026-01-01/orders/{orderId}`; shares v0 getOrder's plan."""
+    params = (
+        {"includedData": _csv(included_data, "included_data", allowed=SEARCH_ORDERS_INCLUDED_DATA)}
+        if included_data
+        else {}
+    )
+    return SpApiRequest("getOrder", "GET", f"/orders/2026-01-01/orders/{_segment(order_id, 'order_id')}", params)
 
 
 # ------------------------------------------------------------------------------------------------- feeds
@@ -337,7 +354,10 @@ def create_feed(
     }
     if feed_options:
         body["feedOptions"] = dict(feed_options)
-    return SpApiRequest("createFeed", "POST", "/feeds/2021-06-30/feeds", json=body, idempotent=False)
+    limited_by = tuple(key for key in (f"createFeed:{feed_type}",) if key in RATE_LIMITS)
+    return SpApiRequest(
+        "createFeed", "POST", "/feeds/2021-06-30/feeds", json=body, idempotent=False, also_limited_by=limited_by
+    )
 
 
 def get_feed(feed_id: str) -> SpApiRequest:
@@ -405,11 +425,12 @@ def get_report_document(report_document_id: str) -> SpApiRequest:
 def fulfillment_availability_patch(
     quantity: int, *, fulfillment_channel_code: str = DEFAULT_FULFILLMENT_CHANNEL
 ) -> PatchOperation:
-    """The patch that sets a merchant-fulfilled quantity (`/attributes/fulfillment_availability`)."""
+    """The patch that sets a merchant-fulfilled quantity (`/attributes/fulfillment_availability`). `merge`
+    keeps the seller's handling time and restock date beside it; `replace` would wipe them."""
     if quantity < 0:
         raise ValueError("quantity must not be negative")
     return PatchOperation(
-        op="replace",
+        op="merge",
         path="/attributes/fulfillment_availability",
         value=[{"fulfillment_channel_code": fulfillment_channel_code, "quantity": quantity}],
     )

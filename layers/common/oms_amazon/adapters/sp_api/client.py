@@ -46,6 +46,7 @@ from oms_amazon.adapters.sp_api.models import (
     ListingsItemsPage,
     ListingsItemSubmission,
     MarketplaceParticipation,
+    Order2026,
     OrderItemV0,
     PackageDetail,
     PatchOperation,
@@ -300,6 +301,12 @@ class SpApiClient:
             token = page.next_token
             if not token:
                 return
+
+    def get_order(self, order_id: str, *, included_data: Sequence[str] | None = None) -> Order2026:
+        """One order (Orders 2026-01-01), e.g. with `PACKAGES`: the shipments Amazon has on record."""
+        answer = self.send(builders.get_order_2026(order_id, included_data=included_data))
+        body = answer.body.get("order") if isinstance(answer.body, dict) else None
+        return self._model(Order2026, body, "getOrder")
 
     # -------------------------------------------------------------------------------------- orders v0
 
@@ -590,6 +597,12 @@ class SpApiClient:
             rate_limit_for(operation, sandbox=self._config.sandbox),
             now=started,
         )
+        # A feed type's own limit (`also_limited_by`) is another bucket the call needs a token from.
+        extra_buckets = [
+            self._buckets.bucket(self.seller_id, self.region, name, rate_limit_for(name), now=started)
+            for name in request.also_limited_by
+            if not self._config.sandbox
+        ]
         url = self.base_url + request.path
         attempt = 0
         retries = 0
@@ -599,8 +612,15 @@ class SpApiClient:
         while True:
             now = self._clock.monotonic()
             wait = bucket.reserve(now, max_wait=deadline - now)
+            blocked = bucket if wait is None else None
+            for extra in extra_buckets:
+                extra_wait = None if wait is None else extra.reserve(now, max_wait=deadline - now)
+                if wait is not None and extra_wait is None:
+                    wait, blocked = None, extra
+                elif wait is not None and extra_wait is not None:
+                    wait = max(wait, extra_wait)
             if wait is None:
-                retry_after = bucket.wait_time(now)
+                retry_after = (blocked or bucket).wait_time(now)
                 self._emit(operation, "gave_up", attempt, duration=now - started)
                 self._logger.warning(
                     "sp-api rate limit wait exceeds the time budget",

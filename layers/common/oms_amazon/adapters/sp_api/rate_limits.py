@@ -39,6 +39,9 @@ RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
         "getFeed": RateLimit(2.0, 15),
         "getFeeds": RateLimit(0.0222, 10),
         "getFeedDocument": RateLimit(0.0222, 10),
+        # A feed type's own limit, besides createFeed's: JSON_LISTINGS_FEED allows 5 submissions per
+        # 5 minutes per seller and region (Amazon's changelog, May 2025).
+        "createFeed:JSON_LISTINGS_FEED": RateLimit(5 / 300, 5),
         # Reports 2021-06-30
         "createReport": RateLimit(0.0167, 15),
         "getReport": RateLimit(2.0, 15),
