@@ -25,7 +25,7 @@ from oms_amazon.services.order_import import (
     OrderWriter,
     OutboxRelay,
 )
-from oms_amazon.services.stock_sync import Job, RetryLater, StockSyncWorker, new_run_id
+from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.stock import Product
 
@@ -44,6 +44,7 @@ from bench.fakes import (
 )
 from bench.harness import REFRESH_TOKEN, SELLER, Amazon, Measured
 from bench.lower_bound import Bound, order_import_bound, stock_sync_bound
+from bench.lower_bound import bound as bound_of
 
 MARKETPLACE = "UK"
 UK = marketplace_by_code(MARKETPLACE)
@@ -92,38 +93,45 @@ def changed_catalogue(quantities: dict[str, int], fraction: float) -> tuple[dict
     return moved, changed
 
 
-def seed_listings(amazon: Amazon, skus: list[str]) -> None:
+def seed_listings(amazon: Amazon, skus: list[str], marketplace: str = MARKETPLACE) -> None:
     for start in range(0, len(skus), LISTINGS_CHUNK):
         items = [{"sku": s, "product_type": "PRODUCT", "quantity": 0} for s in skus[start : start + LISTINGS_CHUNK]]
         amazon.control(
             "PUT",
             f"/_sim/sellers/{SELLER}/listings",
-            {"marketplace": MARKETPLACE, "items": items, "replace": start == 0},
+            {"marketplace": marketplace, "items": items, "replace": start == 0},
         )
 
 
-def amazon_quantities(amazon: Amazon) -> dict[str, int]:
-    items = amazon.control("GET", f"/_sim/sellers/{SELLER}/listings?marketplace={MARKETPLACE}")["items"]
+def amazon_quantities(amazon: Amazon, marketplace: str = MARKETPLACE) -> dict[str, int]:
+    items = amazon.control("GET", f"/_sim/sellers/{SELLER}/listings?marketplace={marketplace}")["items"]
     return {item["sku"]: item["quantity"] for item in items}
 
 
-def check_pushed(amazon: Amazon, quantities: dict[str, int], who: str) -> None:
-    held = amazon_quantities(amazon)
+def check_pushed(amazon: Amazon, quantities: dict[str, int], who: str, marketplace: str = MARKETPLACE) -> None:
+    held = amazon_quantities(amazon, marketplace)
     wrong = [s for s, q in quantities.items() if held.get(s) != max(0, q)]
     if wrong:
-        raise AssertionError(f"{who}: Amazon holds other quantities for {len(wrong)} SKUs, e.g. {wrong[:3]}")
+        raise AssertionError(
+            f"{who}: Amazon {marketplace} holds other quantities for {len(wrong)} SKUs, e.g. {wrong[:3]}"
+        )
 
 
 class ConnectorStockSync:
     """The real `StockSyncWorker` (planner, listing snapshot, feed/patch choice, processing report) over
-    the real `SellerAmazon` and SP-API client, with in-memory stores."""
+    the real `SellerAmazon` and SP-API client, with in-memory stores; one account per marketplace of
+    the seller (the first one runs, the others are merged into its push, §5.5)."""
 
-    def __init__(self, amazon: Amazon, poll_seconds: float | None = None) -> None:
+    def __init__(
+        self, amazon: Amazon, poll_seconds: float | None = None, marketplaces: tuple[str, ...] = (MARKETPLACE,)
+    ) -> None:
         self.amazon = amazon
         self.quantities: dict[str, int] = {}
         tuning = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
         self.accounts = MemoryAccounts()
-        self.account = self.accounts.add(account("bench-uk", SELLER, MARKETPLACE, amazon.clock.wall()))
+        for code in marketplaces[1:]:
+            self.accounts.add(account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall()))
+        self.account = self.accounts.add(account("bench-uk", SELLER, marketplaces[0], amazon.clock.wall()))
         self.store = MemoryStockStore()
         self.worker = StockSyncWorker(
             accounts=self.accounts,
@@ -211,10 +219,10 @@ def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
     }
 
 
-# The production path when Amazon takes its time: a job that raises RetryLater comes back after the
-# queue's visibility timeout; a run left `submitted` is finished by a reconcile job, enqueued by the
-# first stock-sync tick at or after the state's `reconcile_after` (template.yaml).
-VISIBILITY_TIMEOUT = timedelta(seconds=960)
+# The production path when Amazon takes its time: a run that finds the first listings report still in
+# preparation ends `listings_report_pending`, and the next tick's run polls the same report; a run left
+# `submitted` is finished by a reconcile job, enqueued by the first stock-sync tick at or after the
+# state's `reconcile_after` (template.yaml).
 TICK = SCHEDULE_INTERVAL
 
 
@@ -227,20 +235,28 @@ def drive(connector: ConnectorStockSync, deliveries: dict[str, int]) -> StockRun
     """One run as production drives it, until done: redeliveries and reconcile jobs included."""
     clock = connector.amazon.clock
     origin = clock.now  # the tick that queued the run
-    now = clock.wall()
-    run = StockRun(new_run_id(now), CLIENT, connector.account.id, "queued", "schedule", now)
-    connector.store.save_run(run)
-    job = Job("stock_sync", CLIENT, connector.account.id, run.run_id)
+
+    def queue_run() -> tuple[StockRun, Job]:
+        now = clock.wall()
+        run = StockRun(new_run_id(now), CLIENT, connector.account.id, "queued", "schedule", now)
+        connector.store.save_run(run)
+        return run, Job("stock_sync", CLIENT, connector.account.id, run.run_id)
+
+    run, job = queue_run()
     for _ in range(20):
-        try:
-            connector.worker.handle(job)
-        except RetryLater:
-            deliveries["redelivered"] = deliveries.get("redelivered", 0) + 1
-            clock.advance(VISIBILITY_TIMEOUT.total_seconds())
-            continue
+        connector.worker.handle(job)
         current = connector.store.get_run(CLIENT, connector.account.id, run.run_id)
         if current is not None and current.status == "done":
             return current
+        if (
+            current is not None
+            and current.status == "failed"
+            and (current.reason or "").startswith("listings_report_pending")
+        ):
+            deliveries["runs_waiting_for_report"] = deliveries.get("runs_waiting_for_report", 0) + 1
+            clock.advance(_next_tick(origin, clock.now + 1) - clock.now)
+            run, job = queue_run()
+            continue
         if current is None or current.status != "submitted":
             raise AssertionError(f"the run ended {current}")
         due = connector.store.reconcile_after_seconds(clock)
@@ -377,10 +393,12 @@ class ConnectorOrderImport:
     """The real `OrderImportWorker` (window, pages, judge, store-once, outbox) over the real
     `SellerAmazon.orders_since`, with in-memory stores."""
 
-    def __init__(self, amazon: Amazon, api_version: str) -> None:
+    def __init__(self, amazon: Amazon, api_version: str, marketplaces: tuple[str, ...] = (MARKETPLACE,)) -> None:
         self.amazon = amazon
         self.accounts = MemoryAccounts()
-        self.account = self.accounts.add(account("bench-uk", SELLER, MARKETPLACE, amazon.clock.wall()))
+        for code in marketplaces[1:]:
+            self.accounts.add(account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall()))
+        self.account = self.accounts.add(account("bench-uk", SELLER, marketplaces[0], amazon.clock.wall()))
         self.orders = MemoryOrders()
         self.publisher = CountingPublisher()
         relay = OutboxRelay(self.orders, self.publisher)
@@ -400,7 +418,7 @@ class ConnectorOrderImport:
         )
 
     def run(self) -> dict[str, int]:
-        return self.worker.handle(ImportJob(CLIENT, self.account.id, "manual"))
+        return self.worker.handle(ImportJob(CLIENT, SELLER, UK.region, "manual"))
 
 
 def order_case(count: int, api_version: str) -> dict[str, Any]:
@@ -468,4 +486,82 @@ def order_next_run_case(per_run: int, api_version: str) -> dict[str, Any]:
         "naive": None,
         # The run five minutes after the last one still holds that run's Restricted Data Token.
         "lower_bound": order_import_bound(per_run, api_version, fresh_token=False).to_json(),
+    }
+
+
+# ---------------------------------------------------------------------------------- five EU marketplaces
+
+EU_FIVE = ("UK", "DE", "FR", "IT", "ES")
+
+
+def five_marketplace_stock_case(skus: int) -> dict[str, Any]:
+    """One seller on five EU marketplaces, every SKU listed in all five: §5.5's merged figure goes out as
+    one feed per marketplace (Amazon takes one marketplace per feed), paced within JSON_LISTINGS_FEED's own
+    limit of five submissions per five minutes."""
+    quantities = catalogue(skus)
+    amazon = Amazon(EU_FIVE)
+    try:
+        for code in EU_FIVE:
+            seed_listings(amazon, list(quantities), code)
+        connector = ConnectorStockSync(amazon, marketplaces=EU_FIVE)
+        connector.quantities = quantities
+        final: list[StockRun] = []
+        measured = amazon.measure(lambda: final.append(connector.run()))
+        for code in EU_FIVE:
+            check_pushed(amazon, quantities, "connector", code)
+    finally:
+        amazon.close()
+    feeds = measured.by_operation.get("createFeed", 0)
+    plan = {
+        **{op: len(EU_FIVE) for op in ("createReport", "getReport", "getReportDocument")},
+        **{op: len(EU_FIVE) for op in ("createFeedDocument", "createFeed", "getFeed", "getFeedDocument")},
+        "createFeed:JSON_LISTINGS_FEED": len(EU_FIVE),
+    }
+    bound = bound_of(plan)
+    return {
+        "case": f"stock sync {skus:,} SKUs on 5 EU marketplaces, full",
+        "skus": skus,
+        "marketplaces": len(EU_FIVE),
+        "feeds": feeds,
+        "correct": feeds == len(EU_FIVE) and final[0].status == "done",
+        "connector": measured.to_json(),
+        "naive": None,
+        "lower_bound": bound.to_json(),
+    }
+
+
+def five_marketplace_order_case(count: int, api_version: str) -> dict[str, Any]:
+    """One seller's orders over five EU marketplaces, imported by one job: one search series for all of
+    them (searchOrders takes up to 50 marketplaces), split into the five accounts."""
+    amazon = Amazon(EU_FIVE)
+    try:
+        newest = amazon.clock.wall() - timedelta(seconds=1)
+        orders = amazon_orders(count, newest, FIRST_IMPORT_WINDOW - timedelta(minutes=10), seed=11)
+        for n, order in enumerate(orders):
+            market = marketplace_by_code(EU_FIVE[n % len(EU_FIVE)])
+            order["MarketplaceId"] = market.marketplace_id
+            order["ShippingAddress"] = {**order["ShippingAddress"], "CountryCode": market.country_code}
+            for item in order["OrderItems"]:
+                item["ItemPrice"] = {**item["ItemPrice"], "CurrencyCode": market.currency}
+        for start in range(0, len(orders), ORDERS_CHUNK):
+            amazon.control("POST", f"/_sim/sellers/{SELLER}/orders", {"orders": orders[start : start + ORDERS_CHUNK]})
+        connector = ConnectorOrderImport(amazon, api_version, marketplaces=EU_FIVE)
+        stats: list[dict[str, int]] = []
+        measured = amazon.measure(lambda: stats.append(connector.run()))
+        per_account: dict[str, int] = {}
+        for order in connector.orders.orders.values():
+            per_account[order.account_id] = per_account.get(order.account_id, 0) + 1
+    finally:
+        amazon.close()
+    searches = measured.by_operation.get("searchOrders", 0) + measured.by_operation.get("getOrders", 0)
+    return {
+        "case": f"order import {count:,} orders on 5 EU marketplaces, {api_version}",
+        "orders": count,
+        "api_version": api_version,
+        "searches_per_tick": searches,
+        "orders_per_account": dict(sorted(per_account.items())),
+        "correct": stats[0].get("new") == count and len(per_account) == len(EU_FIVE),
+        "connector": measured.to_json(),
+        "naive": None,
+        "lower_bound": order_import_bound(count, api_version).to_json(),
     }

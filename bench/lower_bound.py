@@ -41,15 +41,23 @@ def operation_seconds(operation: str, calls: int) -> float:
 
 
 def bound(plan: Mapping[str, int]) -> Bound:
+    """`plan` may name a feed type's own limit (`createFeed:<type>`): it costs time, not calls."""
     calls = {op: n for op, n in plan.items() if n > 0}
     seconds = max((operation_seconds(op, n) for op, n in calls.items()), default=0.0)
-    return Bound(sum(calls.values()), seconds, dict(calls))
+    return Bound(sum(n for op, n in calls.items() if ":" not in op), seconds, dict(calls))
 
 
 def feed_plan(skus: int) -> dict[str, int]:
-    """createFeedDocument + createFeed now, getFeed + getFeedDocument for the processing report, per feed."""
+    """createFeedDocument + createFeed now, getFeed + getFeedDocument for the processing report, per feed;
+    each createFeed also spends a token of JSON_LISTINGS_FEED's own limit (5 per 5 minutes)."""
     feeds = math.ceil(skus / FEED_MAX_MESSAGES)
-    return {"createFeedDocument": feeds, "createFeed": feeds, "getFeed": feeds, "getFeedDocument": feeds}
+    return {
+        "createFeedDocument": feeds,
+        "createFeed": feeds,
+        "createFeed:JSON_LISTINGS_FEED": feeds,
+        "getFeed": feeds,
+        "getFeedDocument": feeds,
+    }
 
 
 def stock_sync_bound(changed: int, *, needs_listing_report: bool) -> Bound:

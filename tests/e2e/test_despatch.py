@@ -140,7 +140,7 @@ def test_a_throttled_and_failing_amazon_is_retried_with_back_off_until_it_confir
     assert confirm_calls(sim) == 7  # six refused, one recorded
 
 
-def test_an_answer_lost_after_amazon_recorded_the_package_is_retried_without_shipping_twice(http, sim, order):
+def test_an_answer_lost_after_amazon_recorded_the_package_is_settled_by_amazons_record_not_sent_again(http, sim, order):
     sim.post(
         "/_sim/faults", json={"operation": "confirmShipment", "status": 503, "rate": 1, "count": 1, "phase": "after"}
     )
@@ -151,7 +151,9 @@ def test_an_answer_lost_after_amazon_recorded_the_package_is_retried_without_shi
     assert shipment["status"] == "confirmed"
     (package,) = amazon_side(sim)["Shipments"]
     assert package["packageReferenceId"] == shipment["package_reference_id"]
-    assert package["repeatedConfirmations"] == 1
+    assert package["repeatedConfirmations"] == 0, "the order's packages on Amazon decided; nothing was resent"
+    calls = sim.get("/_sim/calls").json()["counts_by_api"]
+    assert calls["orders_2026-01-01"]["getOrder"] == 1
 
 
 def test_a_refused_carrier_is_a_400_and_nothing_reaches_amazon(http, sim, order):

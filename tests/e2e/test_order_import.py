@@ -257,3 +257,31 @@ def test_each_new_order_and_each_status_change_is_one_event_on_the_bus(stack, ht
     ]
     assert all(e["detail"]["client_id"] == "acme-outdoor" for e in received)
     assert len({e["detail"]["event_id"] for e in received}) == 4
+
+
+def test_one_job_searches_all_of_a_sellers_marketplaces_at_once_and_files_each_order_under_its_account(
+    stack, http, sim, account, api_version
+):
+    de = http.post(
+        "/accounts",
+        json={"merchant_id": SELLER, "marketplace": "DE", "auth_token": SELLER_TOKEN, "active": True},
+        headers=ACME,
+    ).json()
+    german = amazon_order(2, "Std DE Dom", "Standard", country="DE")
+    german["MarketplaceId"] = "A1PA6795UKMFR9"
+    german["OrderItems"][0]["ItemPrice"]["CurrencyCode"] = "EUR"
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard"), german])
+    sim.delete("/_sim/calls")
+    (tick,) = [s for s in schedules() if s.function == "OrderImportTickFunction"]
+
+    stack.runner.fire(tick)
+    stack.runner.fire(tick)  # an overlapping tick queues nothing more
+    assert stack.runner.wait_idle(120)
+
+    counts = sim.get("/_sim/calls").json()["counts"]
+    assert counts.get("searchOrders", 0) + counts.get("getOrders", 0) == 1, counts
+    stored = orders(http)
+    assert (stored["01"]["account_id"], stored["02"]["account_id"]) == (account["id"], de["id"])
+    assert stored["02"]["marketplace"] == "DE"
+    for marketplace_account in (account, de):
+        assert http.get(f"/accounts/{marketplace_account['id']}", headers=ACME).json()["last_order_import_at"]

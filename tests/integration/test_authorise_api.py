@@ -38,6 +38,7 @@ class FakeAmazon:
     participations: list[tuple[str, bool]] = field(default_factory=lambda: [(UK, True)])
     grants: list[str] = field(default_factory=list)
     sp_api_calls: int = 0
+    redirect_uris: list[str] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/auth/o2/token":
@@ -60,6 +61,8 @@ class FakeAmazon:
 
         grant = one("grant_type")
         self.grants.append(grant)
+        if grant == "authorization_code":
+            self.redirect_uris.append(one("redirect_uri"))
         if (one("client_id"), one("client_secret")) != (LWA_CLIENT_ID, LWA_CLIENT_SECRET):
             return httpx.Response(401, json={"error": "invalid_client"})
         if grant == "authorization_code":
@@ -214,6 +217,8 @@ def test_the_callback_stores_the_token_for_every_account_of_the_seller_and_answe
     assert "Amazon seller connected" in page.text
     assert "A2SELLERUK01 is now authorised for DE, UK" in page.text
     assert amazon.grants == ["authorization_code"]
+    # The website workflow's token request names the redirect URI the seller came back to.
+    assert amazon.redirect_uris == ["https://abc123.execute-api.eu-west-2.amazonaws.com/dev/oauth/callback"]
     assert (status_of(api, uk), status_of(api, de)) == ("ok", "ok")
     _, account = api("GET", f"/accounts/{uk['id']}")
     assert account["authorisation"] == {"type": "sp_api_refresh_token", "status": "ok", "hint": "…0001"}

@@ -28,6 +28,7 @@ SELLER = "A2SELLERUK01"
 ORDER_ID = "202-0000000-0000001"
 TENT, MAT = "00000000000001", "00000000000002"
 CONFIRM_PATH = re.compile(r"^/orders/v0/orders/(?P<order>[\d-]+)/shipmentConfirmation$")
+ORDER_2026_PATH = re.compile(r"^/orders/2026-01-01/orders/(?P<order>[^/]+)$")
 
 
 @dataclass
@@ -51,6 +52,28 @@ class FakeAmazon:
                 self.confirmations.append({"order": match["order"], **json.loads(request.content)})
                 return httpx.Response(204)
             return httpx.Response(status, json=body)
+        order = ORDER_2026_PATH.match(request.url.path)
+        if order and request.method == "GET":
+            # Orders 2026-01-01 getOrder with PACKAGES: the packages Amazon recorded (what a lost answer hid).
+            packages = [
+                {"packageReferenceId": c["packageDetail"]["packageReferenceId"]}
+                for c in self.confirmations
+                if c["order"] == order["order"]
+            ]
+            now = "2026-06-01T10:00:00Z"
+            return httpx.Response(
+                200,
+                json={
+                    "order": {
+                        "orderId": order["order"],
+                        "createdTime": now,
+                        "lastUpdatedTime": now,
+                        "salesChannel": {"channelName": "AMAZON", "marketplaceId": "A1F83G8C2ARO7P"},
+                        "orderItems": [],
+                        "packages": packages,
+                    }
+                },
+            )
         return httpx.Response(404, json={"errors": [{"code": "NotFound", "message": "no such route"}]})
 
 

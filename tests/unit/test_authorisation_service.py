@@ -49,7 +49,7 @@ class FakeAmazon:
     def application_id(self) -> str:
         return "amzn1.sp.solution.local"
 
-    def exchange_code(self, code: str) -> str:
+    def exchange_code(self, code: str, redirect_uri: str | None = None) -> str:
         self.exchanged.append(code)
         if code not in self.codes:
             raise InvalidInput("refused", code="authorisation_code_rejected")

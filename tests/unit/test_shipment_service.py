@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from oms_amazon.adapters.sp_api import AmazonUnavailable, AuthorisationRejected, InvalidRequest, Throttled
+from oms_amazon.adapters.sp_api import (
+    AmazonUnavailable,
+    AuthorisationRejected,
+    InvalidRequest,
+    OutcomeUnknown,
+    Throttled,
+)
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
 from oms_amazon.domain.orders import Order, OrderLine
@@ -199,6 +205,9 @@ class FakeAmazon:
     answers: list[Exception | None] = field(default_factory=list)
     confirmed: list[tuple[str, str, str]] = field(default_factory=list)
     built_for: list[tuple[str, str, str]] = field(default_factory=list)
+    # Packages Amazon recorded though its answer never arrived (a lost answer), by package reference.
+    recorded_silently: set[str] = field(default_factory=set)
+    lookups: int = 0
 
     def __call__(self, marketplace: Any, merchant_id: str, refresh_token: str) -> FakeAmazon:
         self.built_for.append((marketplace.code, merchant_id, refresh_token))
@@ -209,6 +218,10 @@ class FakeAmazon:
         if answer is not None:
             raise answer
         self.confirmed.append((shipment.amazon_order_id, shipment.package_reference_id, marketplace_id))
+
+    def confirmed_packages(self, order_id: str) -> set[str]:
+        self.lookups += 1
+        return {reference for order, reference, _ in self.confirmed if order == order_id} | self.recorded_silently
 
 
 @dataclass
@@ -594,6 +607,47 @@ def test_amazon_refusing_the_package_rejects_it_with_amazons_message_and_never_r
     assert stored.reason is not None and stored.reason.message.startswith("Quantity 2 for OrderItemId")
     assert [e["detail_type"] for e in world.relay.sent] == ["Amazon Shipment Rejected"]
     assert world.queue.sent == []
+
+
+def lost_answer() -> OutcomeUnknown:
+    return OutcomeUnknown(
+        "Service temporarily unavailable", operation="confirmShipment", status=500, code="InternalFailure"
+    )
+
+
+def test_a_lost_answer_with_the_package_on_amazons_record_is_confirmed_without_asking_again(world):
+    shipment = world.submit()
+    world.amazon.answers = [lost_answer()]
+    world.amazon.recorded_silently = {shipment.package_reference_id}
+
+    assert world.run_next_job() == "confirmed"
+
+    assert world.amazon.lookups == 1 and world.amazon.confirmed == []
+    assert world.shipments.only().status == "confirmed"
+    assert world.queue.sent == []
+
+
+def test_a_lost_answer_without_the_package_on_record_is_tried_again(world):
+    world.submit()
+    world.amazon.answers = [lost_answer()]
+
+    assert world.run_next_job() == "retrying"
+    assert world.run_next_job() == "confirmed"
+
+    assert world.amazon.lookups == 1 and len(world.amazon.confirmed) == 1
+
+
+def test_a_refusal_of_a_package_amazon_already_recorded_confirms_it_rather_than_rejecting_it(world):
+    shipment = world.submit()
+    world.amazon.recorded_silently = {shipment.package_reference_id}
+    world.amazon.answers = [
+        InvalidRequest(
+            "The package was already confirmed.", operation="confirmShipment", status=400, code="InvalidInput"
+        )
+    ]
+
+    assert world.run_next_job() == "confirmed"
+    assert world.shipments.only().status == "confirmed"
 
 
 def test_a_revoked_authorisation_pauses_the_sellers_accounts_and_the_shipment_waits_for_consent(world):

@@ -199,9 +199,7 @@ class AmazonSeller(Protocol):
 
     def feed_outcome(self, feed_id: str) -> FeedOutcome: ...
 
-    def patch_quantity(
-        self, sku: str, marketplace_ids: list[str], product_type: str, quantity: int
-    ) -> list[SkuError]: ...
+    def patch_quantity(self, sku: str, marketplace_id: str, product_type: str, quantity: int) -> list[SkuError]: ...
 
 
 class AuthorisationRejections(Protocol):

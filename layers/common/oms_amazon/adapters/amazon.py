@@ -66,11 +66,23 @@ class SellerAmazon:
         return self.client.create_report(marketplace_ids=[marketplace_id]).report_id
 
     def listings_report(self, report_id: str) -> ReportOutcome:
+        """Where Amazon's listings report stands. `CANCELLED` is Amazon's "no data" (the seller lists
+        nothing there): an empty listing, not a failure. `FATAL` is a failure, with the error
+        document's text when Amazon gives one."""
         report = self.client.get_report(report_id)
-        status = _progress(report.processing_status)
-        if status != "done" or report.report_document_id is None:
-            return ReportOutcome("failed" if status == "done" else status)
-        return ReportOutcome("done", listing_skus(self.client.fetch_report_text(report.report_document_id)))
+        state = report.processing_status
+        if state in ("IN_QUEUE", "IN_PROGRESS"):
+            return ReportOutcome("pending")
+        if state == "CANCELLED":
+            return ReportOutcome("done", {})
+        if state == "DONE" and report.report_document_id is not None:
+            rows = listing_skus(self.client.fetch_report_text(report.report_document_id))
+            return ReportOutcome("done", rows.merchant, rows.fulfilled_by_amazon)
+        reason = f"Amazon ended the listings report {report_id} {state}"
+        if report.report_document_id is not None:
+            detail = " ".join(self.client.fetch_report_text(report.report_document_id).split())[:300]
+            reason += f": {detail}" if detail else ""
+        return ReportOutcome("failed", reason=reason + ".")
 
     def upload_feed(self, content: bytes) -> tuple[str, str]:
         """createFeedDocument + upload: the document id to record before the feed is created, and its URL."""
@@ -111,10 +123,10 @@ class SellerAmazon:
         report = json.loads(self.client.fetch_feed_document(feed.result_feed_document_id))
         return FeedOutcome(status, report if isinstance(report, dict) else None)
 
-    def patch_quantity(self, sku: str, marketplace_ids: list[str], product_type: str, quantity: int) -> list[SkuError]:
-        """One SKU through patchListingsItem; the errors Amazon found (empty when accepted)."""
+    def patch_quantity(self, sku: str, marketplace_id: str, product_type: str, quantity: int) -> list[SkuError]:
+        """One SKU in one marketplace through patchListingsItem; the errors Amazon found (empty when accepted)."""
         submission = self.client.patch_listing_quantity(
-            sku=sku, marketplace_ids=marketplace_ids, quantity=quantity, product_type=product_type
+            sku=sku, marketplace_ids=[marketplace_id], quantity=quantity, product_type=product_type
         )
         return [
             SkuError(sku, str(issue.code), str(issue.message))
@@ -124,29 +136,29 @@ class SellerAmazon:
 
     def orders_since(
         self,
-        marketplace_id: str,
+        marketplace_ids: list[str],
         since: datetime,
         api_version: str,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
-        """Merchant-fulfilled orders last updated after `since`, a page at a time (stored by the caller
-        before the next is fetched), with Amazon's upper bound of the window when it says, each with the
-        buyer's data Amazon lets the app see.
+        """Merchant-fulfilled orders of these marketplaces (one search: both APIs take up to 50) last
+        updated after `since`, a page at a time (stored by the caller before the next is fetched), with
+        Amazon's upper bound of the window when it says, each with the buyer's data Amazon lets the app see.
         `already_stored` names the orders of a page the caller holds at least as new: on v0 their items
         are not fetched again (one getOrderItems each, at 0.5/s), so the 5-minute overlap costs nothing."""
         if api_version == "v0":
-            yield from self._orders_v0(marketplace_id, since, already_stored)
+            yield from self._orders_v0(marketplace_ids, since, already_stored)
         else:
-            yield from self._orders_2026(marketplace_id, since)
+            yield from self._orders_2026(marketplace_ids, since)
 
     def _orders_v0(
         self,
-        marketplace_id: str,
+        marketplace_ids: list[str],
         since: datetime,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         for page in self.client.iter_get_orders(
-            marketplace_ids=[marketplace_id], last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True
+            marketplace_ids=marketplace_ids, last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True
         ):
             known = (
                 already_stored([(o.amazon_order_id, o.last_update_date) for o in page.orders])
@@ -162,11 +174,13 @@ class SellerAmazon:
             ]
             yield orders, _parse_bound(page.last_updated_before)
 
-    def _orders_2026(self, marketplace_id: str, since: datetime) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
+    def _orders_2026(
+        self, marketplace_ids: list[str], since: datetime
+    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         included = [*ORDER_DATA_2026, *PII_DATA_2026]
         note = ROLE_NOTE_2026
         pages = self.client.iter_search_orders(
-            marketplace_ids=[marketplace_id],
+            marketplace_ids=marketplace_ids,
             last_updated_after=since,
             fulfilled_by=["MERCHANT"],
             included_data=included,
@@ -178,7 +192,7 @@ class SellerAmazon:
             # outright: read the orders without them; they wait for an address with Amazon's reason.
             note = f"{ROLE_NOTE_2026} Amazon refused includedData=RECIPIENT,BUYER ({refused.status} {refused.code})."
             pages = self.client.iter_search_orders(
-                marketplace_ids=[marketplace_id],
+                marketplace_ids=marketplace_ids,
                 last_updated_after=since,
                 fulfilled_by=["MERCHANT"],
                 included_data=list(ORDER_DATA_2026),
@@ -187,7 +201,9 @@ class SellerAmazon:
         if first is None:
             return
         for result in itertools.chain([first], pages):
-            orders = [order_from_2026(o, marketplace_id, pii_note=note) for o in result.orders]
+            # salesChannel names each order's marketplace; alone, the searched one stands in for it.
+            fallback = marketplace_ids[0] if len(marketplace_ids) == 1 else ""
+            orders = [order_from_2026(o, fallback, pii_note=note) for o in result.orders]
             yield orders, result.last_updated_before
 
     def confirm_shipment(self, shipment: Shipment, marketplace_id: str) -> None:
@@ -205,6 +221,12 @@ class SellerAmazon:
             items=tuple(ConfirmShipmentItem(line.order_item_id, line.quantity) for line in shipment.lines),
         )
         self.client.confirm_shipment(shipment.amazon_order_id, marketplace_id=marketplace_id, package=package)
+
+    def confirmed_packages(self, order_id: str) -> set[str]:
+        """The package references Amazon has on record for an order (getOrder with `PACKAGES`): what
+        decides an attempt whose answer was lost."""
+        order = self.client.get_order(order_id, included_data=["PACKAGES"])
+        return {package.package_reference_id for package in order.packages}
 
 
 # What searchOrders is asked for: the order's fulfilment, money, and — for an app with the

@@ -47,11 +47,11 @@ class SpApiSellerAuthorisation:
             raise _app_not_configured()
         return application_id
 
-    def exchange_code(self, code: str) -> str:
+    def exchange_code(self, code: str, redirect_uri: str | None = None) -> str:
         """The seller's refresh token for the `spapi_oauth_code` of the consent redirect."""
         lwa = self._lwa()
         try:
-            return lwa.exchange_authorization_code(code)
+            return lwa.exchange_authorization_code(code, redirect_uri)
         except AppCredentialsRejected as error:
             raise _app_refused() from error
         except LwaError as error:

@@ -58,8 +58,9 @@ class UsedStates(Protocol):
 class AmazonAuthorisation(Protocol):
     def application_id(self) -> str: ...
 
-    def exchange_code(self, code: str) -> str:
-        """The seller's refresh token for an OAuth code (`InvalidInput` when LWA refuses the code)."""
+    def exchange_code(self, code: str, redirect_uri: str | None = None) -> str:
+        """The seller's refresh token for an OAuth code (`InvalidInput` when LWA refuses the code).
+        `redirect_uri`: where Amazon sent the seller, as the website workflow's token request lists it."""
         ...
 
     def participations(
@@ -115,7 +116,9 @@ class AuthorisationService:
             expires_at=claims.expires_at,
         )
 
-    def complete(self, state: str, code: str, selling_partner_id: str) -> Authorised:
+    def complete(
+        self, state: str, code: str, selling_partner_id: str, *, redirect_uri: str | None = None
+    ) -> Authorised:
         claims = verify_state(state, self._state_key.key(), self._clock())
         account = self._accounts.get(claims.client_id, claims.account_id)
         if selling_partner_id.strip() != account.merchant_id:
@@ -131,7 +134,7 @@ class AuthorisationService:
                 "This authorisation link was already used. Start again from the connection (Authorise Now).",
                 code="state_already_used",
             )
-        token = _refresh_token(self._amazon.exchange_code(code))
+        token = _refresh_token(self._amazon.exchange_code(code, redirect_uri))
         updated = self._store(account, token)
         siblings = self._accounts.page(
             claims.client_id, AccountFilter(merchant_id=account.merchant_id), limit=100, next_token=None

@@ -1,7 +1,13 @@
 """Order import use cases (SPEC §6): the scheduled tick, manual runs, the worker that stores each
 merchant-fulfilled order once, and re-evaluation of held orders.
 
-The watermark moves only after every page is stored; a rerun from an old watermark rewrites
+One job per client, seller and region: a seller's marketplaces share Amazon's order-search quota
+(searchOrders refills one call every three minutes per seller), so one search series covers all of
+the seller's importing marketplaces (up to 50 per call) and the orders are split into their accounts
+by marketplace. Accounts are still enabled one by one, and each keeps its watermark; the job reads
+from the oldest of them.
+
+The watermarks move only after every page is stored; a rerun from an old watermark rewrites
 nothing (an order is written only when Amazon's last-update time is newer), so a worker killed
 mid-page loses nothing and duplicates nothing.
 """
@@ -79,7 +85,7 @@ class UnmappedTerms(Protocol):
 class OrderSource(Protocol):
     def orders_since(
         self,
-        marketplace_id: str,
+        marketplace_ids: list[str],
         since: datetime,
         api_version: str,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
@@ -93,21 +99,37 @@ OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
 
 @dataclass(frozen=True, slots=True)
 class ImportJob:
+    """One import of a client's seller in one region, over all of its importing marketplaces.
+    `account_id` names the account a manual run was asked for (a job of the older, per-account shape
+    carries only it: its seller and region are read from the account)."""
+
     client_id: str
-    account_id: str
+    merchant_id: str
+    region: str
     trigger: str = "schedule"
+    account_id: str | None = None
 
     def to_message(self) -> dict[str, Any]:
-        return {
+        body = {
             "job": "order_import",
             "client_id": self.client_id,
-            "account_id": self.account_id,
+            "merchant_id": self.merchant_id,
+            "region": self.region,
             "trigger": self.trigger,
         }
+        if self.account_id is not None:
+            body["account_id"] = self.account_id
+        return body
 
     @classmethod
     def from_message(cls, body: dict[str, Any]) -> ImportJob:
-        return cls(body["client_id"], body["account_id"], body.get("trigger", "schedule"))
+        return cls(
+            body["client_id"],
+            body.get("merchant_id", ""),
+            body.get("region", ""),
+            body.get("trigger", "schedule"),
+            body.get("account_id"),
+        )
 
 
 class OrderImportScheduler:
@@ -128,13 +150,21 @@ class OrderImportScheduler:
         self._purge = purge
 
     def tick(self) -> dict[str, int]:
+        """One job per client, seller and region that has an account to import, once its accounts are
+        claimed (a claim another tick holds is skipped; overlapping ticks queue the job once)."""
         now = self._clock()
         queued = skipped = 0
+        groups: dict[tuple[str, str, str], list[Account]] = {}
         for account in self._state.import_accounts():
-            if not self._state.claim(account, now, cutoff=now - CLAIM_FOR):
-                skipped += 1
+            groups.setdefault((account.client_id, account.merchant_id, account.region), []).append(account)
+        for (client_id, merchant_id, region), accounts in sorted(groups.items()):
+            claimed = [a for a in accounts if self._state.claim(a, now, cutoff=now - CLAIM_FOR)]
+            skipped += len(accounts) - len(claimed)
+            if not claimed:
                 continue
-            self._enqueue(account, "schedule", now)
+            job = ImportJob(client_id, merchant_id, region, "schedule")
+            # The same id for every tick of the minute: SQS drops a second tick's copy of the job.
+            self._send(job, dedup_id=f"import-{client_id}-{merchant_id}-{region}-{now:%Y%m%dT%H%M}")
             queued += 1
         relayed = self._outbox.relay_pending(written_before=now - OUTBOX_LEASE)
         purged = self._purge.sweep(now) if self._purge is not None else 0
@@ -150,15 +180,11 @@ class OrderImportScheduler:
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
         account.check_can_run("order_import")
-        self._enqueue(account, "manual", self._clock())
+        job = ImportJob(account.client_id, account.merchant_id, account.region, "manual", account.id)
+        self._send(job, dedup_id=f"import-{account.id}-{self._clock():%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}")
 
-    def _enqueue(self, account: Account, trigger: str, now: datetime) -> None:
-        job = ImportJob(account.client_id, account.id, trigger)
-        self._queue.send(
-            job.to_message(),
-            group=seller_group(account.merchant_id, account.region),
-            dedup_id=f"import-{account.id}-{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}",
-        )
+    def _send(self, job: ImportJob, *, dedup_id: str) -> None:
+        self._queue.send(job.to_message(), group=seller_group(job.merchant_id, job.region), dedup_id=dedup_id)
 
 
 class OutboxRelay:
@@ -297,61 +323,83 @@ class OrderImportWorker:
         self._clock = clock
         self._api_version = api_version
 
+    def _job_accounts(self, job: ImportJob) -> list[Account]:
+        """The job's accounts that can import now: active, importing, authorised."""
+        merchant_id, region = job.merchant_id, job.region
+        if not (merchant_id and region) and job.account_id:  # a job queued in the per-account shape
+            asked = self._accounts.get(job.client_id, job.account_id)
+            if asked is None:
+                return []
+            merchant_id, region = asked.merchant_id, asked.region
+        return [
+            a
+            for a in self._accounts.of_seller(job.client_id, merchant_id)
+            if a.region == region and a.active and a.import_orders and a.authorisation.status == "ok"
+        ]
+
     def handle(self, job: ImportJob) -> dict[str, int]:
         from oms_amazon.adapters.sp_api import AuthorisationRejected
 
-        account = self._accounts.get(job.client_id, job.account_id)
-        if account is None or not (account.active and account.import_orders) or account.authorisation.status != "ok":
-            logger.info("order import skipped: the account cannot import now", extra={"account_id": job.account_id})
+        accounts = self._job_accounts(job)
+        if not accounts:
+            logger.info("order import skipped: no account of the seller can import now", extra=job.to_message())
             return {}
-        token = self._secrets.get(account.client_id, account.merchant_id)
+        first = accounts[0]
+        token = self._secrets.get(first.client_id, first.merchant_id)
         if token is None or token.type != "sp_api_refresh_token":
             return {}
         keys = {
-            "client_id": account.client_id,
-            "account_id": account.id,
-            "merchant_id": account.merchant_id,
-            "marketplace": account.marketplace,
+            "client_id": first.client_id,
+            "merchant_id": first.merchant_id,
+            "region": first.region,
+            "marketplaces": sorted(a.marketplace for a in accounts),
         }
         logger.append_keys(**keys)
         try:
-            return self._import(account, self._amazon(account.market, account.merchant_id, token.value))
+            return self._import(accounts, self._amazon(first.market, first.merchant_id, token.value))
         except AuthorisationRejected:
-            self._rejections.reject(account.client_id, account.merchant_id)
+            self._rejections.reject(first.client_id, first.merchant_id)
             count("AuthorisationsRejected")
             logger.warning("Amazon rejected the seller's authorisation; its jobs are paused")
             return {"rejected": 1}
         finally:
             logger.remove_keys(list(keys))
 
-    def _import(self, account: Account, amazon: OrderSource) -> dict[str, int]:
+    def _import(self, accounts: list[Account], amazon: OrderSource) -> dict[str, int]:
         started = self._clock()
-        watermark = account.last_order_import_at or (started - FIRST_IMPORT_WINDOW)
-        since = watermark - OVERLAP
-        judge = OrderJudge(account.client_id, self._skus, self._mappings)
-        stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0}
+        client_id = accounts[0].client_id
+        by_marketplace = {a.marketplace_id: a for a in accounts}
+        watermarks = {a.id: a.last_order_import_at or (started - FIRST_IMPORT_WINDOW) for a in accounts}
+        # One search for all: from the oldest watermark (a newly enabled marketplace reads its first day).
+        since = min(watermarks.values()) - OVERLAP
+        judge = OrderJudge(client_id, self._skus, self._mappings)
+        stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
         upper: datetime | None = None
 
         def already_stored(pairs: list[tuple[str, datetime]]) -> set[str]:
-            stored = self._orders.get_many(account.client_id, [order_id for order_id, _ in pairs])
+            stored = self._orders.get_many(client_id, [order_id for order_id, _ in pairs])
             return {o for o, updated in pairs if o in stored and stored[o].last_update_date >= updated}
 
-        for orders, bound in amazon.orders_since(account.marketplace_id, since, self._api_version, already_stored):
+        for orders, bound in amazon.orders_since(list(by_marketplace), since, self._api_version, already_stored):
             stats["pages"] += 1
             upper = bound or upper
             merchant = [o for o in orders if o.fulfillment_channel == "MFN"]
             stats["skipped_fba"] += len(orders) - len(merchant)
-            stored = self._orders.get_many(account.client_id, [o.amazon_order_id for o in merchant])
+            ours = [o for o in merchant if o.marketplace_id in by_marketplace]
+            stats["other_marketplace"] += len(merchant) - len(ours)
+            stored = self._orders.get_many(client_id, [o.amazon_order_id for o in ours])
             events = []
-            for amazon_order in merchant:
+            for amazon_order in ours:
+                account = by_marketplace[amazon_order.marketplace_id]
                 outcome, event = self._store(account, amazon_order, stored.get(amazon_order.amazon_order_id), judge)
                 stats[outcome] += 1
                 if event is not None:
                     events.append(event)
             self._relay.send(events)
         new_watermark = min(upper or started - AMAZON_LAG, started)
-        if new_watermark > watermark:
-            self._state.advance_watermark(account, new_watermark)
+        for account in accounts:
+            if new_watermark > watermarks[account.id]:
+                self._state.advance_watermark(account, new_watermark)
         logger.info("orders imported", extra=stats)
         count("OrderImportsFinished")
         return stats

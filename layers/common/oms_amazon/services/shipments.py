@@ -103,6 +103,10 @@ class DespatchedOrders(Protocol):
 class ShipmentConfirmer(Protocol):
     def confirm_shipment(self, shipment: Shipment, marketplace_id: str) -> None: ...
 
+    def confirmed_packages(self, order_id: str) -> set[str]:
+        """The package references Amazon has on record for the order."""
+        ...
+
 
 class EventRelay(Protocol):
     def send(self, events: list[dict[str, Any]]) -> None: ...
@@ -375,6 +379,7 @@ class ShipmentWorker:
             AppCredentialsRejected,
             AuthorisationRejected,
             InvalidRequest,
+            OutcomeUnknown,
             SpApiError,
             Throttled,
         )
@@ -398,9 +403,13 @@ class ShipmentWorker:
         token = self._secrets.get(account.client_id, account.merchant_id)
         if token is None or token.type != "sp_api_refresh_token":
             return _Retry(waiting)
+        amazon = self._amazon(account.market, account.merchant_id, token.value)
         try:
-            amazon = self._amazon(account.market, account.merchant_id, token.value)
             amazon.confirm_shipment(shipment, account.marketplace_id)
+        except (OutcomeUnknown, InvalidRequest) as error:
+            # Amazon may have recorded the package though its answer was lost, and a repeat of a recorded
+            # package may be refused: Amazon's record of the order's packages decides (§6.7).
+            return self._settled_by_amazons_record(amazon, shipment, error)
         except AuthorisationRejected:
             self._rejections.reject(account.client_id, account.merchant_id)
             count("AuthorisationsRejected")
@@ -413,7 +422,7 @@ class ShipmentWorker:
                     400,
                 )
             )
-        except (InvalidRequest, AmazonNotFound) as error:
+        except AmazonNotFound as error:
             return _Final("rejected", _amazon_reason(error))
         except Throttled as error:
             return _Retry(_amazon_reason(error), at_least=error.retry_after)
@@ -437,6 +446,22 @@ class ShipmentWorker:
                 self._despatched.despatched(shipment.client_id, shipment.amazon_order_id)
             except (Conflict, DependencyUnavailable):
                 logger.warning("the order could not be marked shipped now; the next import does it")
+
+    def _settled_by_amazons_record(
+        self, amazon: ShipmentConfirmer, shipment: Shipment, error: SpApiError
+    ) -> _Final | _Retry:
+        from oms_amazon.adapters.sp_api.errors import InvalidRequest, SpApiError
+
+        try:
+            recorded = shipment.package_reference_id in amazon.confirmed_packages(shipment.amazon_order_id)
+        except SpApiError as lookup:
+            return _Retry(_amazon_reason(lookup))  # Amazon's record unreadable now: decide on the next attempt
+        if recorded:
+            logger.info("Amazon has the package on record: confirmed", extra={"after": error.code})
+            return _Final("confirmed", None)
+        if isinstance(error, InvalidRequest):
+            return _Final("rejected", _amazon_reason(error))
+        return _Retry(_amazon_reason(error))
 
     def _retry_later(self, shipment: Shipment, retry: _Retry, token: str) -> str:
         now = self._clock()

@@ -78,6 +78,17 @@ def verify_connection(account_id: AccountId) -> VerificationOut:
     )
 
 
+def _this_callback() -> str | None:
+    """The callback URL Amazon redirected the seller to, as LWA's code exchange names it (`redirect_uri`):
+    this request's own host and path."""
+    context = router.current_event.raw_event.get("requestContext") or {}
+    domain, path = context.get("domainName"), context.get("path")
+    if not domain or not path:
+        return None
+    scheme = "http" if str(domain).startswith(("127.0.0.1", "localhost")) else "https"
+    return f"{scheme}://{domain}{path}"
+
+
 @router.get(
     "/oauth/callback",
     tags=["authorisation"],
@@ -105,7 +116,7 @@ def oauth_callback(
         if any(len(value or "") > MAX_PARAMETER_LENGTH for value in given.values()):
             raise InvalidInput("A parameter of Amazon's redirect is too long.", code="invalid_parameter")
         authorised = deps.authorisation_service().complete(
-            state or "", spapi_oauth_code or "", selling_partner_id or ""
+            state or "", spapi_oauth_code or "", selling_partner_id or "", redirect_uri=_this_callback()
         )
     except DomainError as error:
         logger.warning("oauth callback refused", extra={"code": error.code, "status": int(status_of(error))})
