@@ -248,8 +248,15 @@ for code_uri, handler in handlers:
         fn = fn.__wrapped__
     wrapped[code_uri + handler] = any("tracing" in layer for layer in layers)
 from oms_amazon import observability
-patched = sorted(sys.modules["aws_xray_sdk.core.patcher"]._PATCHED_MODULES) if "aws_xray_sdk" in sys.modules else []
-print(json.dumps({"xray": "aws_xray_sdk" in sys.modules, "traced": wrapped, "patched": patched,
+def patched():
+    return sorted(sys.modules["aws_xray_sdk.core.patcher"]._PATCHED_MODULES) if "aws_xray_sdk" in sys.modules else []
+at_import = patched()
+imported = sorted(m for m in ("httpx", "botocore.session") if m in sys.modules)
+# The first AWS client and the first call to Amazon, as a worker's first job makes them.
+import boto3, httpx
+boto3.client("sqs", region_name="eu-west-2")
+print(json.dumps({"xray": "aws_xray_sdk" in sys.modules, "traced": wrapped, "patched_at_import": at_import,
+                  "imported": imported, "patched": patched(), "instrumented_httpx": httpx.Client.__name__,
                   "tracer_built": observability.tracer.cache_info().currsize}))
 """
     env = {
@@ -301,5 +308,16 @@ def test_in_lambda_every_handler_is_traced_by_one_shared_tracer() -> None:
     assert loaded["xray"] is True
     assert loaded["tracer_built"] == 1
     assert loaded["patched"] == ["botocore", "httpx"], "AWS and Amazon calls become subsegments, nothing else"
+    assert loaded["instrumented_httpx"] != "Client"
+
+
+def test_in_lambda_botocore_and_httpx_are_patched_when_first_imported_not_at_init() -> None:
+    loaded = _import_handlers_in_a_fresh_interpreter(
+        {"LAMBDA_TASK_ROOT": "/var/task", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}
+    )
+
+    # Patching imports the module: done at init, every handler would pay for both.
+    assert loaded["imported"] == loaded["patched_at_import"] == []
+    assert loaded["patched"] == ["botocore", "httpx"]
     assert all(loaded["traced"].values()), loaded["traced"]
     assert len(loaded["traced"]) == len(HANDLER_MODULES)

@@ -78,7 +78,10 @@ def test_functions_hold_only_their_handler_module():
 
 def test_the_layer_is_built_by_sam_from_requirements_and_has_no_python_folder():
     layer = resources("AWS::Serverless::LayerVersion")["CommonLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    # layers/common/Makefile: pip install -r requirements.txt, less what the Lambda runtime provides.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert "build-CommonLayer:" in makefile and "-r requirements.txt" in makefile
     assert (ROOT / "layers/common/requirements.txt").exists()
     assert not (ROOT / "layers/common/python").exists()
 

@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Callable
 from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
@@ -66,13 +67,29 @@ def tracing_enabled() -> bool:
     return bool(os.environ.get("LAMBDA_TASK_ROOT"))
 
 
+# Only what the connector calls: AWS (botocore, under boto3) and Amazon (httpx). patch_all would also
+# import and patch database drivers, requests and httplib that nothing here uses.
+# Each is patched once the module named beside it has been imported: Powertools imports botocore's package
+# alone early; a session (and with it botocore.client) comes with the first AWS client.
+TRACED_MODULES = {"botocore": "botocore.session", "httpx": "httpx"}
+
+
 @cache
 def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
+    from wrapt import register_post_import_hook
 
-    # Only what the connector calls: AWS (botocore, under boto3) and Amazon (httpx). patch_all would also
-    # import and patch database drivers, requests and httplib that nothing here uses.
-    return Tracer(service=SERVICE, patch_modules=("botocore", "httpx"))
+    built = Tracer(service=SERVICE, auto_patch=False)
+    # Each module is patched when something first imports it, not here: patching imports it, and a
+    # function that never calls Amazon (a tick) should not pay for httpx, nor any handler's init for
+    # botocore before its first AWS client. A module already imported is patched at once.
+
+    def patcher(name: str) -> Callable[[ModuleType], None]:
+        return lambda _: built.patch(modules=(name,))
+
+    for name, trigger in TRACED_MODULES.items():
+        register_post_import_hook(patcher(name), trigger)
+    return built
 
 
 def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:

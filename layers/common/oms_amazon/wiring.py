@@ -5,23 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-from oms_amazon.api.deps import aws_client, utc_now
-from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.ports import AmazonSeller
-from oms_amazon.services.order_import import (
-    OrderImportScheduler,
-    OrderImportWorker,
-    OrderReevaluation,
-    OrderWriter,
-    OutboxRelay,
-    PiiPurge,
-)
-from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
-from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
+from oms_amazon.adapters.aws import aws_client, utc_now
 from oms_amazon.settings import settings
-from oms_amazon.shipping import CourierMapping
-from oms_amazon.stock import Product
+
+# Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
+if TYPE_CHECKING:
+    from oms_amazon.domain.marketplaces import Marketplace
+    from oms_amazon.ports import AmazonSeller
+    from oms_amazon.services.order_import import (
+        OrderImportScheduler,
+        OrderImportWorker,
+        OrderReevaluation,
+        OrderWriter,
+        OutboxRelay,
+        PiiPurge,
+    )
+    from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
+    from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
+    from oms_amazon.shipping import CourierMapping
+    from oms_amazon.stock import Product
 
 
 @cache
@@ -67,6 +71,7 @@ def catalogue(client_id: str) -> Iterator[Product]:
 @cache
 def stock_sync_scheduler() -> StockSyncScheduler:
     from oms_amazon.adapters.queues import SqsJobQueue
+    from oms_amazon.services.stock_sync import StockSyncScheduler
 
     return StockSyncScheduler(
         _accounts(), stock_store(), SqsJobQueue(aws_client("sqs"), settings().stock_sync_queue_url), utc_now
@@ -77,6 +82,7 @@ def stock_sync_scheduler() -> StockSyncScheduler:
 def stock_sync_worker() -> StockSyncWorker:
     from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
     from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+    from oms_amazon.services.stock_sync import StockSyncWorker
 
     config = settings()
     return StockSyncWorker(
@@ -114,12 +120,15 @@ def order_store():  # type: ignore[no-untyped-def]
 
 @cache
 def pii_purge() -> PiiPurge:
+    from oms_amazon.services.order_import import PiiPurge
+
     return PiiPurge(order_store(), utc_now)
 
 
 @cache
 def _relay() -> OutboxRelay:
     from oms_amazon.adapters.events import EventBridgePublisher
+    from oms_amazon.services.order_import import OutboxRelay
 
     return OutboxRelay(order_store(), EventBridgePublisher(aws_client("events"), settings().event_bus_name))
 
@@ -127,6 +136,7 @@ def _relay() -> OutboxRelay:
 @cache
 def _writer() -> OrderWriter:
     from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
+    from oms_amazon.services.order_import import OrderWriter
 
     config = settings()
     return OrderWriter(
@@ -147,6 +157,7 @@ def _import_state():  # type: ignore[no-untyped-def]
 @cache
 def order_import_scheduler() -> OrderImportScheduler:
     from oms_amazon.adapters.queues import SqsJobQueue
+    from oms_amazon.services.order_import import OrderImportScheduler
 
     queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
     return OrderImportScheduler(_accounts(), _import_state(), queue, _relay(), utc_now, pii_purge())
@@ -156,6 +167,7 @@ def order_import_scheduler() -> OrderImportScheduler:
 def order_import_worker() -> OrderImportWorker:
     from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
     from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+    from oms_amazon.services.order_import import OrderImportWorker
 
     config = settings()
     return OrderImportWorker(
@@ -176,6 +188,8 @@ def order_import_worker() -> OrderImportWorker:
 
 @cache
 def order_reevaluation() -> OrderReevaluation:
+    from oms_amazon.services.order_import import OrderReevaluation
+
     return OrderReevaluation(_accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now)
 
 
@@ -194,6 +208,8 @@ def _shipment_queue() -> ShipmentQueue:
 
 @cache
 def shipment_service() -> ShipmentService:
+    from oms_amazon.services.shipments import ShipmentService
+
     return ShipmentService(orders=order_store(), shipments=shipment_store(), queue=_shipment_queue(), clock=utc_now)
 
 
@@ -223,6 +239,7 @@ def shipment_worker() -> ShipmentWorker:
     from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
     from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
     from oms_amazon.domain.shipments import RetrySchedule
+    from oms_amazon.services.shipments import ShipmentWorker
 
     config = settings()
     return ShipmentWorker(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from functools import cache
-from typing import Any
 
+from oms_amazon.adapters.aws import aws_client, utc_now
 from oms_amazon.services.accounts import AccountService
 from oms_amazon.services.authorisation import AuthorisationService
 from oms_amazon.services.courier_mappings import CourierMappingService
@@ -14,19 +13,8 @@ from oms_amazon.services.products import ProductService
 from oms_amazon.settings import settings
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-@cache
-def aws_client(service: str) -> Any:
-    import boto3
-
-    return boto3.client(service)
 
 
 @cache
