@@ -8,6 +8,7 @@ import pytest
 from oms_amazon.domain.stock_sync import SkuError
 from oms_amazon.listings_feed import (
     QuantityUpdate,
+    listing_rows,
     listing_skus,
     quantity_feed,
     report_errors,
@@ -75,3 +76,28 @@ def test_a_listings_report_without_a_channel_column_is_all_merchant_and_an_empty
     assert listing_skus("").merchant == {} and listing_skus("").fulfilled_by_amazon == {}
     with pytest.raises(ValueError, match="seller-sku"):
         listing_skus("sku\tquantity\nTENT-2P\t1\n")
+
+
+def test_the_listings_report_is_read_from_its_lines_as_they_arrive_keeping_only_the_skus():
+    lines = iter(
+        [
+            "item-name\tseller-sku\tquantity\tfulfillment-channel",
+            "Tent\tTENT-2P\t3\tDEFAULT",
+            "",
+            "Mat\tMAT-1\t\tAMAZON_EU",
+            "Stove\tSTOVE-1",  # a short row: no channel is the merchant's
+            "No SKU",
+        ]
+    )
+
+    rows = listing_rows(lines)
+
+    assert rows.merchant == {"TENT-2P": "PRODUCT", "STOVE-1": "PRODUCT"}
+    assert rows.fulfilled_by_amazon == {"MAT-1": "AMAZON_EU"}
+    assert listing_rows(iter([])) == listing_skus("")
+
+
+def test_a_column_named_twice_in_the_listings_report_counts_by_its_last_occurrence():
+    text = "seller-sku\tseller-sku\nold\tNEW-1\n"
+
+    assert listing_rows(text.splitlines()).merchant == listing_skus(text).merchant == {"NEW-1": "PRODUCT"}

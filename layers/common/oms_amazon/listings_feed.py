@@ -100,21 +100,32 @@ class ListingRows:
 
 
 def listing_skus(report_text: str) -> ListingRows:
-    """`GET_MERCHANT_LISTINGS_ALL_DATA` (tab-separated, header row). The report lists FBA offers too,
-    with a `fulfillment-channel` other than `DEFAULT`: a merchant quantity must never go to them. It
-    names no product type; patches then use `PRODUCT`, which Amazon accepts for
-    `fulfillment_availability`. An empty report (no rows) is an empty listing."""
-    reader = csv.DictReader(io.StringIO(report_text), delimiter="\t", quoting=csv.QUOTE_NONE)
-    if reader.fieldnames is None and not report_text.strip():
+    """`listing_rows` of a report held as one text (tests, small reports)."""
+    return listing_rows(io.StringIO(report_text))
+
+
+def listing_rows(lines: Iterable[str]) -> ListingRows:
+    """`GET_MERCHANT_LISTINGS_ALL_DATA` (tab-separated, header row), read line by line as it arrives: only
+    the SKUs are kept, never the report. The report lists FBA offers too, with a `fulfillment-channel`
+    other than `DEFAULT`: a merchant quantity must never go to them. It names no product type; patches
+    then use `PRODUCT`, which Amazon accepts for `fulfillment_availability`. An empty report (no rows)
+    is an empty listing."""
+    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if header is None:
         return ListingRows()
-    if reader.fieldnames is None or "seller-sku" not in reader.fieldnames:
+    if "seller-sku" not in header:
         raise ValueError("the listings report has no seller-sku column")
+    # A column named twice counts by its last occurrence (as a row read into a dict would).
+    column = {name: i for i, name in enumerate(header)}
+    sku_at, channel_at = column["seller-sku"], column.get("fulfillment-channel")
     rows = ListingRows()
     for row in reader:
-        sku = row.get("seller-sku")
+        sku = row[sku_at] if sku_at < len(row) else None
         if not sku:
             continue
-        channel = (row.get("fulfillment-channel") or MERCHANT_CHANNEL).strip() or MERCHANT_CHANNEL
+        listed = row[channel_at] if channel_at is not None and channel_at < len(row) else ""
+        channel = listed.strip() or MERCHANT_CHANNEL
         if channel == MERCHANT_CHANNEL:
             rows.merchant[sku] = DEFAULT_PRODUCT_TYPE
         else:

@@ -30,7 +30,7 @@ from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPii, ShipTo
 from oms_amazon.domain.shipments import Shipment
 from oms_amazon.domain.stock_sync import FeedOutcome, Progress, ReportOutcome, SkuError
-from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_skus
+from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_rows
 from oms_amazon.observability import count
 
 
@@ -76,7 +76,8 @@ class SellerAmazon:
         if state == "CANCELLED":
             return ReportOutcome("done", {})
         if state == "DONE" and report.report_document_id is not None:
-            rows = listing_skus(self.client.fetch_report_text(report.report_document_id))
+            # Parsed as it downloads: a large catalogue's report runs to hundreds of megabytes.
+            rows = self.client.read_report(report.report_document_id, listing_rows)
             return ReportOutcome("done", rows.merchant, rows.fulfilled_by_amazon)
         reason = f"Amazon ended the listings report {report_id} {state}"
         if report.report_document_id is not None:

@@ -84,6 +84,7 @@ RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 REQUEST_ID_HEADER = "x-amzn-RequestId"
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+_T = TypeVar("_T")
 # Transport errors raised before any byte of the request left: repeating such a call is always safe.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _PARTICIPATIONS = TypeAdapter(list[MarketplaceParticipation])
@@ -476,13 +477,52 @@ class SpApiClient:
         return self._model(ReportDocument, self.send(builders.get_report_document(report_document_id)))
 
     def download_report_document(self, document: ReportDocument) -> str:
-        """The report's text, gunzipped when compressed and decoded (declared charset, else UTF-8/cp1252)."""
+        """The report's text, gunzipped when compressed and decoded (declared charset, else UTF-8/cp1252).
+        The whole document in memory: for a small one (a FATAL report's reason); `read_report_document`
+        reads a large one as it arrives."""
         response = self._document_request("GET", document.url, operation="downloadReportDocument")
         content = self._decompress(response.content, document.compression_algorithm, "downloadReportDocument")
         return documents.decode_text(content, response.headers.get("content-type"))
 
     def fetch_report_text(self, report_document_id: str) -> str:
         return self.download_report_document(self.get_report_document(report_document_id))
+
+    def read_report_document(self, document: ReportDocument, read: Callable[[Iterator[str]], _T]) -> _T:
+        """`read(lines)` over the report's text lines as they arrive: gunzipped and decoded on the fly
+        (`documents.text_lines`), so neither the compressed nor the decoded document is ever held whole,
+        whatever its size. A transfer cut off part-way is read again from the start within the retry
+        policy, so `read` must start afresh on each call (as a parse into a new value does)."""
+        operation = "downloadReportDocument"
+        policy = self._config.retry
+        started = self._clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            response = self._document_request("GET", document.url, operation=operation, stream=True)
+            try:
+                chunks = documents.inflate(response.iter_bytes(), document.compression_algorithm)
+                return read(documents.text_lines(chunks, response.headers.get("content-type")))
+            except documents.DocumentError as exc:
+                raise UnexpectedResponse(str(exc), operation=operation) from None
+            except httpx.TransportError as exc:
+                error = AmazonUnavailable(
+                    f"transport error part-way through the document ({type(exc).__name__})",
+                    operation=operation,
+                    code=type(exc).__name__,
+                )
+                self._emit(operation, "transport_error", attempt)
+            finally:
+                response.close()
+            delay = policy.backoff(attempt, self._jitter())
+            elapsed = self._clock.monotonic()
+            if attempt >= policy.max_attempts or elapsed + delay > started + policy.time_budget:
+                self._emit(operation, "gave_up", attempt, None, elapsed - started)
+                raise error
+            self._clock.sleep(delay)
+
+    def read_report(self, report_document_id: str, read: Callable[[Iterator[str]], _T]) -> _T:
+        """getReportDocument, then `read_report_document` (the URL expires after five minutes)."""
+        return self.read_report_document(self.get_report_document(report_document_id), read)
 
     # --------------------------------------------------------------------------------------- listings
 
@@ -901,8 +941,10 @@ class SpApiClient:
         operation: str,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """A pre-signed document URL: no SP-API headers or bucket, retried on 5xx/transport within the budget.
+        `stream`: a 2xx answer comes back with its body unread (the caller closes it).
 
         Only the URL's host and path are ever logged: its query string is a credential.
         """
@@ -916,9 +958,10 @@ class SpApiClient:
             sent = self._clock.monotonic()
             error: SpApiError
             try:
-                response = self._http.request(
+                request = self._http.build_request(
                     method, url, content=content, headers=dict(headers or {}), timeout=self._config.timeout
                 )
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error = AmazonUnavailable(
                     f"transport error ({type(exc).__name__})", operation=operation, code=type(exc).__name__
@@ -934,13 +977,18 @@ class SpApiClient:
                         "url": safe_url,
                         "status": status,
                         "attempt": attempt,
-                        "bytes": len(content) if content is not None else len(response.content),
+                        "bytes": len(content)
+                        if content is not None
+                        else response.headers.get("content-length")
+                        if stream
+                        else len(response.content),
                         "duration_ms": round(duration * 1000, 1),
                     },
                 )
                 if response.is_success:
                     self._emit(operation, "success", attempt, status, duration)
                     return response
+                response.close()
                 error = error_from_response(operation=operation, status=status, body=None)
                 if status == 403:
                     error = AccessDenied(
