@@ -285,3 +285,114 @@ def test_one_job_searches_all_of_a_sellers_marketplaces_at_once_and_files_each_o
     assert stored["02"]["marketplace"] == "DE"
     for marketplace_account in (account, de):
         assert http.get(f"/accounts/{marketplace_account['id']}", headers=ACME).json()["last_order_import_at"]
+
+
+def test_zone_mappings_work_on_the_default_orders_api_through_v0s_levels(stack, http, sim, account):
+    http.post("/courier-mappings", json={"amazon_term": "STD UK DOM_1", "courier_service": "RM 48"}, headers=ACME)
+    http.post("/courier-mappings", json={"amazon_term": "Std UK Dom_2", "courier_service": "Evri 72"}, headers=ACME)
+    put_orders(sim, [amazon_order(1, "Std UK Dom_2", "Standard"), amazon_order(2, "Std UK Dom_1", "Standard")])
+    sim.delete("/_sim/calls")
+
+    import_now(stack, http, account)
+
+    stored = orders(http)
+    assert (stored["01"]["shipping_term"], stored["01"]["courier_service"]) == ("STD UK DOM_2", "Evri 72")
+    assert (stored["02"]["shipping_term"], stored["02"]["courier_service"]) == ("STD UK DOM_1", "RM 48")
+    counts = sim.get("/_sim/calls").json()["counts_by_api"]
+    assert counts["orders_2026-01-01"]["searchOrders"] == 1 and counts["ordersV0"]["getOrders"] == 1
+
+
+def test_without_v0_disagreeing_zone_mappings_hold_the_order_and_name_them(stack, http, sim, account, monkeypatch):
+    from oms_amazon import wiring
+    from oms_amazon.api import deps
+
+    monkeypatch.setenv("ORDERS_V0_RETIRES_ON", "2020-01-01")  # as after v0's retirement
+    deps.reset()
+    wiring.reset()
+    http.post("/courier-mappings", json={"amazon_term": "STD UK DOM_1", "courier_service": "RM 48"}, headers=ACME)
+    http.post("/courier-mappings", json={"amazon_term": "STD UK DOM_2", "courier_service": "Evri 72"}, headers=ACME)
+    put_orders(sim, [amazon_order(1, "Std UK Dom_2", "Standard")])
+
+    import_now(stack, http, account)
+
+    (hold,) = orders(http)["01"]["hold_reasons"]
+    assert hold["code"] == "shipping_zone_unknown"
+    assert {c["amazon_term"] for c in hold["candidates"]} == {"STD UK DOM_1", "STD UK DOM_2"}
+    http.post("/courier-mappings", json={"amazon_term": "STD UK DOM", "courier_service": "RM 48"}, headers=ACME)
+    assert orders(http)["01"]["status"] == "ready", "a zone-less mapping releases it"
+    monkeypatch.delenv("ORDERS_V0_RETIRES_ON")
+    deps.reset()
+    wiring.reset()
+
+
+def test_a_next_day_order_is_held_rather_than_sent_by_the_accounts_default_courier(stack, http, sim, account):
+    put_orders(sim, [amazon_order(1, "NextDay", "NextDay")])
+
+    import_now(stack, http, account)
+
+    order = orders(http)["01"]
+    assert (order["status"], order["courier_service"]) == ("on_hold", None)
+    assert order["hold_reasons"][0]["code"] == "unmapped_shipping_term"
+
+
+# ---- the operator's fixes (SPEC §6.1, §6.6)
+
+
+def test_an_operator_releases_a_held_order_with_a_reason_and_it_stays_released(stack, http, sim, account):
+    put_orders(sim, [amazon_order(1, "NextDay", "NextDay")])
+    import_now(stack, http, account)
+    assert orders(http)["01"]["status"] == "on_hold"
+    order_id = orders(http)["01"]["amazon_order_id"]
+
+    refused = http.post(f"/orders/{order_id}/release", json={"reason": "customer called"}, headers=ACME)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "courier_service_required")
+    released = http.post(
+        f"/orders/{order_id}/release",
+        json={"reason": "customer called", "courier_service": "DPD Next Day"},
+        headers={**ACME, "X-Client-Id": "acme-outdoor"},
+    )
+
+    assert released.status_code == 200, released.text
+    body = released.json()
+    assert (body["status"], body["courier_service"], body["hold_reasons"]) == ("ready", "DPD Next Day", [])
+    assert body["release"]["reason"] == "customer called" and body["release"]["holds"] == ["unmapped_shipping_term"]
+    assert [h["action"] for h in body["history"]] == ["released"]
+    later = (datetime.now(UTC) - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    put_orders(sim, [{**amazon_order(1, "NextDay", "NextDay"), "LastUpdateDate": later}])
+    import_now(stack, http, account)
+    assert (orders(http)["01"]["status"], orders(http)["01"]["courier_service"]) == ("ready", "DPD Next Day")
+    again = http.post(f"/orders/{order_id}/release", json={"reason": "twice"}, headers=ACME)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "order_not_held")
+
+
+def test_an_order_older_than_the_watermarks_window_comes_in_by_id(stack, http, sim, account):
+    old = datetime.now(UTC) - timedelta(days=3)
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard", updated=old)])
+    import_now(stack, http, account)
+    assert orders(http) == {}
+
+    queued = http.post(f"/accounts/{account['id']}/orders/202-0000000-0000001/import", headers=ACME)
+    assert queued.status_code == 202, queued.text
+    assert stack.runner.wait_idle(120)
+
+    order = http.get("/orders/202-0000000-0000001", headers=ACME).json()
+    assert (order["status"], order["courier_service"]) == ("ready", "Royal Mail 48")
+    assert order["ship_to"]["name"], "with its address, as any import"
+
+
+def test_a_backfill_imports_a_past_window_and_leaves_the_watermark_alone(stack, http, sim, account):
+    import_now(stack, http, account)
+    watermark = http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_order_import_at"]
+    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
+    put_orders(sim, [amazon_order(1, "Std UK Dom_1", "Standard", updated=ten_days_ago)])
+    since = (ten_days_ago - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    queued = http.post(f"/accounts/{account['id']}/order-import", json={"since": since}, headers=ACME)
+    assert queued.status_code == 202, queued.text
+    assert stack.runner.wait_idle(120)
+
+    assert "01" in orders(http)
+    assert http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_order_import_at"] == watermark
+    too_long = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused = http.post(f"/accounts/{account['id']}/order-import", json={"since": too_long}, headers=ACME)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_window")

@@ -33,9 +33,15 @@ def create_account(
 
 
 def create_mapping(
-    api: ApiCaller, term: str, courier: str, account_id: str | None = None, *, client_id: str = CLIENT
+    api: ApiCaller,
+    term: str,
+    courier: str,
+    account_id: str | None = None,
+    *,
+    client_id: str = CLIENT,
+    **extra: Any,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"amazon_term": term, "courier_service": courier}
+    body: dict[str, Any] = {"amazon_term": term, "courier_service": courier, **extra}
     if account_id is not None:
         body["account_id"] = account_id
     status, created = api("POST", "/courier-mappings", body, client_id=client_id)
@@ -84,8 +90,15 @@ def test_the_seed_events_create_a_mapping_and_resolve_a_term(api):
     assert body["status"] == "mapped"
 
 
-def test_an_unrecognized_term_can_still_be_mapped_and_matched_exactly(api):
-    mapping = create_mapping(api, "Free Shipping  Saver", "Evri 48")
+def test_an_unrecognized_term_can_still_be_mapped_and_matched_exactly_when_the_operator_says_so(
+    api, dynamodb, table_name
+):
+    before = all_items(dynamodb, table_name)
+    status, refused = api("POST", "/courier-mappings", {"amazon_term": "Free Shipping  Saver", "courier_service": "E"})
+    assert (status, refused["error"]["code"]) == (400, "unrecognised_term")
+    assert all_items(dynamodb, table_name) == before
+
+    mapping = create_mapping(api, "Free Shipping  Saver", "Evri 48", allow_unrecognised=True)
 
     assert (mapping["amazon_term"], mapping["recognized"], mapping["marketplace"]) == (
         "FREE SHIPPING SAVER",
@@ -727,3 +740,57 @@ def test_the_openapi_document_describes_the_shipping_routes(api):
         "/courier-mappings/{mapping_id}",
     } <= set(document["paths"])
     assert {"get", "put", "delete"} <= set(document["paths"]["/courier-mappings/{mapping_id}"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "marketplace", "stored"),
+    [
+        ("NextDay", "UK", "UK NEXT"),
+        ("Second Day", "DE", "DE SECOND"),
+        ("NextDay-PRIME", "UK", "UK NEXT-PRIME"),
+        ("Expedited", "UK", "EXP UK DOM"),
+        ("Std UK Dom_1", None, "STD UK DOM_1"),
+        ("std uk dom - prime", None, "STD UK DOM-PRIME"),
+    ],
+)
+def test_a_mapping_may_be_typed_in_amazons_spellings_and_is_stored_canonical(api, typed, marketplace, stored):
+    extra = {"marketplace": marketplace} if marketplace else {}
+
+    mapping = create_mapping(api, typed, "DPD Next Day", **extra)
+
+    assert (mapping["amazon_term"], mapping["recognized"]) == (stored, True)
+
+
+def test_a_word_that_names_no_marketplace_needs_one_and_the_refusal_lists_its_forms(api, dynamodb, table_name):
+    before = all_items(dynamodb, table_name)
+
+    status, body = api("POST", "/courier-mappings", {"amazon_term": "NextDay", "courier_service": "DPD"})
+
+    assert (status, body["error"]["code"]) == (400, "marketplace_required")
+    assert "UK NEXT" in body["error"]["details"][0]["candidates"]
+    assert all_items(dynamodb, table_name) == before
+
+
+def test_an_account_scoped_mapping_takes_its_accounts_marketplace_for_a_bare_word(api):
+    account = create_account(api, "DE")
+
+    mapping = create_mapping(api, "NextDay", "DHL Express", account["id"])
+
+    assert mapping["amazon_term"] == "DE NEXT"
+
+
+def test_an_unrecognised_term_is_refused_with_the_nearest_recognised_terms(api):
+    status, body = api(
+        "POST", "/courier-mappings", {"amazon_term": "STD UK DOMM", "courier_service": "DPD", "marketplace": "UK"}
+    )
+
+    assert (status, body["error"]["code"]) == (400, "unrecognised_term")
+    assert "STD UK DOM" in body["error"]["details"][0]["suggestions"]
+
+
+def test_a_term_of_another_marketplace_than_the_one_named_is_refused(api):
+    status, body = api(
+        "POST", "/courier-mappings", {"amazon_term": "STD DE DOM", "courier_service": "DPD", "marketplace": "UK"}
+    )
+
+    assert (status, body["error"]["code"]) == (400, "marketplace_mismatch")

@@ -66,6 +66,7 @@ CASES: dict[str, Case] = {
     "POST /accounts/{account_id}/listings/refresh": NOT_FOUND,
     "GET /accounts/{account_id}/sku-report": NOT_FOUND,
     "POST /accounts/{account_id}/order-import": NOT_FOUND,
+    "POST /accounts/{account_id}/orders/{order_id}/import": NOT_FOUND,
     "GET /products": OWN_VIEW,
     "GET /products/{sku}": NOT_FOUND,
     # SKUs are per client: B's PUT of A's SKU creates B's own product and leaves A's alone.
@@ -92,6 +93,7 @@ CASES: dict[str, Case] = {
     "GET /orders": OWN_VIEW,
     "GET /orders/{order_id}": NOT_FOUND,
     "POST /orders/{order_id}/reevaluate": NOT_FOUND,
+    "POST /orders/{order_id}/release": Case("not_found", lambda a: {"reason": "released by another client"}),
     "GET /orders/{order_id}/shipments": NOT_FOUND,
     "POST /orders/{order_id}/shipments": Case("not_found", _shipment),
 }

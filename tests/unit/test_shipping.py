@@ -676,10 +676,71 @@ def test_a_mapping_beats_the_accounts_default() -> None:
     assert resolution.courier_service == "DPD"
 
 
-def test_an_unrecognized_non_prime_term_may_take_the_default_too() -> None:
+def test_an_unrecognized_term_never_takes_the_default_it_is_not_a_standard_term() -> None:
     resolution = resolve(derive_term("UK"), [], account_id=ACCOUNT, default_courier_service="Royal Mail 48")
 
-    assert (resolution.term, resolution.recognized, resolution.status) == ("UK UNKNOWN", False, "mapped")
+    assert (resolution.term, resolution.recognized, resolution.status) == ("UK UNKNOWN", False, "unmapped")
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        {"ship_service_level": "NextDay"},
+        {"ship_service_level": "SecondDay"},
+        {"ship_service_level": "Exp UK Int"},
+        {"service_level_category": "Expedited"},
+        {"service_level_category": "NextDay"},
+    ],
+    ids=["next day", "second day", "expedited level", "expedited category", "next day category"],
+)
+def test_a_faster_than_standard_order_never_falls_to_the_accounts_default(order: dict[str, str]) -> None:
+    resolution = resolve(derive_term("UK", **order), [], account_id=ACCOUNT, default_courier_service="Royal Mail 48")
+
+    assert (resolution.status, resolution.courier_service) == ("unmapped", None)
+
+
+def test_a_standard_order_takes_the_default() -> None:
+    resolution = resolve(
+        derive_term("UK", service_level_category="Standard"), [], account_id=ACCOUNT, default_courier_service="RM48"
+    )
+
+    assert (resolution.status, resolution.source, resolution.courier_service) == ("mapped", "account_default", "RM48")
+
+
+ZONES = [
+    CourierMapping("z1", "STD UK DOM_1", "Royal Mail 48"),
+    CourierMapping("z2", "STD UK DOM_2", "Royal Mail 48"),
+]
+
+
+def test_without_a_zone_from_amazon_the_zone_mappings_decide_when_they_agree() -> None:
+    term = derive_term("UK", service_level_category="Standard")
+
+    resolution = resolve(term, ZONES, account_id=ACCOUNT, default_courier_service=None)
+
+    assert (resolution.status, resolution.source, resolution.courier_service) == (
+        "mapped",
+        "zone_consensus",
+        "Royal Mail 48",
+    )
+
+
+def test_without_a_zone_from_amazon_disagreeing_zone_mappings_leave_it_unmapped_naming_them() -> None:
+    term = derive_term("UK", service_level_category="Standard")
+    rows = [*ZONES, CourierMapping("z3", "STD UK DOM_3", "DPD")]
+
+    resolution = resolve(term, rows, account_id=ACCOUNT, default_courier_service="Royal Mail 48")
+
+    assert resolution.status == "unmapped" and resolution.zone_unknown
+    assert [m.mapping_id for m in resolution.zone_candidates] == ["z1", "z2", "z3"]
+
+
+def test_a_level_without_a_zone_is_not_a_zone_unknown_it_is_the_zoneless_term() -> None:
+    term = derive_term("UK", ship_service_level="Std UK Dom")
+
+    resolution = resolve(term, ZONES, account_id=ACCOUNT, default_courier_service=None)
+
+    assert (resolution.status, resolution.zone_unknown) == ("unmapped", False)
 
 
 def test_a_prime_term_never_takes_the_accounts_default() -> None:

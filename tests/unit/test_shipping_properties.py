@@ -231,18 +231,25 @@ def test_resolution_follows_the_documented_order(
         matched = next(m for m in rows if m.mapping_id == resolution.matched_mapping)
         assert matched in visible
         assert matched.courier_service == resolution.courier_service
-        candidates = exact if resolution.source == "exact" else by_zoneless
+        zone_mappings = [m for m in visible if without_zone(m.amazon_term) == term.text]
+        candidates = {"exact": exact, "zoneless": by_zoneless, "zone_consensus": zone_mappings}[resolution.source]
         assert matched in candidates
         if matched.account_id is None and account_id is not None:
             assert all(m.account_id is None for m in candidates)
         if resolution.source == "zoneless":
             assert exact == []
+        if resolution.source == "zone_consensus":
+            assert exact == by_zoneless == [] and term.zone is None
+            assert {m.courier_service for m in zone_mappings if m.account_id == matched.account_id} == {
+                matched.courier_service
+            }
     elif resolution.status == "mapped":
         assert (resolution.source, resolution.courier_service) == ("account_default", default)
         assert exact == by_zoneless == []
+        assert term.speed == "STD" and not term.is_prime and not term.is_premium
     else:
         assert exact == by_zoneless == []
-        assert term.is_prime or default is None
+        assert term.is_prime or default is None or term.speed != "STD" or resolution.zone_unknown
 
 
 @given(resolvable_terms(), st.data())

@@ -72,13 +72,34 @@ def evaluate(
                 is_gift=line.is_gift,
             )
         )
-    if resolution.status == "unmapped":
+    if resolution.zone_unknown:
+        candidates = [
+            {"mapping_id": m.mapping_id, "amazon_term": m.amazon_term, "courier_service": m.courier_service}
+            for m in resolution.zone_candidates
+        ]
+        named = ", ".join(f"{m.amazon_term} -> {m.courier_service}" for m in resolution.zone_candidates)
+        holds.insert(
+            0,
+            HoldReason(
+                "shipping_zone_unknown",
+                f"Amazon gave no shipping zone for this order, and the zone mappings of {resolution.term!r} name "
+                f"different courier services ({named}). Add a mapping for {resolution.term!r} itself (without a "
+                "zone) to say which service such orders take.",
+                {"term": resolution.term, "candidates": candidates},
+            ),
+        )
+    elif resolution.status == "unmapped":
         holds.insert(
             0,
             HoldReason(
                 "unmapped_shipping_term",
                 f"No courier service is mapped for the Amazon shipping term {resolution.term!r}"
-                + (" (Prime orders need a -PRIME mapping)." if term.is_prime else "."),
+                + (" (Prime orders need a -PRIME mapping)." if term.is_prime else ".")
+                + (
+                    " Next-day, second-day and expedited orders never fall to the account's default courier service."
+                    if account.default_courier_service and (term.is_premium or term.speed == "EXP" or term.is_prime)
+                    else ""
+                ),
                 {"term": resolution.term},
             ),
         )
@@ -96,12 +117,16 @@ def evaluate(
         despatched or amazon.amazon_status in SHIPPED_STATES or (previous is not None and previous.status == "shipped")
     ):
         status = "shipped"
+    elif holds and previous is not None and previous.release is not None:
+        status = "ready"  # an operator released it: their override stands
     elif holds:
         status = "on_hold"
     else:
         status = "ready"
     if status != "on_hold":
         holds = []
+    released = previous.release if previous is not None else None
+    courier = released.courier_service if released is not None and status == "ready" else resolution.courier_service
     changed = previous is not None and previous.status != status
     return Order(
         amazon_order_id=amazon.amazon_order_id,
@@ -119,7 +144,7 @@ def evaluate(
         ship_to_country=amazon.ship_to_country,
         shipping_term=resolution.term,
         term_recognized=resolution.recognized,
-        courier_service=resolution.courier_service,
+        courier_service=courier,
         matched_mapping=resolution.matched_mapping,
         status=status,
         hold_reasons=tuple(holds),
@@ -144,6 +169,8 @@ def evaluate(
         has_pii=bool(previous and previous.has_pii),
         pii_expires_at=previous.pii_expires_at if previous else None,
         pii_purged_at=previous.pii_purged_at if previous else None,
+        release=released,
+        history=previous.history if previous else (),
     )
 
 

@@ -7,6 +7,7 @@ error (no `os.getenv(name, "")` defaults for required values).
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cache
 from typing import Literal
 
@@ -34,6 +35,9 @@ class Settings(BaseModel):
     # after an order ships or is cancelled that data is deleted (SPEC §6.8).
     pii_key_id: str = Field(alias="PII_KEY_ID", min_length=1)
     pii_retention_days: int = Field(alias="PII_RETENTION_DAYS", ge=0, le=3650)
+    # Orders v0's reads retire on this day (Amazon's deprecation schedule); until then a 2026-01-01
+    # import recovers the shipping level (and its zone) from v0.
+    orders_v0_retires_on: date = Field(date(2027, 3, 27), alias="ORDERS_V0_RETIRES_ON")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -17,8 +17,9 @@ string, so the two sides must produce byte-identical text for the same Amazon te
 Choices the spec leaves open, made here:
 
 - Neither a usable `ShipServiceLevel` nor a category: the term is `<cc> UNKNOWN` (plus `-PRIME` for a
-  Prime order), unrecognized. It keeps the marketplace in view on the unmapped report, can be mapped
-  by exact match like any other unrecognized term, and a non-Prime one may take the account default.
+  Prime order), unrecognized. It keeps the marketplace in view on the unmapped report and can be
+  mapped by exact match like any other unrecognized term; not being a standard term, it never takes
+  the account default.
 - A level that fits no rule but comes with a recognized category: the category wins. v0 always sends
   both, and Orders 2026-01-01 sends only the category, so this keeps the term the same whichever
   Orders API the account uses. The raw level is only kept (unrecognized) when the category does not
@@ -34,6 +35,7 @@ Choices the spec leaves open, made here:
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -53,6 +55,7 @@ __all__ = [
     "canonical_mapping_term",
     "canonical_text",
     "derive_term",
+    "mapping_input_term",
     "parse_term",
     "resolve",
     "standard_terms",
@@ -63,7 +66,7 @@ Speed = Literal["STD", "EXP"]
 Scope = Literal["DOM", "INT"]
 Premium = Literal["NEXT", "SECOND"]
 TermOrigin = Literal["ship_service_level", "service_level_category", "missing", "text"]
-ResolutionSource = Literal["exact", "zoneless", "account_default"]
+ResolutionSource = Literal["exact", "zoneless", "zone_consensus", "account_default"]
 ResolutionStatus = Literal["mapped", "unmapped"]
 
 PRIME_SUFFIX: Final = "-PRIME"
@@ -188,6 +191,13 @@ class Resolution:
     matched_mapping: str | None
     source: ResolutionSource | None
     status: ResolutionStatus
+    # Unmapped because Amazon gave no zone and the zone mappings of the term disagree (§6.4 step 3):
+    # those mappings, for the operator to choose from.
+    zone_candidates: tuple[CourierMapping, ...] = ()
+
+    @property
+    def zone_unknown(self) -> bool:
+        return bool(self.zone_candidates)
 
     def to_dict(self) -> dict[str, str | bool | None]:
         """The `POST /shipping-terms/resolve` response shape (§7), plus `source`."""
@@ -316,6 +326,54 @@ def canonical_mapping_term(text: str, *, field: str = "amazon_term") -> str:
     return parse_term(text, field=field).text
 
 
+def mapping_input_term(
+    text: str, *, marketplace: str | None = None, allow_unrecognised: bool = False, field: str = "amazon_term"
+) -> str:
+    """A term as an operator types it for a mapping, in Amazon's spellings (`NextDay`, `Second Day`,
+    `Expedited`, `Std UK Dom_1`), as the canonical term a mapping stores (§7).
+
+    A word that names no country (`NextDay`, `Expedited`) takes the `marketplace` given — a category
+    word becomes the domestic term (`Expedited` on UK -> `EXP UK DOM`) — or is refused with
+    `marketplace_required` listing its forms. A term that fits no rule is refused with
+    `unrecognised_term` and the nearest recognised terms, unless `allow_unrecognised` (an Amazon level
+    outside the grammar, mapped by exact match)."""
+    body, prime = _split_prime(_validated_fold(text, field))
+    if not body:
+        raise _invalid(f"'{PRIME_SUFFIX}' needs a term before it, e.g. 'STD UK DOM-PRIME'.", field, "prime_only")
+    market = _require_marketplace(marketplace) if marketplace is not None else None
+    parsed = _parse_base(body, market.code if market else None)
+    if isinstance(parsed, _CategoryWord):
+        if market is None:
+            forms = [_term(_base_from_category(parsed.name, m, None), prime, "text").text for m in MARKETPLACES]
+            raise InvalidInput(
+                f"{text.strip()!r} names no marketplace: send `marketplace` (e.g. UK) with it, or the full term, "
+                f"e.g. {forms[0]!r}.",
+                code="marketplace_required",
+                details=[{"field": "marketplace", "candidates": forms}],
+            )
+        parsed = _base_from_category(parsed.name, market, None)
+    term = _term(parsed, prime, "text")
+    if market is not None and term.country is not None and term.country != market.code:
+        raise InvalidInput(
+            f"The term {term.text!r} is for marketplace {term.country}, not {market.code}.",
+            code="marketplace_mismatch",
+            details=[{"field": field, "reason": "names another marketplace"}],
+        )
+    if not term.recognized and not allow_unrecognised:
+        catalogue = standard_terms(market.code) if market else [t for m in MARKETPLACES for t in standard_terms(m.code)]
+        nearest = difflib.get_close_matches(term.text, catalogue, n=3, cutoff=0.4)
+        raise InvalidInput(
+            f"{term.text!r} is not a shipping term Amazon sends"
+            + (f"; did you mean {', '.join(repr(n) for n in nearest)}?" if nearest else ".")
+            + " Send allow_unrecognised: true to map an Amazon level outside the usual grammar by exact match.",
+            code="unrecognised_term",
+            details=[{"field": field, "suggestions": nearest}],
+        )
+    if len(term.text) > MAX_TERM_LENGTH:
+        raise _too_long(len(term.text), field)
+    return term.text
+
+
 def without_zone(term: str) -> str | None:
     """`STD UK DOM_2-PRIME` -> `STD UK DOM-PRIME`; None when the term has no zone."""
     return parse_term(term).zoneless
@@ -347,8 +405,12 @@ def resolve(
     """Resolve a term to a courier service (§6.4).
 
     1. exact term: a mapping scoped to `account_id` first, then a client-wide one (mappings of other
-       accounts are ignored); 2. the same term without its zone, in the same scope order; 3. the
-    account's `default_courier_service`, only for a non-Prime term; 4. unmapped.
+       accounts are ignored); 2. the same term without its zone, in the same scope order; 3. a term
+    whose zone is unknown (derived from a category: Amazon gave no level) takes the zone mappings of
+    that base when they all name the same courier service, and otherwise stays unmapped with them as
+    `zone_candidates`; 4. the account's `default_courier_service`, only for a standard (`STD`) term
+    that is neither Prime nor premium — a next-day or expedited order never falls to a slower
+    service; 5. unmapped.
 
     Both the term and every mapping term are brought to canonical form first (so a mapping stored
     before canonicalisation still matches), and `-PRIME` is part of the compared text: a Prime term
@@ -363,6 +425,7 @@ def resolve(
 
     # Best candidate per (term text, scope); scope 0 = this account, 1 = client-wide.
     best: dict[tuple[str, int], CourierMapping] = {}
+    zoned: dict[int, dict[str, CourierMapping]] = {0: {}, 1: {}}  # zone mappings of this term, by scope
     for mapping in mappings:
         if mapping.account_id is None:
             scope = 1
@@ -377,6 +440,10 @@ def resolve(
         current = best.get(slot)
         if current is None or mapping.mapping_id < current.mapping_id:
             best[slot] = mapping
+        if mapped.zoneless is not None and mapped.zoneless == term_text:
+            kept = zoned[scope].get(mapped.text)
+            if kept is None or mapping.mapping_id < kept.mapping_id:
+                zoned[scope][mapped.text] = mapping
 
     steps: list[tuple[str | None, ResolutionSource]] = [(term_text, "exact"), (zoneless, "zoneless")]
     for text, source in steps:
@@ -387,9 +454,26 @@ def resolve(
             if found is not None:
                 return Resolution(term_text, term.recognized, found.courier_service, found.mapping_id, source, "mapped")
 
-    if not prime and default_courier_service is not None and default_courier_service.strip():
+    candidates: tuple[CourierMapping, ...] = ()
+    zone_unknown = term.zone is None and term.derived_from in ("service_level_category", "missing")
+    if zone_unknown and key is not None and key.speed is not None:
+        for scope in (0, 1):
+            found_zones = sorted(zoned[scope].values(), key=lambda m: m.amazon_term)
+            if not found_zones:
+                continue
+            services = {m.courier_service for m in found_zones}
+            if len(services) == 1:
+                first = min(found_zones, key=lambda m: m.mapping_id)
+                return Resolution(
+                    term_text, term.recognized, first.courier_service, first.mapping_id, "zone_consensus", "mapped"
+                )
+            candidates = tuple(found_zones)
+            break
+
+    standard = key is not None and key.speed == "STD" and not key.is_premium
+    if not prime and standard and not candidates and default_courier_service and default_courier_service.strip():
         return Resolution(term_text, term.recognized, default_courier_service, None, "account_default", "mapped")
-    return Resolution(term_text, term.recognized, None, None, None, "unmapped")
+    return Resolution(term_text, term.recognized, None, None, None, "unmapped", candidates)
 
 
 # --- Helpers ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def amazon_connections():  # type: ignore[no-untyped-def]
         endpoint_override=config.sp_api_endpoint,
         lwa_token_url=config.lwa_token_url,
         time_budget=300.0,
+        v0_levels_until=config.orders_v0_retires_on,
     )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -17,21 +17,23 @@ import httpx
 
 from oms_amazon.adapters.sp_api import (
     AccessDenied,
+    InvalidRequest,
     LwaClient,
     LwaCredentials,
+    NotFound,
     RetryPolicy,
     SpApiCallEvent,
     SpApiClient,
     SpApiConfig,
 )
-from oms_amazon.adapters.sp_api.builders import V0_ORDER_PII
+from oms_amazon.adapters.sp_api.builders import MAX_ORDER_IDS, V0_ORDER_PII
 from oms_amazon.adapters.sp_api.models import AddressV0, Money2026, MoneyV0, Order2026, OrderItemV0, OrderV0
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPii, ShipTo
 from oms_amazon.domain.shipments import Shipment
 from oms_amazon.domain.stock_sync import FeedOutcome, Progress, ReportOutcome, SkuError
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_rows
-from oms_amazon.observability import count
+from oms_amazon.observability import count, logger
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +55,15 @@ def _progress(processing_status: str) -> Progress:
 
 
 class SellerAmazon:
-    """The Amazon operations stock sync and order import need, for one seller in one region."""
+    """The Amazon operations stock sync and order import need, for one seller in one region.
 
-    def __init__(self, client: SpApiClient) -> None:
+    `v0_levels_until`: the day Orders v0 retires; until then a 2026-01-01 import may recover each
+    order's free-text `ShipServiceLevel` (which carries the shipping zone, `Std UK Dom_1`) from v0."""
+
+    def __init__(self, client: SpApiClient, *, v0_levels_until: date | None = None) -> None:
         self.client = client
+        self._v0_levels_until = v0_levels_until
+        self._v0_levels_refused = False
 
     @property
     def seller_id(self) -> str:
@@ -141,25 +148,39 @@ class SellerAmazon:
         since: datetime,
         api_version: str,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
+        *,
+        recover_levels: bool = False,
+        until: datetime | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         """Merchant-fulfilled orders of these marketplaces (one search: both APIs take up to 50) last
-        updated after `since`, a page at a time (stored by the caller before the next is fetched), with
+        updated after `since` (and before `until`, a backfill's window), a page at a time (stored by the
+        caller before the next is fetched), with
         Amazon's upper bound of the window when it says, each with the buyer's data Amazon lets the app see.
         `already_stored` names the orders of a page the caller holds at least as new: on v0 their items
-        are not fetched again (one getOrderItems each, at 0.5/s), so the 5-minute overlap costs nothing."""
+        are not fetched again (one getOrderItems each, at 0.5/s), so the 5-minute overlap costs nothing.
+        `recover_levels` (2026-01-01 only, for a client whose mappings use zones): each page's levels are
+        read from v0 as well, 50 orders a call."""
         if api_version == "v0":
-            yield from self._orders_v0(marketplace_ids, since, already_stored)
-        else:
-            yield from self._orders_2026(marketplace_ids, since)
+            yield from self._orders_v0(marketplace_ids, since, already_stored, until)
+            return
+        for orders, bound in self._orders_2026(marketplace_ids, since, until):
+            if recover_levels and orders:
+                orders = self._with_v0_levels(orders, marketplace_ids, since)
+            yield orders, bound
 
     def _orders_v0(
         self,
         marketplace_ids: list[str],
         since: datetime,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None,
+        until: datetime | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         for page in self.client.iter_get_orders(
-            marketplace_ids=marketplace_ids, last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True
+            marketplace_ids=marketplace_ids,
+            last_updated_after=since,
+            last_updated_before=until,
+            fulfillment_channels=["MFN"],
+            with_pii=True,
         ):
             known = (
                 already_stored([(o.amazon_order_id, o.last_update_date) for o in page.orders])
@@ -176,13 +197,14 @@ class SellerAmazon:
             yield orders, _parse_bound(page.last_updated_before)
 
     def _orders_2026(
-        self, marketplace_ids: list[str], since: datetime
+        self, marketplace_ids: list[str], since: datetime, until: datetime | None = None
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
         included = [*ORDER_DATA_2026, *PII_DATA_2026]
         note = ROLE_NOTE_2026
         pages = self.client.iter_search_orders(
             marketplace_ids=marketplace_ids,
             last_updated_after=since,
+            last_updated_before=until,
             fulfilled_by=["MERCHANT"],
             included_data=included,
         )
@@ -195,6 +217,7 @@ class SellerAmazon:
             pages = self.client.iter_search_orders(
                 marketplace_ids=marketplace_ids,
                 last_updated_after=since,
+                last_updated_before=until,
                 fulfilled_by=["MERCHANT"],
                 included_data=list(ORDER_DATA_2026),
             )
@@ -206,6 +229,47 @@ class SellerAmazon:
             fallback = marketplace_ids[0] if len(marketplace_ids) == 1 else ""
             orders = [order_from_2026(o, fallback, pii_note=note) for o in result.orders]
             yield orders, result.last_updated_before
+
+    def order_by_id(self, order_id: str, api_version: str) -> AmazonOrder:
+        """One order, of any age Amazon serves, with its buyer data: what an operator imports by hand."""
+        if api_version == "v0":
+            order = self.client.get_order_v0(order_id, with_pii=True)
+            note = _v0_pii_note(self.client.restricted_data_refusal(V0_ORDER_PII))
+            return order_from_v0(order, self.client.list_order_items(order_id, with_pii=True), pii_note=note)
+        found = self.client.get_order(order_id, included_data=[*ORDER_DATA_2026, *PII_DATA_2026])
+        return order_from_2026(found, found.sales_channel.marketplace_id or "", pii_note=ROLE_NOTE_2026)
+
+    def _with_v0_levels(
+        self, orders: list[AmazonOrder], marketplace_ids: list[str], since: datetime
+    ) -> list[AmazonOrder]:
+        """The orders with v0's `ShipServiceLevel` where v0 still answers. Past v0's retirement, or once
+        v0 refuses (a 4xx), the orders go on without: their terms come from the category, and zone
+        mappings apply when they agree (§6.4)."""
+        today = datetime.now(UTC).date()
+        if self._v0_levels_refused or self._v0_levels_until is None or today >= self._v0_levels_until:
+            return orders
+        wanted = [o.amazon_order_id for o in orders if o.fulfillment_channel == "MFN"]
+        levels: dict[str, str] = {}
+        for start in range(0, len(wanted), MAX_ORDER_IDS):
+            try:
+                page = self.client.get_orders(
+                    marketplace_ids=marketplace_ids,
+                    last_updated_after=since,
+                    amazon_order_ids=wanted[start : start + MAX_ORDER_IDS],
+                    max_results_per_page=MAX_ORDER_IDS,
+                )
+            except (InvalidRequest, AccessDenied, NotFound) as refused:
+                self._v0_levels_refused = True
+                logger.warning(
+                    "Orders v0 refused the shipping levels; zones come from the mappings",
+                    extra={"status": refused.status, "code": refused.code},
+                )
+                break
+            levels.update({o.amazon_order_id: o.ship_service_level for o in page.orders if o.ship_service_level})
+        return [
+            replace(o, ship_service_level=levels[o.amazon_order_id]) if o.amazon_order_id in levels else o
+            for o in orders
+        ]
 
     def confirm_shipment(self, shipment: Shipment, marketplace_id: str) -> None:
         """confirmShipment (Orders v0) for one package. Amazon answers 204, also to a repeat of the same
@@ -505,8 +569,10 @@ class AmazonConnections:
         endpoint_override: str,
         lwa_token_url: str,
         time_budget: float = 60.0,
+        v0_levels_until: date | None = None,
     ) -> None:
         self._time_budget = time_budget
+        self._v0_levels_until = v0_levels_until
         self._secrets = secrets_client
         self._app_secret_id = app_secret_id
         self._endpoint_override = endpoint_override or None
@@ -542,4 +608,4 @@ class AmazonConnections:
             http=self.http,
             metrics=count_amazon_call,
         )
-        return SellerAmazon(client)
+        return SellerAmazon(client, v0_levels_until=self._v0_levels_until)

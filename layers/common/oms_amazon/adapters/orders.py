@@ -34,7 +34,7 @@ from oms_amazon.adapters.dynamodb import (
     parse_iso,
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
-from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii
+from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii, Release
 from oms_amazon.ports import Page, PiiVault
 from oms_amazon.shipping import without_zone
 
@@ -112,6 +112,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "has_pii": order.has_pii,
         "pii_expires_at": _optional_iso(order.pii_expires_at),
         "pii_purged_at": _optional_iso(order.pii_purged_at),
+        "release": order.release.to_dict() if order.release else None,
+        "history": list(order.history),
         "GSI1PK": f"ORDERS#{order.client_id}",
         "GSI1SK": f"{iso(order.last_update_date)}#{order.amazon_order_id}",
     }
@@ -165,6 +167,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         has_pii=bool(item.get("has_pii", False)),
         pii_expires_at=_optional_moment(item.get("pii_expires_at")),
         pii_purged_at=_optional_moment(item.get("pii_purged_at")),
+        release=Release.from_dict(item["release"]) if item.get("release") else None,
+        history=tuple(item.get("history") or ()),
     )
 
 

@@ -53,6 +53,16 @@ def acting_client(event: dict[str, Any]) -> str:
     return caller.client_id
 
 
+def operator_of(event: dict[str, Any]) -> str:
+    """Who did it, for an audit record: the signed-in user's e-mail or user name, else their client."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    for name in ("email", "cognito:username", "custom:client_id"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:128]
+    return "unknown"
+
+
 def _groups(raw: object) -> set[str]:
     # API Gateway passes `cognito:groups` as a string ("admins" or "[admins, ops]"), tests may pass a list.
     if isinstance(raw, list):

@@ -25,8 +25,10 @@ Source = Literal["exact", "zoneless", "account_default"]
 Status = Literal["mapped", "unmapped"]
 
 _TERM_HELP = (
-    "The Amazon shipping term, e.g. 'STD UK DOM', 'STD UK DOM_1-PRIME', 'UK NEXT'. Stored in canonical form "
-    "(upper case, single spaces, '-PRIME' suffix): at most 100 characters, no control characters."
+    "The Amazon shipping term, in the canonical form ('STD UK DOM', 'STD UK DOM_1-PRIME', 'UK NEXT') or as Amazon "
+    "spells it ('Std UK Dom_1', 'NextDay', 'Second Day', 'Expedited': a word that names no marketplace needs "
+    "`marketplace`). Stored in canonical form (upper case, single spaces, '-PRIME' suffix): at most 100 characters, "
+    "no control characters; a term outside Amazon's grammar needs `allow_unrecognised`."
 )
 _ACCOUNT_HELP = "One of this client's accounts: the mapping applies to its orders only. Absent: client-wide."
 
@@ -37,6 +39,14 @@ class CourierMappingWrite(BaseModel):
     courier_service: StrictStr = Field(max_length=512, description="The OMS courier service: 1-100 characters")
     account_id: StrictStr | None = Field(
         None, min_length=1, max_length=64, pattern=ID_PATTERN, description=_ACCOUNT_HELP
+    )
+    marketplace: StrictStr | None = Field(
+        None,
+        max_length=20,
+        description="The marketplace (code or id) a term such as 'NextDay' is for; defaults to the account's",
+    )
+    allow_unrecognised: StrictBool = Field(
+        False, description="Store a term outside Amazon's term grammar as typed (matched exactly)"
     )
 
 

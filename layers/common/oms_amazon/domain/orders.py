@@ -218,6 +218,38 @@ class HoldReason:
 
 
 @dataclass(frozen=True, slots=True)
+class Release:
+    """An operator's override of an order's holds (`POST /orders/{id}/release`): who, when, why, and
+    the courier service it ships with. It stands until the order ships or is cancelled."""
+
+    by: str
+    at: datetime
+    reason: str
+    courier_service: str
+    holds: tuple[str, ...]  # the hold codes it overrode
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": "released",
+            "by": self.by,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+            "courier_service": self.courier_service,
+            "holds": list(self.holds),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Release:
+        return cls(
+            str(raw["by"]),
+            datetime.fromisoformat(str(raw["at"])),
+            str(raw["reason"]),
+            str(raw["courier_service"]),
+            tuple(raw.get("holds") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OrderLine:
     order_item_id: str
     seller_sku: str
@@ -308,13 +340,17 @@ class Order:
     has_pii: bool = False
     pii_expires_at: datetime | None = None
     pii_purged_at: datetime | None = None
+    release: Release | None = None
+    history: tuple[dict[str, Any], ...] = ()  # what operators did to the order, oldest first
 
     def with_changes(self, **changes: Any) -> Order:
         return replace(self, **changes)
 
     @property
     def unmapped_term(self) -> str | None:
-        return self.shipping_term if any(h.code == "unmapped_shipping_term" for h in self.hold_reasons) else None
+        """The term a new mapping would release this order by (unmapped, or its zone unknown)."""
+        held = {"unmapped_shipping_term", "shipping_zone_unknown"}
+        return self.shipping_term if any(h.code in held for h in self.hold_reasons) else None
 
     @property
     def is_finished(self) -> bool:

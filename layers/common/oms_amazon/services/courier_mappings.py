@@ -20,7 +20,6 @@ from oms_amazon.domain.courier_mappings import (
     MappingAdded,
     UnmappedTerm,
     courier_service,
-    mapping_term,
 )
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.observability import logger
@@ -34,7 +33,15 @@ from oms_amazon.ports import (
     Page,
     UnmappedTermRepository,
 )
-from oms_amazon.shipping import Resolution, ShippingTerm, derive_term, parse_term, resolve, standard_terms
+from oms_amazon.shipping import (
+    Resolution,
+    ShippingTerm,
+    derive_term,
+    mapping_input_term,
+    parse_term,
+    resolve,
+    standard_terms,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,8 @@ class NewMapping:
     amazon_term: str
     courier_service: str
     account_id: str | None = None
+    marketplace: str | None = None  # for a term such as `NextDay` that names none; else the account's
+    allow_unrecognised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +115,7 @@ class CourierMappingService:
         return self._mappings.page(client_id, where, limit=limit, next_token=next_token)
 
     def create(self, client_id: str, new: NewMapping) -> CourierServiceMapping:
-        term, courier = mapping_term(new.amazon_term), courier_service(new.courier_service)
-        if new.account_id is not None:
-            self._account(client_id, new.account_id)
+        term, courier = self._term(client_id, new), courier_service(new.courier_service)
         now = self._clock()
         mapping = CourierServiceMapping(
             id=self._new_id(),
@@ -128,7 +135,7 @@ class CourierMappingService:
         self, client_id: str, mapping_id: str, new: NewMapping, *, version: int | None = None
     ) -> CourierServiceMapping:
         """Replace a mapping's term, courier service and scope (a PUT: an absent account_id is client-wide)."""
-        term, courier = mapping_term(new.amazon_term), courier_service(new.courier_service)
+        term, courier = self._term(client_id, new), courier_service(new.courier_service)
         current = self.get(client_id, mapping_id)
         if version is not None and version != current.version:
             raise Conflict(
@@ -183,6 +190,13 @@ class CourierMappingService:
         return self._unmapped.page(client_id, marketplace=marketplace, limit=limit, next_token=next_token)
 
     # --- Helpers -----------------------------------------------------------------------------
+
+    def _term(self, client_id: str, new: NewMapping) -> str:
+        """The canonical term of a mapping as typed (§7): Amazon's spellings, the marketplace named or
+        the account's. The account is checked first: a term is never judged for another client's."""
+        account = self._account(client_id, new.account_id) if new.account_id is not None else None
+        marketplace = new.marketplace or (account.marketplace if account else None)
+        return mapping_input_term(new.amazon_term, marketplace=marketplace, allow_unrecognised=new.allow_unrecognised)
 
     def _resolve(self, client_id: str, account: Account | None, terms: list[ShippingTerm]) -> list[TermMapping]:
         rules = [m.as_rule() for m in self._mappings.all_of_client(client_id)]

@@ -23,13 +23,13 @@ from typing import Any, Protocol
 from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.courier_mappings import MappingAdded
-from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, OrderPii, event_type
+from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, OrderPii, Release, event_type
 from oms_amazon.observability import count, logger
 from oms_amazon.order_checks import evaluate
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, JobQueue, SellerSecrets
-from oms_amazon.shipping import CourierMapping
+from oms_amazon.shipping import CourierMapping, without_zone
 from oms_amazon.sku import SkuIndex
 
 FIRST_IMPORT_WINDOW = timedelta(hours=24)
@@ -37,6 +37,7 @@ OVERLAP = timedelta(minutes=5)
 # Amazon's order search looks no later than two minutes ago; a window never ends later than that.
 AMAZON_LAG = timedelta(minutes=2)
 CLAIM_FOR = timedelta(seconds=60)
+BACKFILL_MAX = timedelta(days=30)
 # The writer of an outbox event publishes it at once; the tick relays only events older than this,
 # which their writer cannot still be sending (it died), so no event is published twice.
 OUTBOX_LEASE = timedelta(minutes=2)
@@ -89,7 +90,12 @@ class OrderSource(Protocol):
         since: datetime,
         api_version: str,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None = None,
+        *,
+        recover_levels: bool = False,
+        until: datetime | None = None,
     ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]: ...
+
+    def order_by_id(self, order_id: str, api_version: str) -> AmazonOrder: ...
 
 
 MappingSource = Callable[[str], list[CourierMapping]]
@@ -108,9 +114,13 @@ class ImportJob:
     region: str
     trigger: str = "schedule"
     account_id: str | None = None
+    # Instead of the watermark's window: these orders by id (any age), or a backfill window.
+    order_ids: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
 
     def to_message(self) -> dict[str, Any]:
-        body = {
+        body: dict[str, Any] = {
             "job": "order_import",
             "client_id": self.client_id,
             "merchant_id": self.merchant_id,
@@ -119,6 +129,12 @@ class ImportJob:
         }
         if self.account_id is not None:
             body["account_id"] = self.account_id
+        if self.order_ids:
+            body["order_ids"] = list(self.order_ids)
+        if self.since is not None:
+            body["since"] = self.since.isoformat()
+        if self.until is not None:
+            body["until"] = self.until.isoformat()
         return body
 
     @classmethod
@@ -129,6 +145,9 @@ class ImportJob:
             body.get("region", ""),
             body.get("trigger", "schedule"),
             body.get("account_id"),
+            tuple(body.get("order_ids") or ()),
+            datetime.fromisoformat(body["since"]) if body.get("since") else None,
+            datetime.fromisoformat(body["until"]) if body.get("until") else None,
         )
 
 
@@ -176,11 +195,46 @@ class OrderImportScheduler:
         return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed, "pii_purged": purged}
 
     def run_now(self, client_id: str, account_id: str) -> None:
+        account = self._importing(client_id, account_id)
+        self._queue_for(
+            account, ImportJob(account.client_id, account.merchant_id, account.region, "manual", account.id)
+        )
+
+    def import_order(self, client_id: str, account_id: str, order_id: str) -> None:
+        """Fetch one order by id, of any age Amazon serves (an order the watermark's window missed)."""
+        account = self._importing(client_id, account_id)
+        job = ImportJob(account.client_id, account.merchant_id, account.region, "by_id", account.id, (order_id,))
+        self._queue_for(account, job)
+
+    def backfill(self, client_id: str, account_id: str, since: datetime, until: datetime | None) -> datetime:
+        """Import a past window of at most 30 days as a job of its own; the watermark stays where it is.
+        Returns the window's end."""
+        now = self._clock()
+        end = until or now - AMAZON_LAG
+        problem = (
+            "since must be before until"
+            if since >= end
+            else f"a backfill covers at most {BACKFILL_MAX.days} days"
+            if end - since > BACKFILL_MAX
+            else "until may not be in the future"
+            if end > now
+            else None
+        )
+        if problem is not None:
+            raise InvalidInput(f"Invalid backfill window: {problem}.", code="invalid_window")
+        account = self._importing(client_id, account_id)
+        job = ImportJob(account.client_id, account.merchant_id, account.region, "backfill", account.id, (), since, end)
+        self._queue_for(account, job)
+        return end
+
+    def _importing(self, client_id: str, account_id: str) -> Account:
         account = self._accounts.get(client_id, account_id)
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
         account.check_can_run("order_import")
-        job = ImportJob(account.client_id, account.merchant_id, account.region, "manual", account.id)
+        return account
+
+    def _queue_for(self, account: Account, job: ImportJob) -> None:
         self._send(job, dedup_id=f"import-{account.id}-{self._clock():%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}")
 
     def _send(self, job: ImportJob, *, dedup_id: str) -> None:
@@ -356,7 +410,11 @@ class OrderImportWorker:
         }
         logger.append_keys(**keys)
         try:
-            return self._import(accounts, self._amazon(first.market, first.merchant_id, token.value))
+            amazon = self._amazon(first.market, first.merchant_id, token.value)
+            if job.order_ids:
+                return self._import_by_id(accounts, amazon, job.order_ids)
+            window = (job.since, job.until) if job.since is not None else None
+            return self._import(accounts, amazon, window=window)
         except AuthorisationRejected:
             self._rejections.reject(first.client_id, first.merchant_id)
             count("AuthorisationsRejected")
@@ -365,14 +423,38 @@ class OrderImportWorker:
         finally:
             logger.remove_keys(list(keys))
 
-    def _import(self, accounts: list[Account], amazon: OrderSource) -> dict[str, int]:
+    def _import_by_id(self, accounts: list[Account], amazon: OrderSource, order_ids: tuple[str, ...]) -> dict[str, int]:
+        by_marketplace = {a.marketplace_id: a for a in accounts}
+        mappings = self._mappings(accounts[0].client_id)
+        judge = OrderJudge(accounts[0].client_id, self._skus, lambda _: mappings)
+        stats = {"new": 0, "updated": 0, "unchanged": 0, "other_marketplace": 0}
+        for order_id in order_ids:
+            found = amazon.order_by_id(order_id, self._api_version)
+            account = by_marketplace.get(found.marketplace_id)
+            if account is None or found.fulfillment_channel != "MFN":
+                stats["other_marketplace"] += 1
+                continue
+            outcome, event = self._store(account, found, self._orders.get(account.client_id, order_id), judge)
+            stats[outcome] += 1
+            self._relay.send([event] if event is not None else [])
+        logger.info("orders imported by id", extra=stats)
+        return stats
+
+    def _import(
+        self, accounts: list[Account], amazon: OrderSource, *, window: tuple[datetime, datetime | None] | None = None
+    ) -> dict[str, int]:
         started = self._clock()
         client_id = accounts[0].client_id
         by_marketplace = {a.marketplace_id: a for a in accounts}
         watermarks = {a.id: a.last_order_import_at or (started - FIRST_IMPORT_WINDOW) for a in accounts}
-        # One search for all: from the oldest watermark (a newly enabled marketplace reads its first day).
-        since = min(watermarks.values()) - OVERLAP
-        judge = OrderJudge(client_id, self._skus, self._mappings)
+        # One search for all: from the oldest watermark (a newly enabled marketplace reads its first day);
+        # a backfill reads its own window and leaves the watermarks alone.
+        since = window[0] if window else min(watermarks.values()) - OVERLAP
+        until = window[1] if window else None
+        mappings = self._mappings(client_id)
+        judge = OrderJudge(client_id, self._skus, lambda _: mappings)
+        # On 2026-01-01 the level (and its zone) is recovered from v0 only for a client whose mappings use zones.
+        zones = any(without_zone(m.amazon_term) is not None for m in mappings)
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
         upper: datetime | None = None
 
@@ -380,7 +462,9 @@ class OrderImportWorker:
             stored = self._orders.get_many(client_id, [order_id for order_id, _ in pairs])
             return {o for o, updated in pairs if o in stored and stored[o].last_update_date >= updated}
 
-        for orders, bound in amazon.orders_since(list(by_marketplace), since, self._api_version, already_stored):
+        for orders, bound in amazon.orders_since(
+            list(by_marketplace), since, self._api_version, already_stored, recover_levels=zones, until=until
+        ):
             stats["pages"] += 1
             upper = bound or upper
             merchant = [o for o in orders if o.fulfillment_channel == "MFN"]
@@ -397,7 +481,7 @@ class OrderImportWorker:
                     events.append(event)
             self._relay.send(events)
         new_watermark = min(upper or started - AMAZON_LAG, started)
-        for account in accounts:
+        for account in accounts if window is None else ():
             if new_watermark > watermarks[account.id]:
                 self._state.advance_watermark(account, new_watermark)
         logger.info("orders imported", extra=stats)
@@ -457,6 +541,48 @@ class OrderReevaluation:
             logger.info(
                 "held orders released by a new mapping", extra={"released": released, "term": added.amazon_term}
             )
+
+    def release(self, client_id: str, order_id: str, *, reason: str, by: str, courier_service: str | None) -> Order:
+        """An operator overrides a held order's holds (§6.6): it becomes `ready` with the courier service
+        it resolved to or the one given, and the release is recorded with who and why."""
+        order = self._orders.get(client_id, order_id)
+        if order is None:
+            raise NotFound(f"No order {order_id}.", code="order_not_found")
+        if order.status == "cancelled":
+            raise Conflict(f"Order {order_id} was cancelled on Amazon; it cannot be released.", code="order_cancelled")
+        if order.status != "on_hold":
+            raise Conflict(f"Order {order_id} is {order.status}, not on hold.", code="order_not_held")
+        courier = courier_service or order.courier_service
+        if not courier:
+            raise InvalidInput(
+                f"Order {order_id} has no courier service (its shipping term {order.shipping_term!r} is unmapped): "
+                "send courier_service with the release.",
+                code="courier_service_required",
+                details=[{"field": "courier_service", "reason": "required for this order"}],
+            )
+        now = self._clock()
+        release = Release(by, now, reason, courier, tuple(h.code for h in order.hold_reasons))
+        released = order.with_changes(
+            status="ready",
+            hold_reasons=(),
+            courier_service=courier,
+            release=release,
+            history=(*order.history, release.to_dict()),
+            updated_at=now,
+            state_version=order.state_version + 1,
+        )
+        written, event = self._writer.write(released, order)
+        if not written:
+            raise Conflict(
+                "The order changed while it was released; read it again and retry.", code="concurrent_update"
+            )
+        if event is not None:
+            self._relay.send([event])
+        logger.info(
+            "order released by an operator",
+            extra={"client_id": client_id, "amazon_order_id": order_id, "holds": list(release.holds)},
+        )
+        return released
 
     def despatched(self, client_id: str, order_id: str) -> Order | None:
         """Every unit of the order is confirmed with Amazon by the connector: the order is `shipped`."""

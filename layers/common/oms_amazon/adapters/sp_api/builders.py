@@ -23,6 +23,7 @@ DateTimeLike = datetime | str
 
 MAX_MARKETPLACE_IDS = 50
 MAX_ORDERS_PER_PAGE = 100
+MAX_ORDER_IDS = 50  # getOrders' AmazonOrderIds
 MAX_LISTINGS_PAGE_SIZE = 20
 MAX_LISTINGS_IDENTIFIERS = 20
 
@@ -98,6 +99,7 @@ class RestrictedResource:
 # buyer, and any order's items with their gift messages. Amazon lets one RDT name up to 50 resources.
 V0_ORDER_PII: tuple[RestrictedResource, ...] = (
     RestrictedResource("GET", "/orders/v0/orders", ("buyerInfo", "shippingAddress")),
+    RestrictedResource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo", "shippingAddress")),
     RestrictedResource("GET", "/orders/v0/orders/{orderId}/orderItems", ("buyerInfo",)),
 )
 
@@ -233,8 +235,10 @@ def get_orders(
     max_results_per_page: int = MAX_ORDERS_PER_PAGE,
     next_token: str | None = None,
     restricted: tuple[RestrictedResource, ...] = (),
+    amazon_order_ids: Sequence[str] | None = None,
 ) -> SpApiRequest:
-    """getOrders (Orders v0, deprecated but supported until 2027-03-27): `GET /orders/v0/orders`."""
+    """getOrders (Orders v0, deprecated but supported until 2027-03-27): `GET /orders/v0/orders`.
+    `amazon_order_ids` (at most 50) narrows the window to those orders."""
     _exactly_one_window(created_after, last_updated_after)
     if created_after is not None and last_updated_before is not None:
         raise ValueError("last_updated_before cannot be combined with created_after")
@@ -254,10 +258,18 @@ def get_orders(
         params["FulfillmentChannels"] = _csv(fulfillment_channels, "fulfillment_channels", allowed=FULFILLMENT_CHANNELS)
     if order_statuses is not None:
         params["OrderStatuses"] = _csv(order_statuses, "order_statuses", allowed=ORDER_STATUSES_V0)
+    if amazon_order_ids is not None:
+        params["AmazonOrderIds"] = _csv(amazon_order_ids, "amazon_order_ids", limit=MAX_ORDER_IDS)
     params["MaxResultsPerPage"] = _page_size(max_results_per_page, "max_results_per_page", MAX_ORDERS_PER_PAGE)
     if next_token is not None:
         params["NextToken"] = next_token
     return SpApiRequest("getOrders", "GET", "/orders/v0/orders", params, restricted=restricted)
+
+
+def get_order_v0(order_id: str, *, restricted: tuple[RestrictedResource, ...] = ()) -> SpApiRequest:
+    """getOrder (Orders v0): `GET /orders/v0/orders/{orderId}`."""
+    path = f"/orders/v0/orders/{_segment(order_id, 'order_id')}"
+    return SpApiRequest("getOrder", "GET", path, restricted=restricted)
 
 
 def get_order_items(

@@ -48,6 +48,7 @@ from oms_amazon.adapters.sp_api.models import (
     MarketplaceParticipation,
     Order2026,
     OrderItemV0,
+    OrderV0,
     PackageDetail,
     PatchOperation,
     Report,
@@ -323,6 +324,7 @@ class SpApiClient:
         max_results_per_page: int = builders.MAX_ORDERS_PER_PAGE,
         next_token: str | None = None,
         with_pii: bool = False,
+        amazon_order_ids: Sequence[str] | None = None,
     ) -> GetOrdersPage:
         """`with_pii`: ask for a Restricted Data Token first, so the address and buyer come along."""
         request = builders.get_orders(
@@ -335,6 +337,7 @@ class SpApiClient:
             max_results_per_page=max_results_per_page,
             next_token=next_token,
             restricted=builders.V0_ORDER_PII if with_pii else (),
+            amazon_order_ids=amazon_order_ids,
         )
         return self._model(GetOrdersPage, self._payload(self.send(request)), request.operation)
 
@@ -367,6 +370,11 @@ class SpApiClient:
             token = page.next_token
             if not token:
                 return
+
+    def get_order_v0(self, order_id: str, *, with_pii: bool = False) -> OrderV0:
+        """One order (Orders v0 getOrder), with its address and buyer when `with_pii`."""
+        request = builders.get_order_v0(order_id, restricted=builders.V0_ORDER_PII if with_pii else ())
+        return self._model(OrderV0, self._payload(self.send(request)), request.operation)
 
     def get_order_items(
         self, order_id: str, *, next_token: str | None = None, with_pii: bool = False

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.identity import acting_client, operator_of
 from oms_amazon.domain.errors import InvalidInput, NotFound
 from oms_amazon.domain.orders import NOT_FOR_US_MESSAGES, Money, Order, OrderLine, OrderStatus
 
@@ -99,6 +99,8 @@ class _OrderFields(BaseModel):
     status: OrderStatus
     hold_reasons: list[dict[str, Any]]
     not_for_us_reason: NotForUsOut | None
+    release: dict[str, Any] | None = Field(description="An operator's override of the holds: who, when, why")
+    history: list[dict[str, Any]]
     order_total: MoneyOut | None
     shipping_price: MoneyOut | None
     earliest_ship_date: str | None
@@ -167,6 +169,8 @@ def _summary_fields(order: Order) -> dict[str, Any]:
         "status": order.status,
         "hold_reasons": [h.to_dict() for h in order.hold_reasons],
         "not_for_us_reason": NotForUsOut(code=reason, message=NOT_FOR_US_MESSAGES[reason]) if reason else None,
+        "release": order.release.to_dict() if order.release else None,
+        "history": list(order.history),
         "order_total": _money(order.order_total),
         "shipping_price": _money(order.shipping_price),
         "earliest_ship_date": _moment(order.earliest_ship_date),
@@ -257,9 +261,58 @@ def reevaluate_order(order_id: OrderId) -> OrderSummaryOut:
     return order_summary(wiring.order_reevaluation().reevaluate(_client(), order_id))
 
 
+class ReleaseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: StrictStr = Field(min_length=1, max_length=500, description="Why the holds are overridden")
+    courier_service: StrictStr | None = Field(
+        None, min_length=1, max_length=100, description="Required when the order's term maps to no courier"
+    )
+
+
+class BackfillBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: StrictStr = Field(max_length=40, description="ISO 8601: orders Amazon updated from then")
+    until: StrictStr | None = Field(None, max_length=40, description="ISO 8601 (default: now); at most 30 days on")
+
+
+@router.post("/orders/<order_id>/release", tags=["orders"])
+def release_order(order_id: OrderId, body: Annotated[ReleaseBody, Body()]) -> OrderSummaryOut:
+    """An operator overrides a held order's holds, with a reason recorded in its history (§6.6)."""
+    event = router.current_event.raw_event
+    released = wiring.order_reevaluation().release(
+        _client(),
+        order_id,
+        reason=body.reason.strip(),
+        by=operator_of(event),
+        courier_service=body.courier_service.strip() if body.courier_service else None,
+    )
+    return order_summary(released)
+
+
 @router.post("/accounts/<account_id>/order-import", tags=["orders"])
-def import_orders_now(account_id: AccountId) -> Response[dict[str, str]]:
-    wiring.order_import_scheduler().run_now(_client(), account_id)
+def import_orders_now(
+    account_id: AccountId, body: Annotated[BackfillBody | None, Body()] = None
+) -> Response[dict[str, str]]:
+    """Import now; with `{since, until?}`, a backfill of at most 30 days that leaves the watermark alone."""
+    scheduler = wiring.order_import_scheduler()
+    if body is None:
+        scheduler.run_now(_client(), account_id)
+        return Response(status_code=202, content_type="application/json", body={"status": "queued"})
+    since = _parse_since(body.since)
+    until = _parse_since(body.until) if body.until else None
+    assert since is not None
+    end = scheduler.backfill(_client(), account_id, since, until)
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body={"status": "queued", "since": iso(since), "until": iso(end)},
+    )
+
+
+@router.post("/accounts/<account_id>/orders/<order_id>/import", tags=["orders"])
+def import_one_order(account_id: AccountId, order_id: OrderId) -> Response[dict[str, str]]:
+    """Fetch one order by id, of any age Amazon serves: `GET /orders/{id}` shows it once the job has run."""
+    wiring.order_import_scheduler().import_order(_client(), account_id, order_id)
     return Response(status_code=202, content_type="application/json", body={"status": "queued"})
 
 

@@ -101,7 +101,13 @@ def resolve_shipping_term(body: Annotated[ResolveRequest, Body()]) -> Resolution
 )
 def create_courier_mapping(body: Annotated[CourierMappingWrite, Body()]) -> Response[CourierMappingOut]:
     _require_object_body()
-    new = NewMapping(amazon_term=body.amazon_term, courier_service=body.courier_service, account_id=body.account_id)
+    new = NewMapping(
+        amazon_term=body.amazon_term,
+        courier_service=body.courier_service,
+        account_id=body.account_id,
+        marketplace=body.marketplace,
+        allow_unrecognised=body.allow_unrecognised,
+    )
     mapping = deps.courier_mapping_service().create(_client(), new)
     return Response(
         status_code=201,
@@ -146,7 +152,13 @@ def get_courier_mapping(mapping_id: MappingId) -> CourierMappingOut:
 def replace_courier_mapping(mapping_id: MappingId, body: Annotated[CourierMappingReplace, Body()]) -> CourierMappingOut:
     """Replace the whole mapping: an absent `account_id` makes it client-wide."""
     _require_object_body()
-    new = NewMapping(amazon_term=body.amazon_term, courier_service=body.courier_service, account_id=body.account_id)
+    new = NewMapping(
+        amazon_term=body.amazon_term,
+        courier_service=body.courier_service,
+        account_id=body.account_id,
+        marketplace=body.marketplace,
+        allow_unrecognised=body.allow_unrecognised,
+    )
     mapping = deps.courier_mapping_service().replace(_client(), mapping_id, new, version=body.version)
     return mapping_view(mapping)
 
