@@ -21,8 +21,11 @@ API_VERSIONS = ("v0", "2026-01-01")
 BOUND_FACTOR, BOUND_SLACK = 1.25, 5.0
 FULL_SYNC_CALL_RATIO = 100
 DELTA_MAX_CALLS = 5
-COLD_IMPORT_MS, COLD_IMPORT_STRETCH_MS = 600, 350
-LAYER_MAX_BYTES = 15 * 1024 * 1024
+# Issue "honest scale": each handler's import as Lambda pays it (no bytecode but the layer's, tracer on),
+# the layer as `sam build` leaves it, and the listings report of a 200 MB catalogue.
+COLD_IMPORT_MS, COLD_IMPORT_STRETCH_MS = 600, 400
+LAYER_MAX_BYTES = 15_000_000
+REPORT_MB, REPORT_MAX_RSS_MB = 200, 256
 # The what-if of the processing-time cases: the stock-sync worker waiting this long in its invocation.
 WHAT_IF_POLL_SECONDS = 300.0
 
@@ -138,10 +141,27 @@ def table(results: dict[str, Any]) -> str:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
     lines.append("seconds are simulated Amazon seconds (rate limits enforced, buckets full at the start, no latency)")
+    if results.get("cold_import_ms_realistic"):
+        detail = results.get("cold_import_realistic", {})
+        lines.append("")
+        lines.append(
+            "cold import of functions/<fn>/app.py as Lambda pays it (the layer's own bytecode only, tracer on), "
+            "median of fresh interpreters:"
+        )
+        for function, ms in results["cold_import_ms_realistic"].items():
+            extra = detail.get(function, {})
+            heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
+            lines.append(
+                f"  {function}: {ms:,.0f} ms wall, {extra.get('cpu_ms', 0):,.0f} ms CPU"
+                f" (load average {extra.get('load_average', 0):.1f}; heaviest, -X importtime: {heaviest})"
+            )
     if results.get("cold_import_ms"):
         detail = results.get("cold_import", {})
         lines.append("")
-        lines.append("cold import of functions/<fn>/app.py, median of fresh interpreters (wall: -X importtime; CPU):")
+        lines.append(
+            "cold import with this venv's bytecode cached and the tracer off (not what Lambda pays; "
+            "wall: -X importtime; CPU):"
+        )
         for function, ms in results["cold_import_ms"].items():
             extra = detail.get(function, {})
             heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
@@ -153,15 +173,17 @@ def table(results: dict[str, Any]) -> str:
         layer = results.get("layer", {})
         zipped = f", {layer['zip_bytes'] / 1e6:.1f} MB zipped" if layer.get("zip_bytes") else ""
         lines.append(f"layer: {results['layer_bytes'] / 1e6:.1f} MB unzipped{zipped} ({layer.get('method', '')})")
-        if layer.get("bytes_without_runtime_provided"):
-            lines.append(
-                f"  without boto3/botocore and their dependencies (in the Lambda runtime already): "
-                f"{layer['bytes_without_runtime_provided'] / 1e6:.1f} MB unzipped, "
-                f"{layer['zip_bytes_without_runtime_provided'] / 1e6:.1f} MB zipped"
-            )
         if layer.get("largest"):
             lines.append(
                 "  largest: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in layer["largest"].items())
+            )
+    report = results.get("listings_report") or {}
+    for label, run in (("streamed", report.get("streamed")), ("read whole, as before", report.get("whole"))):
+        if run:
+            lines.append(
+                f"listings report {run['document_mb']:,.0f} MB ({run['rows']:,} rows), {label}: "
+                f"peak RSS {run['peak_rss_mb']:,.0f} MB (the process before it: {run['baseline_rss_mb']:,.0f} MB), "
+                f"{run['seconds']:,.1f} s"
             )
     return "\n".join(lines)
 
@@ -186,18 +208,20 @@ def targets(results: dict[str, Any]) -> list[tuple[bool | None, str]]:
         elif case["changed"] < case["skus"]:
             calls = case["connector"]["calls"]
             checks.append((calls <= DELTA_MAX_CALLS, f"{case['case']}: {calls} calls (<= {DELTA_MAX_CALLS})"))
-    for function, ms in results.get("cold_import_ms", {}).items():
-        extra = results.get("cold_import", {}).get(function, {})
-        stretch = "stretch met" if ms < COLD_IMPORT_STRETCH_MS else "stretch 350 ms missed"
+    for function, ms in results.get("cold_import_ms_realistic", {}).items():
+        extra = results.get("cold_import_realistic", {}).get(function, {})
+        stretch = "stretch met" if ms <= COLD_IMPORT_STRETCH_MS else f"stretch {COLD_IMPORT_STRETCH_MS} ms missed"
         loaded = extra.get("load_average", 0) > (os.cpu_count() or 1)
         busy = " - the machine was busy: wall times inflated" if loaded else ""
         checks.append(
             (
-                ms < COLD_IMPORT_MS,
-                f"cold import {function}: {ms:,.0f} ms wall (< {COLD_IMPORT_MS}; {stretch}), "
+                ms <= COLD_IMPORT_MS,
+                f"cold import {function} as Lambda pays it: {ms:,.0f} ms wall (<= {COLD_IMPORT_MS}; {stretch}), "
                 f"{extra.get('cpu_ms', 0):,.0f} ms CPU{busy}",
             )
         )
+    for function, ms in results.get("cold_import_ms", {}).items():
+        checks.append((None, f"cold import {function} with bytecode cached, tracer off: {ms:,.0f} ms wall"))
     for case in [*results.get("with_processing_time", []), *results.get("order_import_next_run", [])]:
         conn, bound = case["connector"], case["lower_bound"]
         checks.append(
@@ -221,23 +245,24 @@ def targets(results: dict[str, Any]) -> list[tuple[bool | None, str]]:
                 f"(bound {bound['seconds']:,.0f} s), {conn['throttled']} throttled",
             )
         )
-    for case in [*results.get("five_marketplaces_stock", []), *results.get("five_marketplaces_orders", [])]:
-        conn, bound = case["connector"], case["lower_bound"]
-        detail = (
-            f"{case['feeds']} feeds, one per marketplace"
-            if "feeds" in case
-            else f"{case['searches_per_tick']} order-search calls for all five"
-        )
+    if results.get("layer_bytes") is not None:
+        size, zipped = results["layer_bytes"], results.get("layer", {}).get("zip_bytes") or 0
         checks.append(
             (
-                bool(case["correct"]) and conn["throttled"] == 0,
-                f"{case['case']}: {detail}, {conn['calls']} calls, {conn['seconds']:,.0f} s "
-                f"(bound {bound['seconds']:,.0f} s), {conn['throttled']} throttled",
+                size <= LAYER_MAX_BYTES,
+                f"layer: {size / 1e6:.1f} MB unzipped (<= {LAYER_MAX_BYTES / 1e6:.0f} MB), "
+                f"{zipped / 1e6:.1f} MB zipped",
             )
         )
-    if results.get("layer_bytes") is not None:
-        size = results["layer_bytes"]
-        checks.append((size <= LAYER_MAX_BYTES, f"layer: {size / 2**20:.1f} MiB unzipped (<= 15 MiB)"))
+    streamed = (results.get("listings_report") or {}).get("streamed")
+    if streamed:
+        checks.append(
+            (
+                streamed["peak_rss_mb"] <= REPORT_MAX_RSS_MB,
+                f"listings report of {streamed['document_mb']:,.0f} MB: peak RSS {streamed['peak_rss_mb']:,.0f} MB "
+                f"(<= {REPORT_MAX_RSS_MB} MB)",
+            )
+        )
     return checks
 
 
@@ -260,7 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="cases run in parallel")
     parser.add_argument("--import-runs", type=int, default=7, help="fresh interpreters per handler (median)")
-    parser.add_argument("--no-footprint", action="store_true", help="skip cold-import timing and the layer size")
+    parser.add_argument(
+        "--no-footprint", action="store_true", help="skip cold imports, the layer size and the listings report"
+    )
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="measure an existing .aws-sam/build/CommonLayer instead of running `make build` (sam build) first",
+    )
+    parser.add_argument(
+        "--report-mb", type=float, default=REPORT_MB, help="size of the generated listings report (0: none)"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
 
@@ -272,15 +307,23 @@ def main(argv: list[str] | None = None) -> int:
         run_cases(skus, orders, args.delta, args.processing_seconds, args.orders_per_run, args.jobs)
     )
     if not args.no_footprint:
-        from bench.footprint import cold_imports, layer_size
+        from bench.footprint import cold_imports, cold_imports_realistic, layer_size, listings_report_peak
 
-        print("  measuring cold imports and the layer ...", file=sys.stderr, flush=True)
+        print("  measuring cold imports, the layer (sam build) and the listings report ...", file=sys.stderr)
+        realistic = cold_imports_realistic(args.import_runs)
+        results["cold_import_ms_realistic"] = {fn: detail["ms"] for fn, detail in realistic.items()}
+        results["cold_import_realistic"] = realistic
         imports_detail = cold_imports(args.import_runs)
         results["cold_import_ms"] = {fn: detail["ms"] for fn, detail in imports_detail.items()}
         results["cold_import"] = imports_detail
-        layer = layer_size()
+        layer = layer_size(build=not args.no_build)
         results["layer_bytes"] = layer["bytes"]
         results["layer"] = layer
+        if args.report_mb > 0:
+            results["listings_report"] = {
+                "streamed": listings_report_peak(args.report_mb),
+                "whole": listings_report_peak(args.report_mb, whole=True),
+            }
     results["wall_seconds"] = round(time.perf_counter() - started, 1)
 
     args.output.parent.mkdir(parents=True, exist_ok=True)

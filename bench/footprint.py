@@ -3,8 +3,10 @@ the common layer (its installed dependencies plus the `oms_amazon` package)."""
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.util
+import json
 import os
+import platform
 import re
 import shutil
 import statistics
@@ -12,19 +14,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import LAYER, ROOT
 
 FUNCTIONS = ROOT / "functions"
-REQUIREMENTS = LAYER / "requirements.txt"
-PACKAGE = LAYER / "oms_amazon"
-# What the Lambda Python runtime already provides: boto3, botocore and their dependencies.
-RUNTIME_PROVIDED = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "python_dateutil", "six", "six.py"}
-)
-PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
 
 
@@ -107,6 +103,119 @@ def cold_imports(runs: int = 7) -> dict[str, Any]:
     return result
 
 
+# ---------------------------------------------------------------- cold imports as Lambda sees them
+
+
+# The Lambda Python runtime's own packages (boto3 and its dependencies), which the layer leaves out.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
+MACHINE_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+_IMPORT_APP_TIMED = (
+    "import time; wall, cpu = time.perf_counter(), time.process_time(); import app; "
+    "print(time.perf_counter() - wall, time.process_time() - cpu)"
+)
+
+
+def host_architecture() -> str:
+    return MACHINE_ARCH.get(platform.machine().lower(), "x86_64")
+
+
+def build_layer(target: Path, architecture: str) -> Path:
+    """`make build-CommonLayer` of layers/common/Makefile (what `sam build` runs for the layer) into
+    `target`; returns the layer's `python` folder."""
+    _make(
+        "-s",
+        "-C",
+        str(LAYER),
+        "build-CommonLayer",
+        f"ARTIFACTS_DIR={target}",
+        f"ARCH={architecture}",
+        f"PYTHON={sys.executable}",
+    )
+    return target / "python"
+
+
+def _make(*args: str) -> None:
+    make = shutil.which("make")
+    if make is None:
+        raise OSError("make is not installed")
+    subprocess.run(  # noqa: S603 (make, our own Makefiles)
+        [make, "--no-print-directory", *args], check=True, capture_output=True, text=True, timeout=1800
+    )
+
+
+def _runtime_stand_in(target: Path) -> Path:
+    """This venv's boto3 and its dependencies, alone in a folder, standing in for the runtime's (which
+    come with their bytecode, as pip installed them here)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"{name} is not installed in this venv")
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (target / source.name).symlink_to(source)
+    return target
+
+
+def _lambda_environment(function: str, layer: Path, runtime: Path) -> dict[str, str]:
+    """A fresh interpreter as Lambda starts one: the function's folder, then the layer, then the runtime's
+    packages (nothing else: `-S` leaves this venv's site-packages out); no bytecode written, so each run
+    finds only what the layer ships; the tracer on, as `observability.tracing_enabled()` decides it."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join([str(FUNCTIONS / function), str(layer), str(runtime)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(FUNCTIONS / function),
+        "AWS_LAMBDA_FUNCTION_NAME": f"oms-amazon-{function}",
+        "AWS_REGION": "eu-west-2",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "POWERTOOLS_SERVICE_NAME": "oms-amazon-connector",
+        "POWERTOOLS_METRICS_NAMESPACE": "OmsAmazonConnector",
+    }
+
+
+def _import_as_lambda(function: str, layer: Path, runtime: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed snippet)
+        [sys.executable, "-S", *flags, "-c", _IMPORT_APP_TIMED],
+        cwd=FUNCTIONS / function,
+        env=_lambda_environment(function, layer, runtime),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"importing functions/{function}/app.py as Lambda failed:\n{done.stderr[-2000:]}")
+    return done
+
+
+def cold_imports_realistic(runs: int = 7, layer: Path | None = None) -> dict[str, Any]:
+    """Each handler's import as Lambda's init pays it: median over `runs` fresh interpreters (after one
+    warm-up for the file cache) importing `functions/<fn>/app.py` from the layer as
+    layers/common/Makefile builds it for this machine's architecture (its bytecode and no other), with
+    boto3 from this venv standing in for the runtime's, and the X-Ray tracer on."""
+    with tempfile.TemporaryDirectory() as scratch:
+        built = layer if layer is not None else build_layer(Path(scratch) / "layer", host_architecture())
+        runtime = _runtime_stand_in(Path(scratch) / "runtime")
+        result: dict[str, Any] = {}
+        for function in handler_functions():
+            _import_as_lambda(function, built, runtime)
+            samples = []
+            for _ in range(runs):
+                wall, cpu = _import_as_lambda(function, built, runtime).stdout.split()[-2:]
+                samples.append((float(wall) * 1000, float(cpu) * 1000))
+            _, heaviest = parse_importtime(_import_as_lambda(function, built, runtime, "-X", "importtime").stderr)
+            result[function] = {
+                "ms": round(statistics.median(wall for wall, _ in samples), 1),
+                "min_ms": round(min(wall for wall, _ in samples), 1),
+                "cpu_ms": round(statistics.median(cpu for _, cpu in samples), 1),
+                "runs": runs,
+                "load_average": round(os.getloadavg()[0], 2),
+                "heaviest": {name: round(ms, 1) for name, ms in sorted(heaviest, key=lambda kv: -kv[1])[:4]},
+            }
+        return result
+
+
 # ----------------------------------------------------------------------------------------- layer size
 
 
@@ -118,13 +227,13 @@ def _top_name(entry: Path) -> str:
     return re.sub(r"-[^-]+\.dist-info$", "", entry.name) if entry.name.endswith(".dist-info") else entry.name
 
 
-def _zip_bytes(root: Path, leave_out: frozenset[str] = frozenset()) -> int:
+def _zip_bytes(root: Path) -> int:
+    """The layer's zip as `sam deploy` uploads it (deflate), `python/` at its root."""
     with tempfile.TemporaryDirectory() as scratch:
         target = Path(scratch) / "layer.zip"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             for path in sorted(root.rglob("*")):
-                top = root / path.relative_to(root).parts[0]
-                if path.is_file() and _top_name(top) not in leave_out:
+                if path.is_file():
                     archive.write(path, Path("python") / path.relative_to(root))
         return target.stat().st_size
 
@@ -138,99 +247,58 @@ def _top_level(root: Path) -> dict[str, int]:
     return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
 
 
-def _copy_package(target: Path) -> None:
-    shutil.copytree(PACKAGE, target / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+SAM_LAYER = ROOT / ".aws-sam" / "build" / "CommonLayer"
 
 
-def _pip_layer(target: Path, architecture: str) -> None:
-    """What `sam build` does for a `BuildMethod: python3.13` layer: pip install the requirements for the
-    Lambda platform into the layer, next to the source."""
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-warn-script-location",
-        "--target",
-        str(target),
-        "--platform",
-        PLATFORMS.get(architecture, PLATFORMS["arm64"]),
-        "--implementation",
-        "cp",
-        "--python-version",
-        "3.13",
-        "--only-binary=:all:",
-        "-r",
-        str(REQUIREMENTS),
-    ]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)  # noqa: S603 (our own pip)
+def _sam_build(architecture: str) -> None:
+    """`make build ARCH=...`: sam build of the whole template (from .venv-tools, installed if missing)."""
+    _make("-C", str(ROOT), "build", f"ARCH={architecture}")
 
 
-def _requirement_names() -> list[str]:
-    names = []
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0])
-    return names
-
-
-def _venv_closure_bytes() -> tuple[int, dict[str, int]]:
-    """Fallback without a package index: the requirements' installed distributions in this venv and
-    everything they require (extras included), by the files their RECORDs list."""
-    seen: dict[str, int] = {}
-    queue = _requirement_names()
-    extras = {
-        re.split(r"[\[]", line, maxsplit=1)[0].strip().lower(): re.findall(r"\[([^\]]+)\]", line)
-        for line in REQUIREMENTS.read_text().splitlines()
-    }
-    while queue:
-        name = queue.pop()
-        key = name.lower().replace("_", "-")
-        if key in seen:
-            continue
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            seen[key] = 0
-            continue
-        seen[key] = sum(f.size or 0 for f in dist.files or () if "__pycache__" not in str(f))
-        wanted = {e.strip() for group in extras.get(key, []) for e in group.split(",")}
-        for requirement in dist.requires or ():
-            spec, _, marker = requirement.partition(";")
-            if "extra ==" in marker and not any(f'"{e}"' in marker or f"'{e}'" in marker for e in wanted):
-                continue
-            queue.append(re.split(r"[\[<>=!~ (]", spec.strip(), maxsplit=1)[0])
-    return sum(seen.values()), dict(sorted(seen.items(), key=lambda kv: -kv[1]))
-
-
-def layer_size(architecture: str | None = None) -> dict[str, Any]:
+def layer_size(architecture: str | None = None, *, build: bool = True) -> dict[str, Any]:
+    """The common layer as `sam build` leaves it in .aws-sam/build/CommonLayer: built here with
+    `make build ARCH=...` unless `build` is false (then an existing build is measured, and said so)."""
     architecture = architecture or os.environ.get("ARCH", "arm64")
-    with tempfile.TemporaryDirectory() as scratch:
-        target = Path(scratch) / "python"
+    method = f"make build ARCH={architecture} (sam build, layers/common/Makefile), .aws-sam/build/CommonLayer"
+    if build:
         try:
-            _pip_layer(target, architecture)
+            _sam_build(architecture)
         except (subprocess.SubprocessError, OSError) as error:
-            detail = getattr(error, "stderr", "") or str(error)
-            total, parts = _venv_closure_bytes()
-            package = _tree_bytes(PACKAGE) - sum(_tree_bytes(p) for p in PACKAGE.rglob("__pycache__"))
-            return {
-                "bytes": total + package,
-                "zip_bytes": None,
-                "method": f"installed distributions in this venv (pip install failed: {detail.strip()[-200:]})",
-                "largest": dict(list({**parts, "oms_amazon": package}.items())[:6]),
-            }
-        _copy_package(target)
-        parts = _top_level(target)
-        provided = sum(size for name, size in parts.items() if name in RUNTIME_PROVIDED)
-        return {
-            "bytes": _tree_bytes(target),
-            "zip_bytes": _zip_bytes(target),
-            # What closing the gap could look like: the same layer without what the runtime has.
-            "bytes_without_runtime_provided": _tree_bytes(target) - provided,
-            "zip_bytes_without_runtime_provided": _zip_bytes(target, RUNTIME_PROVIDED),
-            "method": f"pip install -r layers/common/requirements.txt --target (Lambda {architecture}) + oms_amazon",
-            "largest": dict(list(parts.items())[:6]),
-        }
+            detail = (getattr(error, "stderr", "") or str(error)).strip()[-300:]
+            method = f"an earlier .aws-sam/build/CommonLayer (make build failed here: {detail})"
+    else:
+        method = "an earlier .aws-sam/build/CommonLayer (not rebuilt: --no-build)"
+    root = SAM_LAYER / "python"
+    if not root.is_dir():
+        return {"bytes": None, "zip_bytes": None, "unzipped_mb": None, "zipped_mb": None, "method": method}
+    unzipped, zipped = _tree_bytes(root), _zip_bytes(root)
+    return {
+        "bytes": unzipped,
+        "zip_bytes": zipped,
+        "unzipped_mb": round(unzipped / 1e6, 2),
+        "zipped_mb": round(zipped / 1e6, 2),
+        "architecture": architecture,
+        "built_at": datetime.fromtimestamp(root.stat().st_mtime, UTC).isoformat(timespec="seconds"),
+        "method": method,
+        "largest": dict(list(_top_level(root).items())[:6]),
+    }
+
+
+# ------------------------------------------------------------------------------------ the listings report
+
+
+def listings_report_peak(megabytes: float, *, whole: bool = False) -> dict[str, Any]:
+    """Peak RSS of a process reading a generated listings report of `megabytes` (decompressed) through the
+    real client and parse (`bench/listings_report.py`); `whole`: the earlier read-everything-then-parse."""
+    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    done = subprocess.run(  # noqa: S603 (this interpreter, our own module)
+        [sys.executable, "-m", "bench.listings_report", str(megabytes), *(["--whole"] if whole else [])],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

@@ -135,6 +135,15 @@ def read_streamed(rows: int) -> tuple[int, int]:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak RSS in MiB. Linux's VmHWM belongs to the program since its exec; getrusage's
+    maxrss would also count the parent's size at fork (a bench process that has run the big cases)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
