@@ -3,10 +3,13 @@ handler imports, and Lambda compiles none of it ahead (README "Performance")."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +75,30 @@ def test_a_handler_imports_neither_its_neighbours_services_nor_what_its_first_ca
 
 def test_every_function_is_covered() -> None:
     assert sorted(NOT_IMPORTED) == sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+
+
+def _left_out_of_the_layer() -> list[str]:
+    """The modules layers/common/Makefile removes after pip (its UNUSED list), as dotted names."""
+    block = (ROOT / "layers" / "common" / "Makefile").read_text().split("UNUSED := \\\n", 1)[1].split("\n\n", 1)[0]
+    paths = [line.strip().rstrip("\\").strip() for line in block.splitlines()]
+    return [p.replace("/", ".") for p in paths if re.fullmatch(r"[a-z_0-9]+(/[a-z_0-9]+)*", p) and p != "bin"]
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_nothing_the_connector_runs_imports_what_the_layer_leaves_out() -> None:
+    left_out = _left_out_of_the_layer()
+    sources = [*(ROOT / "layers" / "common" / "oms_amazon").rglob("*.py"), *FUNCTIONS.glob("*/app.py")]
+
+    assert {"anyio", "pydantic.v1", "aws_lambda_powertools.utilities.idempotency"} <= set(left_out)
+    imported = {name for path in sources for name in _imports(path)}
+    assert [n for n in imported if any(n == m or n.startswith(m + ".") for m in left_out)] == []
