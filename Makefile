@@ -96,9 +96,11 @@ checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 # sam build looks for `python3.13` on PATH (a pyenv shim that is not selected fails its check): put the
-# interpreter scripts/find-python.sh found first. ARCH also picks the layer's wheels (layers/common/Makefile).
+# interpreter scripts/find-python.sh found first. ARCH also picks the layer's wheels (layers/common/Makefile),
+# which sam's build cache does not know: one cache per architecture.
 build: tools
-	PATH="$(dir $(PYTHON)):$$PATH" ARCH=$(ARCH) $(TOOLS_VENV)/bin/sam build --parameter-overrides Architecture=$(ARCH)
+	PATH="$(dir $(PYTHON)):$$PATH" ARCH=$(ARCH) $(TOOLS_VENV)/bin/sam build --cache-dir .aws-sam/cache/$(ARCH) \
+		--parameter-overrides Architecture=$(ARCH)
 
 # SP-API calls and simulated Amazon seconds beside a naive connector and the lower bound, cold imports,
 # layer size: a table on stdout and bench/results.json (bench/README.md). Not part of `make test`.
