@@ -187,6 +187,9 @@ class MemoryOrders:
     def held_for_term(self, client_id: str, term: str) -> list[Order]:
         return [o for (c, _), o in self.orders.items() if c == client_id and o.unmapped_term == term]
 
+    def held(self, client_id: str) -> list[Order]:
+        return [o for (c, _), o in self.orders.items() if c == client_id and o.status == "on_hold"]
+
     def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]:
         return self.outbox[:limit]
 

@@ -266,8 +266,16 @@ def mappings(world: World) -> None:
     rows = []
     for term, courier in wanted:
         mapping = world.expect(201, "POST", "/courier-mappings", {"amazon_term": term, "courier_service": courier})
-        rows.append([term, mapping["amazon_term"], courier])
-    say(table(["typed", "stored (canonical)", "courier service"], rows))
+        rows.append([term, "", mapping["amazon_term"], courier])
+    # Amazon's own wording, with the marketplace it belongs to: a zone (Dom_2) gets its own courier.
+    zone = {"amazon_term": "Std UK Dom_2", "marketplace": "UK", "courier_service": "Royal Mail 24"}
+    mapping = world.expect(201, "POST", "/courier-mappings", zone)
+    rows.append([zone["amazon_term"], "UK", mapping["amazon_term"], zone["courier_service"]])
+    say(table(["typed", "marketplace", "stored (canonical)", "courier service"], rows))
+    vague = world.call("POST", "/courier-mappings", {"amazon_term": "NextDay", "courier_service": "DPD Next Day"})
+    check(vague.status_code == 400, "a level without its marketplace must be refused")
+    error = vague.json()["error"]
+    say(f"    'NextDay' without a marketplace → {vague.status_code} {error['code']}: {error['message']}")
     resolved = world.expect(
         200,
         "POST",
@@ -440,6 +448,7 @@ def order_import(world: World) -> None:
         _order(7, "Std UK Dom_1", "Standard", sku="GHOST-1"),
         _order(8, "Std UK Dom_1", "Standard", status="Canceled"),
         _order(9, "Std UK Dom_1", "Standard", channel="AFN"),
+        _order(10, "Std UK Dom_2", "Standard"),
     ]
     world.amazon("POST", f"/_sim/sellers/{SELLER}/orders", {"orders": orders})
     world.expect(202, "POST", f"/accounts/{world.state['uk']['id']}/order-import")
@@ -458,12 +467,13 @@ def order_import(world: World) -> None:
     ]
     say(table(["order", "Amazon level", "term", "courier service", "status", "hold reasons"], rows))
     say("    order 09 is fulfilled by Amazon (FBA): not the warehouse's, not imported")
-    say("    (Orders API 2026-01-01 gives a service-level category, so zones come only from v0's free-text level,")
-    say(
-        "     e.g. 'Std UK Dom_2' -> STD UK DOM_2; deploy with OrdersApiVersion=v0 or LOCAL_ORDERSAPIVERSION=v0 to see them)"
-    )
-    world.state["orders"] = {o["amazon_order_id"][-2:]: o for o in found}
-    check(len(found) == 8 and "09" not in world.state["orders"], "every merchant-fulfilled order must be stored once")
+    say("    order 10's zone (Dom_2) found its own mapping: Orders API 2026-01-01 gives only a category, so the")
+    say("    level is read from Orders v0 until v0's reads retire (2027-03-27)")
+    say("    order 03 (NextDay) is held, not given the account's default courier: a default covers standard terms only")
+    world.state["orders"] = orders_by_id = {o["amazon_order_id"][-2:]: o for o in found}
+    check(len(found) == 9 and "09" not in orders_by_id, "every merchant-fulfilled order must be stored once")
+    check(orders_by_id["10"]["courier_service"] == "Royal Mail 24", "the zone mapping must match on the default API")
+    check(orders_by_id["03"]["status"] == "on_hold", "a NextDay order must be held, not defaulted")
 
 
 @step("The order a warehouse ships from: label address, buyer, titles, gift message (buyer data kept sealed)")
@@ -508,6 +518,64 @@ def release(world: World) -> None:
         f"    after mapping UK NEXT-PRIME → DPD 10:30: order 04 is {released['status']} ({released['courier_service']})"
     )
     check(released["status"] == "ready", "a new mapping must release the held order")
+
+
+@step("A SKU alias settles the case mismatch: the held order ships and the stock reaches Amazon's STOVE-MINI")
+def alias(world: World) -> None:
+    uk = world.state["uk"]
+    held = world.expect(200, "GET", "/orders/202-5550000-0000006")
+    say(f"    order 06 before: {held['status']} — {held['hold_reasons'][0]['message']}")
+    proposed = world.expect(200, "GET", f"/accounts/{uk['id']}/sku-report")["case_mismatches"][0]["proposed_alias"]
+    world.expect(201, "PUT", f"/sku-aliases/{proposed['amazon_sku']}", {"oms_sku": proposed["oms_sku"]})
+    order = world.expect(200, "GET", "/orders/202-5550000-0000006")
+    queued = world.expect(202, "POST", f"/accounts/{uk['id']}/stock-sync")
+    world.settle("stock sync")
+    run = world.expect(200, "GET", f"/accounts/{uk['id']}/stock-sync-runs/{queued['run_id']}")
+    listing = {
+        i["sku"]: i["quantity"]
+        for i in world.amazon("GET", f"/_sim/sellers/{SELLER}/listings", marketplace="UK")["items"]
+    }
+    report = world.expect(200, "GET", f"/accounts/{uk['id']}/sku-report")
+    say(
+        table(
+            ["alias (Amazon SKU → OMS SKU)", "order 06", "line ships", "Amazon STOVE-MINI", "case mismatches left"],
+            [
+                [
+                    f"{proposed['amazon_sku']} → {proposed['oms_sku']}",
+                    f"{order['status']} ({order['courier_service']})",
+                    order["lines"][0]["oms_sku"],
+                    listing["STOVE-MINI"],
+                    len(report["case_mismatches"]),
+                ]
+            ],
+        )
+    )
+    check(order["status"] == "ready", "an alias must release the order held for the case mismatch")
+    say("    (30 in the OMS; 10 on Amazon: the seller's DE account caps at 10 and one figure serves both marketplaces)")
+    check(listing["STOVE-MINI"] == 10 and run["status"] == "done", "the alias must carry the stock to Amazon")
+
+
+@step("An operator releases a held order with a reason (recorded in its history)")
+def operator_release(world: World) -> None:
+    body = {"reason": "Customer paid for next day; ship with DPD", "courier_service": "DPD Next Day"}
+    order = world.expect(200, "POST", "/orders/202-5550000-0000003/release", body)
+    entry = order["history"][-1]
+    say(
+        table(
+            ["order", "status", "courier service", "released by", "reason", "holds overridden"],
+            [
+                [
+                    "03",
+                    order["status"],
+                    order["courier_service"],
+                    entry["by"],
+                    entry["reason"],
+                    ", ".join(entry["holds"]),
+                ]
+            ],
+        )
+    )
+    check(order["status"] == "ready" and order["release"]["reason"] == body["reason"], "the release must be recorded")
 
 
 @step("Despatch: tell Amazon the order shipped, with tracking")

@@ -396,3 +396,20 @@ def test_a_backfill_imports_a_past_window_and_leaves_the_watermark_alone(stack, 
     too_long = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
     refused = http.post(f"/accounts/{account['id']}/order-import", json={"since": too_long}, headers=ACME)
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_window")
+
+
+def test_an_alias_clears_a_case_mismatch_hold_at_once(stack, http, sim, account, api_version):
+    put_orders(sim, [amazon_order(4, "Std UK Dom_1", "Standard", sku="tent-2p")])
+    import_now(stack, http, account)
+    held = orders(http)["04"]
+    assert [h["code"] for h in held["hold_reasons"]] == ["sku_case_mismatch"]
+    assert "/sku-aliases/" in held["hold_reasons"][0]["message"]
+
+    linked = http.put("/sku-aliases/tent-2p", json={"oms_sku": "TENT-2P"}, headers=ACME)
+    assert linked.status_code == 201, linked.text
+
+    order = http.get("/orders/202-0000000-0000004", headers=ACME).json()
+    assert (order["status"], order["courier_service"]) == ("ready", "Royal Mail 48")
+    assert (order["lines"][0]["seller_sku"], order["lines"][0]["oms_sku"]) == ("tent-2p", "TENT-2P")
+    import_now(stack, http, account)
+    assert orders(http)["04"]["status"] == "ready", "the next import keeps it ready through the alias"

@@ -81,7 +81,13 @@ def test_a_clients_products_reach_amazon_and_the_case_mismatch_is_reported(stack
     assert run["skipped"] == {"sku_case_mismatch": 1}
     assert run["skipped_skus"]["sku_case_mismatch"] == ["stove-mini"]
     report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
-    assert report["case_mismatches"] == [{"amazon_sku": "STOVE-MINI", "oms_sku": "stove-mini"}]
+    assert report["case_mismatches"] == [
+        {
+            "amazon_sku": "STOVE-MINI",
+            "oms_sku": "stove-mini",
+            "proposed_alias": {"amazon_sku": "STOVE-MINI", "oms_sku": "stove-mini"},
+        }
+    ]
     assert http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_stock_sync"]["run_id"] == run["run_id"]
 
 
@@ -341,3 +347,31 @@ def test_a_report_still_in_preparation_is_polled_by_the_next_run_not_asked_for_a
     assert first["status"] == "failed" and first["reason"].startswith("listings_report_pending")
     assert (second["status"], third["status"]) == ("failed", "done")
     assert calls(sim)["createReport"] == 1
+
+
+def test_an_alias_makes_a_case_mismatched_sku_sync_and_the_report_lists_the_link(stack, http, sim):
+    listed(sim, "UK", {**LISTINGS, "OLD-TENT": 0})
+    account = connect(http)
+    products(http, CATALOGUE)
+    assert sync(stack, http, account)["skipped"]["sku_case_mismatch"] == 1
+
+    proposed = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()["case_mismatches"][0]
+    linked = http.put(
+        f"/sku-aliases/{proposed['proposed_alias']['amazon_sku']}",
+        json={"oms_sku": proposed["proposed_alias"]["oms_sku"]},
+        headers=ACME,
+    )
+    assert linked.status_code == 201, linked.text
+    old = http.put("/sku-aliases/OLD-TENT", json={"oms_sku": "TENT-2P", "account_id": account["id"]}, headers=ACME)
+    assert old.status_code == 201, old.text
+    run = sync(stack, http, account)
+
+    assert "sku_case_mismatch" not in run["skipped"]
+    quantities = amazon_quantities(sim, "UK")
+    assert (quantities["STOVE-MINI"], quantities["OLD-TENT"], quantities["TENT-2P"]) == (12, 7, 7)
+    report = http.get(f"/accounts/{account['id']}/sku-report", headers=ACME).json()
+    assert report["case_mismatches"] == []
+    assert report["aliased"] == [
+        {"amazon_sku": "OLD-TENT", "oms_sku": "TENT-2P"},
+        {"amazon_sku": "STOVE-MINI", "oms_sku": "stove-mini"},
+    ]

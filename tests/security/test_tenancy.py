@@ -90,6 +90,14 @@ CASES: dict[str, Case] = {
         "not_found", lambda a: {"amazon_term": "STD UK DOM", "courier_service": "Hijack"}
     ),
     "DELETE /courier-mappings/{mapping_id}": NOT_FOUND,
+    # B has no product of A's second SKU and no account of A's: nothing to link.
+    "PUT /sku-aliases/{amazon_sku}": Case("refused", lambda a: {"oms_sku": a.second_sku, "account_id": a.account_id}),
+    "GET /sku-aliases/{amazon_sku}": NOT_FOUND,
+    "DELETE /sku-aliases/{amazon_sku}": NOT_FOUND,
+    "GET /sku-aliases": OWN_VIEW,
+    "POST /sku-aliases/batch": Case(
+        "refused", lambda a: {"aliases": [{"amazon_sku": "B-OLD", "oms_sku": a.second_sku}]}
+    ),
     "GET /orders": OWN_VIEW,
     "GET /orders/{order_id}": NOT_FOUND,
     "POST /orders/{order_id}/reevaluate": NOT_FOUND,
@@ -143,6 +151,7 @@ def _path_of(operation: str, world: World) -> str:
         "mapping_id": world.mapping.get("id", ""),
         "order_id": world.order_id,
         "run_id": world.run_id,
+        "amazon_sku": world.alias_sku,
         "shipment_id": (world.shipment or {}).get("id", ""),
     }
     for parameter in _parameters(operation):

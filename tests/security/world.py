@@ -24,6 +24,7 @@ class World:
     account: dict[str, Any] = field(default_factory=dict)
     sku: str = "TENT-2P"
     second_sku: str = "MAT-BLUE"
+    alias_sku: str = "OLD-TENT"
     mapping: dict[str, Any] = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)
     run_id: str = ""
@@ -136,6 +137,17 @@ def build_world(
         api.post(
             "/courier-mappings",
             json={"amazon_term": "STD UK DOM", "courier_service": "DPD", "account_id": world.account_id},
+            headers=headers,
+        ),
+        201,
+    )
+    # SKU aliases: two client-wide (a list with a next page) and one of the account's own.
+    expect(api.put(f"/sku-aliases/{world.alias_sku}", json={"oms_sku": world.sku}, headers=headers), 201)
+    expect(api.put("/sku-aliases/OLD-MAT", json={"oms_sku": world.second_sku}, headers=headers), 201)
+    expect(
+        api.put(
+            f"/sku-aliases/{world.alias_sku}",
+            json={"oms_sku": world.second_sku, "account_id": world.account_id},
             headers=headers,
         ),
         201,

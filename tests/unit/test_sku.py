@@ -17,6 +17,7 @@ from oms_amazon.sku import (
     compare_sku_sets,
     is_too_long_for_amazon,
     line_check,
+    line_sku,
     listing_skip_reason,
     quote_sku,
     validate_sku,
@@ -345,7 +346,10 @@ def test_the_sku_report_has_the_api_shape_and_counts() -> None:
 
     assert report.to_dict() == {
         "matched": ["ok"],
-        "case_mismatches": [{"amazon_sku": "abc", "oms_sku": "ABC"}],
+        "aliased": [],
+        "case_mismatches": [
+            {"amazon_sku": "abc", "oms_sku": "ABC", "proposed_alias": {"amazon_sku": "abc", "oms_sku": "ABC"}}
+        ],
         "ambiguous": [{"amazon_sku": "dup", "oms_skus": ["DUP", "Dup"]}],
         "missing_in_oms": ["gone"],
         "missing_on_amazon": ["new"],
@@ -353,6 +357,7 @@ def test_the_sku_report_has_the_api_shape_and_counts() -> None:
     }
     assert report.summary() == {
         "matched": 1,
+        "aliased": 0,
         "case_mismatches": 1,
         "ambiguous": 1,
         "missing_in_oms": 1,
@@ -387,6 +392,7 @@ def test_the_sku_report_handles_100k_skus_each_side() -> None:
 
     assert report.summary() == {
         "matched": 45_000,
+        "aliased": 0,
         "case_mismatches": 5_000,
         "ambiguous": 0,
         "missing_in_oms": 50_000,
@@ -412,3 +418,38 @@ def test_the_sku_report_puts_every_amazon_sku_in_exactly_one_finding(amazon: lis
     assert all(m.amazon_sku.casefold() == m.oms_sku.casefold() for m in report.case_mismatches)
     assert all(m.amazon_sku != m.oms_sku for m in report.case_mismatches)
     assert all(len(a.oms_skus) > 1 for a in report.ambiguous)
+
+
+def test_an_alias_settles_a_case_mismatch_in_the_sku_report_and_its_oms_sku_is_no_longer_missing() -> None:
+    report = compare_sku_sets(
+        ["abc-2", "OLD-CODE", "ok"], ["ABC-2", "NEW-CODE", "ok"], {"abc-2": "ABC-2", "OLD-CODE": "NEW-CODE"}
+    )
+
+    assert report.aliased == (CaseMismatch("OLD-CODE", "NEW-CODE"), CaseMismatch("abc-2", "ABC-2"))
+    assert report.case_mismatches == ()
+    assert report.missing_in_oms == ()
+    assert report.missing_on_amazon == ()
+
+
+def test_an_alias_to_an_oms_sku_that_no_longer_exists_settles_nothing() -> None:
+    report = compare_sku_sets(["abc-2"], ["ABC-2"], {"abc-2": "deleted"})
+
+    assert report.aliased == ()
+    assert report.case_mismatches == (CaseMismatch("abc-2", "ABC-2"),)
+
+
+def test_an_order_line_ships_the_oms_sku_its_alias_names_and_an_exact_sku_wins_over_an_alias() -> None:
+    index = SkuIndex(["ABC-2", "abc-3", "NEW"])
+    aliases = {"abc-2": "ABC-2", "abc-3": "NEW", "gone": "MISSING"}
+
+    assert line_sku("abc-2", index, aliases) == ("ABC-2", None)
+    assert line_sku("abc-3", index, aliases) == ("abc-3", None)
+    sku, problem = line_sku("gone", index, aliases)
+    assert sku is None and problem is not None and problem.code == "unknown_sku"
+
+
+def test_a_case_mismatch_hold_proposes_the_alias_that_settles_it() -> None:
+    problem = line_check("abc-2", SkuIndex(["ABC-2"]))
+
+    assert problem is not None and problem.code == "sku_case_mismatch"
+    assert "PUT /sku-aliases/" in problem.message and "'ABC-2'" in problem.message

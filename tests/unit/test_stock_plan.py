@@ -107,3 +107,46 @@ def test_a_sku_amazon_fulfils_is_skipped_and_never_gets_a_merchant_quantity():
     assert "MAT-BLUE" not in {p.sku for p in plan.pushes}
     assert plan.skipped["fulfilled_by_amazon"] == 1
     assert plan.skipped_skus["fulfilled_by_amazon"] == ["MAT-BLUE"]
+
+
+def test_an_alias_sends_the_oms_skus_figure_to_the_linked_amazon_sku_and_clears_its_case_mismatch():
+    uk = account()
+    listed = {**LISTED, "OLD-TENT": "TENT"}
+
+    plan = plan_push(
+        uk, [uk], PRODUCTS, {"uk": listed}, {}, NOW, aliases={"uk": {"STOVE-MINI": "stove-mini", "OLD-TENT": "TENT-2P"}}
+    )
+
+    sent = {p.sku: p.quantity for p in plan.pushes}
+    assert sent == {"TENT-2P": 7, "OLD-TENT": 7, "MAT-BLUE": 3, "LAMP": 0, "STOVE-MINI": 12}
+    assert "sku_case_mismatch" not in plan.skipped
+    assert next(p for p in plan.pushes if p.sku == "OLD-TENT").product_type == "TENT"
+
+
+def test_an_alias_never_overrides_an_amazon_sku_that_is_itself_an_oms_sku_nor_reaches_other_accounts():
+    uk, de = account(), account("de", "DE")
+    listed = {**LISTED, "NOT-LISTED": "PRODUCT"}
+
+    plan = plan_push(
+        uk,
+        [uk, de],
+        PRODUCTS,
+        {"uk": listed, "de": {"NOT-LISTED": "PRODUCT"}},
+        {},
+        NOW,
+        aliases={"uk": {"NOT-LISTED": "TENT-2P"}, "de": {}},
+    )
+
+    assert {p.sku: p.quantity for p in plan.pushes}["NOT-LISTED"] == 9
+
+
+def test_an_alias_to_an_fba_listing_is_skipped_as_fulfilled_by_amazon():
+    uk = account()
+    listed = {sku: kind for sku, kind in LISTED.items() if sku != "STOVE-MINI"}
+
+    plan = plan_push(
+        uk, [uk], PRODUCTS, {"uk": listed}, {}, NOW, {"uk": {"STOVE-MINI"}}, {"uk": {"STOVE-MINI": "stove-mini"}}
+    )
+
+    assert "STOVE-MINI" not in {p.sku for p in plan.pushes}
+    assert plan.skipped_skus["fulfilled_by_amazon"] == ["stove-mini"]

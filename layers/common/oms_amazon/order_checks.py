@@ -6,7 +6,7 @@ warehouse does not ship (FBA, Easy Ship, in-store pickup, shipped before it was 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from oms_amazon.domain.accounts import Account
@@ -23,7 +23,7 @@ from oms_amazon.domain.orders import (
     OrderStatus,
 )
 from oms_amazon.shipping import CourierMapping, derive_term, resolve
-from oms_amazon.sku import SkuIndex, line_check
+from oms_amazon.sku import SkuIndex, line_sku
 
 
 def evaluate(
@@ -35,8 +35,10 @@ def evaluate(
     now: datetime,
     previous: Order | None = None,
     despatched: bool = False,
+    aliases: Mapping[str, str] | None = None,
 ) -> Order:
-    """`despatched`: the connector has confirmed every unit of the order with Amazon."""
+    """`despatched`: the connector has confirmed every unit of the order with Amazon; `aliases`: the SKU
+    aliases that apply to the account (Amazon SKU -> OMS SKU)."""
     term = derive_term(
         account.marketplace,
         ship_service_level=amazon.ship_service_level,
@@ -48,8 +50,7 @@ def evaluate(
     holds: list[HoldReason] = []
     lines = []
     for line in amazon.lines:
-        problem = line_check(line.seller_sku, skus)
-        oms_sku = line.seller_sku if problem is None else None
+        oms_sku, problem = line_sku(line.seller_sku, skus, aliases or {})
         if problem is not None:
             body = problem.to_dict()
             holds.append(

@@ -10,7 +10,7 @@ because a guessed match would send stock to, or ship, the wrong product.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple
 
@@ -185,7 +185,8 @@ def line_check(seller_sku: str, index: SkuIndex) -> SkuHoldReason | None:
         return SkuHoldReason(
             "sku_case_mismatch",
             f"Amazon SKU {amazon} matches OMS SKU {oms} only when letter case is ignored; SKUs are "
-            f"case-sensitive, so change the OMS SKU to {amazon} exactly (Amazon SKUs cannot be changed)",
+            f"case-sensitive, so link the two with a SKU alias (PUT /sku-aliases/{{amazon_sku}} with "
+            f"oms_sku {oms}) or change the OMS SKU to {amazon} exactly (Amazon SKUs cannot be changed)",
             seller_sku,
             oms_sku=oms_sku,
         )
@@ -206,6 +207,17 @@ def line_check(seller_sku: str, index: SkuIndex) -> SkuHoldReason | None:
         f"Amazon SKU {amazon} is not an OMS product SKU, even ignoring letter case",
         seller_sku,
     )
+
+
+def line_sku(seller_sku: str, index: SkuIndex, aliases: Mapping[str, str]) -> tuple[str | None, SkuHoldReason | None]:
+    """The OMS SKU an order line ships (§6.5): its `SellerSKU` when that is an OMS SKU exactly, else the
+    OMS SKU a SKU alias links it to; otherwise no SKU and the reason to hold the order."""
+    if seller_sku in index:
+        return seller_sku, None
+    linked = aliases.get(seller_sku)
+    if linked is not None and linked in index:
+        return linked, None
+    return None, line_check(seller_sku, index)
 
 
 ListingSkipReason = Literal["sku_case_mismatch", "not_on_amazon"]
@@ -239,10 +251,12 @@ class AmbiguousSku(NamedTuple):
 class SkuReport:
     """Amazon's SKUs beside the OMS's (`GET /accounts/{id}/sku-report`). Every list is sorted.
 
-    Each Amazon SKU is in exactly one of `matched`, `case_mismatches`, `ambiguous`, `missing_in_oms`.
+    Each Amazon SKU is in exactly one of `matched`, `aliased`, `case_mismatches`, `ambiguous`,
+    `missing_in_oms`; each case mismatch comes with the SKU alias that would settle it.
     """
 
     matched: tuple[str, ...]
+    aliased: tuple[CaseMismatch, ...]
     case_mismatches: tuple[CaseMismatch, ...]
     ambiguous: tuple[AmbiguousSku, ...]
     missing_in_oms: tuple[str, ...]
@@ -252,7 +266,11 @@ class SkuReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "matched": list(self.matched),
-            "case_mismatches": [{"amazon_sku": a, "oms_sku": o} for a, o in self.case_mismatches],
+            "aliased": [{"amazon_sku": a, "oms_sku": o} for a, o in self.aliased],
+            "case_mismatches": [
+                {"amazon_sku": a, "oms_sku": o, "proposed_alias": {"amazon_sku": a, "oms_sku": o}}
+                for a, o in self.case_mismatches
+            ],
             "ambiguous": [{"amazon_sku": a, "oms_skus": list(o)} for a, o in self.ambiguous],
             "missing_in_oms": list(self.missing_in_oms),
             "missing_on_amazon": list(self.missing_on_amazon),
@@ -262,6 +280,7 @@ class SkuReport:
     def summary(self) -> dict[str, int]:
         return {
             "matched": len(self.matched),
+            "aliased": len(self.aliased),
             "case_mismatches": len(self.case_mismatches),
             "ambiguous": len(self.ambiguous),
             "missing_in_oms": len(self.missing_in_oms),
@@ -270,7 +289,9 @@ class SkuReport:
         }
 
 
-def compare_sku_sets(amazon_skus: Iterable[str], oms_skus: Iterable[str]) -> SkuReport:
+def compare_sku_sets(
+    amazon_skus: Iterable[str], oms_skus: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> SkuReport:
     """Compare an account's Amazon listing SKUs with the client's OMS SKUs, in linear time.
 
     `missing_on_amazon` holds OMS SKUs with no Amazon SKU even ignoring case; an OMS SKU whose
@@ -280,8 +301,10 @@ def compare_sku_sets(amazon_skus: Iterable[str], oms_skus: Iterable[str]) -> Sku
     """
     amazon = frozenset(amazon_skus)
     oms = SkuIndex(oms_skus)
+    links = aliases or {}
 
     matched: list[str] = []
+    aliased: list[CaseMismatch] = []
     case_mismatches: list[CaseMismatch] = []
     ambiguous: list[AmbiguousSku] = []
     missing_in_oms: list[str] = []
@@ -289,6 +312,8 @@ def compare_sku_sets(amazon_skus: Iterable[str], oms_skus: Iterable[str]) -> Sku
         found = oms.match(sku)
         if found.kind == "exact":
             matched.append(sku)
+        elif links.get(sku) in oms:
+            aliased.append(CaseMismatch(sku, links[sku]))
         elif found.kind == "case_mismatch":
             case_mismatches.append(CaseMismatch(sku, found.candidates[0]))
         elif found.kind == "ambiguous":
@@ -297,11 +322,13 @@ def compare_sku_sets(amazon_skus: Iterable[str], oms_skus: Iterable[str]) -> Sku
             missing_in_oms.append(sku)
 
     amazon_keys = {caseless_key(sku) for sku in amazon}
-    missing_on_amazon = [sku for sku in oms if caseless_key(sku) not in amazon_keys]
+    reached = {oms_sku for _, oms_sku in aliased}
+    missing_on_amazon = [sku for sku in oms if caseless_key(sku) not in amazon_keys and sku not in reached]
     too_long = [sku for sku in oms if is_too_long_for_amazon(sku)]
 
     return SkuReport(
         matched=tuple(sorted(matched)),
+        aliased=tuple(sorted(aliased)),
         case_mismatches=tuple(sorted(case_mismatches)),
         ambiguous=tuple(sorted(ambiguous)),
         missing_in_oms=tuple(sorted(missing_in_oms)),

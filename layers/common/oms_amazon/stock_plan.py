@@ -5,7 +5,9 @@ kept only where Amazon lists the SKU on that account's marketplace with exactly 
 merchant-fulfilled offer (§5.4); then the accounts are merged into one figure per SKU, the lowest when
 they disagree (§5.5); then only SKUs whose figure differs from what Amazon last accepted (or was sent
 over 24 h ago) are pushed — the same figure to every marketplace that lists the SKU, one submission
-per marketplace (Amazon takes one marketplace per feed or patch).
+per marketplace (Amazon takes one marketplace per feed or patch). A SKU alias sends an OMS SKU's
+figure to the Amazon SKU linked to it as well (§5.4); an Amazon SKU that is itself an OMS SKU takes
+that product's figure, never an alias's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.sku_aliases import amazon_skus_of
 from oms_amazon.sku import SkuIndex, listing_skip_reason
 from oms_amazon.stock import LastSent, Product, StockRules, decide_quantity, merge_quantities, needs_push
 
@@ -56,12 +59,16 @@ def plan_push(
     last_sent: Mapping[str, LastSent],
     now: datetime,
     fulfilled_by_amazon: Mapping[str, Collection[str]] | None = None,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> PushPlan:
     """`group` holds the enabled accounts of the run account's seller and region (it included);
-    `listings` maps each account id to its marketplace's merchant-fulfilled SKUs (SKU -> product type)
-    and `fulfilled_by_amazon` to the SKUs Amazon fulfils there, which never get a merchant quantity."""
+    `listings` maps each account id to its marketplace's merchant-fulfilled SKUs (SKU -> product type),
+    `fulfilled_by_amazon` to the SKUs Amazon fulfils there, which never get a merchant quantity, and
+    `aliases` to the SKU aliases that apply to the account (Amazon SKU -> OMS SKU)."""
     fba_of = fulfilled_by_amazon or {}
+    aliases_of = aliases or {}
     catalogue = list(products)
+    oms_skus = {p.sku for p in catalogue}
     available = {p.sku: p.quantity_available for p in catalogue if not p.is_bundle}
     per_account: dict[str, dict[str, int]] = {}
     product_type: dict[str, str] = {}
@@ -72,6 +79,7 @@ def plan_push(
         listed = listings.get(account.id, {})
         fba = fba_of.get(account.id, ())
         index = SkuIndex([*listed, *fba])
+        linked = amazon_skus_of({a: o for a, o in aliases_of.get(account.id, {}).items() if a not in oms_skus})
         rules = account.stock_rules or StockRules()
         quantities: dict[str, int] = {}
         for product in catalogue:
@@ -79,16 +87,24 @@ def plan_push(
             reason = decision.skip_reason or listing_skip_reason(product.sku, index)
             if reason is None and product.sku in fba:
                 reason = "fulfilled_by_amazon"
-            if reason is not None or decision.quantity is None:
+            targets = [product.sku] if reason is None else []
+            if decision.skip_reason is None:
+                for amazon_sku in linked.get(product.sku, ()):
+                    if amazon_sku in listed:
+                        targets.append(amazon_sku)
+                    elif amazon_sku in fba:
+                        reason = "fulfilled_by_amazon"
+            if not targets or decision.quantity is None:
                 if account.id == run_account.id:
                     skipped[reason or "not_on_amazon"] += 1
                     bucket = samples.setdefault(reason or "not_on_amazon", [])
                     if len(bucket) < SAMPLE_SIZE:
                         bucket.append(product.sku)
                 continue
-            quantities[product.sku] = decision.quantity
-            product_type.setdefault(product.sku, listed[product.sku])
-            marketplaces_of.setdefault(product.sku, set()).add(account.marketplace_id)
+            for sku in targets:
+                quantities[sku] = decision.quantity
+                product_type.setdefault(sku, listed[sku])
+                marketplaces_of.setdefault(sku, set()).add(account.marketplace_id)
         per_account[account.id] = quantities
 
     merged = merge_quantities(per_account)

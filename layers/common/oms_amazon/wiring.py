@@ -13,6 +13,7 @@ from oms_amazon.settings import settings
 # Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
 if TYPE_CHECKING:
     from oms_amazon.domain.marketplaces import Marketplace
+    from oms_amazon.domain.sku_aliases import SkuAlias
     from oms_amazon.ports import AmazonSeller
     from oms_amazon.services.order_import import (
         OrderImportScheduler,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         PiiPurge,
     )
     from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
+    from oms_amazon.services.sku_aliases import SkuAliasService
     from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
     from oms_amazon.shipping import CourierMapping
     from oms_amazon.stock import Product
@@ -94,6 +96,7 @@ def stock_sync_worker() -> StockSyncWorker:
         amazon=seller_amazon,
         rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
         clock=utc_now,
+        aliases=sku_aliases,
     )
 
 
@@ -106,6 +109,33 @@ def _mappings(client_id: str) -> list[CourierMapping]:
 
 def _skus(client_id: str) -> Iterator[str]:
     return (product.sku for product in catalogue(client_id))
+
+
+@cache
+def sku_alias_store():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
+
+    return DynamoSkuAliasRepository(aws_client("dynamodb"), settings().table_name)
+
+
+def sku_aliases(client_id: str) -> list[SkuAlias]:
+    return sku_alias_store().all_of_client(client_id)  # type: ignore[no-any-return]
+
+
+@cache
+def sku_alias_service() -> SkuAliasService:
+    from oms_amazon.adapters.accounts import DynamoAccountRepository
+    from oms_amazon.adapters.products import DynamoProductRepository
+    from oms_amazon.services.sku_aliases import SkuAliasService
+
+    dynamodb, table = aws_client("dynamodb"), settings().table_name
+    return SkuAliasService(
+        aliases=sku_alias_store(),
+        products=DynamoProductRepository(dynamodb, table),
+        accounts=DynamoAccountRepository(dynamodb, table),
+        clock=utc_now,
+        held_orders=order_reevaluation(),
+    )
 
 
 @cache
@@ -184,6 +214,7 @@ def order_import_worker() -> OrderImportWorker:
         rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
         clock=utc_now,
         api_version=config.orders_api_version,
+        aliases=sku_aliases,
     )
 
 
@@ -191,7 +222,9 @@ def order_import_worker() -> OrderImportWorker:
 def order_reevaluation() -> OrderReevaluation:
     from oms_amazon.services.order_import import OrderReevaluation
 
-    return OrderReevaluation(_accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now)
+    return OrderReevaluation(
+        _accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now, aliases=sku_aliases
+    )
 
 
 @cache
@@ -273,6 +306,8 @@ def reset() -> None:
         order_import_scheduler,
         order_import_worker,
         order_reevaluation,
+        sku_alias_store,
+        sku_alias_service,
         shipment_store,
         shipment_service,
         _shipment_connections,

@@ -4,8 +4,8 @@
   writer read (absent, or the same last-update time and state version), so a re-import never
   overwrites a newer copy and two imports never both win.
 - In `GSI1` under `ORDERS#<client>`, by last-update time: `GET /orders`, newest first.
-- In `GSI2` under `HELDTERM#<client>#<zone-less term>` while held for an unmapped shipping term: a
-  new mapping finds the orders it may release with a Query.
+- In `GSI2` under `HELD#<client>` while on hold: a new mapping or SKU alias finds the orders it may
+  release with one Query over the client's held orders (a handful, not its order history).
 - `CLIENT#<client>` / `OUTBOX#<order>#<state version>`: the event of a state change, written in the
   same transaction as the order (no dual write can lose one); in `GSI1` under `OUTBOX` until sent.
 - `CLIENT#<client>` / `ORDERPII#<order>`: the buyer's data, sealed with KMS (`adapters.pii`), written
@@ -64,8 +64,12 @@ def _optional_moment(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-def held_term_partition(client_id: str, term: str) -> str:
-    return f"HELDTERM#{client_id}#{without_zone(term) or term}"
+def held_partition(client_id: str) -> str:
+    return f"HELD#{client_id}"
+
+
+def _zone_less(term: str) -> str:
+    return without_zone(term) or term
 
 
 def order_to_item(order: Order) -> dict[str, Any]:
@@ -117,8 +121,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "GSI1PK": f"ORDERS#{order.client_id}",
         "GSI1SK": f"{iso(order.last_update_date)}#{order.amazon_order_id}",
     }
-    if order.unmapped_term:
-        item["GSI2PK"] = held_term_partition(order.client_id, order.unmapped_term)
+    if order.status == "on_hold":
+        item["GSI2PK"] = held_partition(order.client_id)
         item["GSI2SK"] = order.amazon_order_id
     return item
 
@@ -427,11 +431,16 @@ class DynamoOrderRepository:
         )
 
     def held_for_term(self, client_id: str, term: str) -> list[Order]:
+        """Held orders whose shipping term is unmapped and, zone aside, this one."""
+        wanted = _zone_less(term)
+        return [o for o in self.held(client_id) if o.unmapped_term and _zone_less(o.unmapped_term) == wanted]
+
+    def held(self, client_id: str) -> list[Order]:
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": "GSI2",
             "KeyConditionExpression": "GSI2PK = :p",
-            "ExpressionAttributeValues": {":p": {"S": held_term_partition(client_id, term)}},
+            "ExpressionAttributeValues": {":p": {"S": held_partition(client_id)}},
         }
         orders: list[Order] = []
         while True:

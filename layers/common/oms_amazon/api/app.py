@@ -17,6 +17,7 @@ from oms_amazon.api.routes import (
     products,
     shipments,
     shipping,
+    sku_aliases,
     stock_sync,
 )
 from oms_amazon.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -96,6 +97,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(authorisation.router)
     app.include_router(products.router)
     app.include_router(shipping.router)
+    app.include_router(sku_aliases.router)
     app.include_router(stock_sync.router)
     app.include_router(orders.router)
     app.include_router(shipments.router)

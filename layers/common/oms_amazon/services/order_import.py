@@ -26,6 +26,7 @@ from oms_amazon.domain.courier_mappings import MappingAdded
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, OrderPii, Release, event_type
+from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
 from oms_amazon.observability import count, logger
 from oms_amazon.order_checks import evaluate
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, JobQueue, SellerSecrets
@@ -51,6 +52,8 @@ class OrderStore(Protocol):
     def save(self, order: Order, *, previous: Order | None, event: Any) -> Any: ...
 
     def held_for_term(self, client_id: str, term: str) -> list[Order]: ...
+
+    def held(self, client_id: str) -> list[Order]: ...
 
     def open_pii(self, order: Order) -> OrderPii | None: ...
 
@@ -267,12 +270,17 @@ class OutboxRelay:
 class OrderJudge:
     """Evaluates orders with the client's current SKUs and mappings, loaded once per use."""
 
-    def __init__(self, client_id: str, skus: SkuSource, mappings: MappingSource) -> None:
+    def __init__(
+        self, client_id: str, skus: SkuSource, mappings: MappingSource, aliases: AliasSource = no_aliases
+    ) -> None:
         self._client_id = client_id
         self._skus_source = skus
         self._mappings_source = mappings
+        self._aliases_source = aliases
         self._index: SkuIndex | None = None
         self._mappings: list[CourierMapping] | None = None
+        self._aliases: list[SkuAlias] | None = None
+        self._aliases_of: dict[str, dict[str, str]] = {}
 
     def judge(
         self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, *, despatched: bool = False
@@ -281,7 +289,20 @@ class OrderJudge:
             self._index = SkuIndex(self._skus_source(self._client_id))
         if self._mappings is None:
             self._mappings = self._mappings_source(self._client_id)
-        return evaluate(amazon, account, self._index, self._mappings, now=now, previous=previous, despatched=despatched)
+        if self._aliases is None:
+            self._aliases = self._aliases_source(self._client_id)
+        if account.id not in self._aliases_of:
+            self._aliases_of[account.id] = aliases_for(account.id, self._aliases)
+        return evaluate(
+            amazon,
+            account,
+            self._index,
+            self._mappings,
+            now=now,
+            previous=previous,
+            despatched=despatched,
+            aliases=self._aliases_of[account.id],
+        )
 
 
 class OrderWriter:
@@ -363,6 +384,7 @@ class OrderImportWorker:
         rejections: AuthorisationRejections,
         clock: Clock,
         api_version: str,
+        aliases: AliasSource = no_aliases,
     ) -> None:
         self._accounts = accounts
         self._state = state
@@ -376,6 +398,7 @@ class OrderImportWorker:
         self._rejections = rejections
         self._clock = clock
         self._api_version = api_version
+        self._aliases = aliases
 
     def _job_accounts(self, job: ImportJob) -> list[Account]:
         """The job's accounts that can import now: active, importing, authorised."""
@@ -426,7 +449,7 @@ class OrderImportWorker:
     def _import_by_id(self, accounts: list[Account], amazon: OrderSource, order_ids: tuple[str, ...]) -> dict[str, int]:
         by_marketplace = {a.marketplace_id: a for a in accounts}
         mappings = self._mappings(accounts[0].client_id)
-        judge = OrderJudge(accounts[0].client_id, self._skus, lambda _: mappings)
+        judge = OrderJudge(accounts[0].client_id, self._skus, lambda _: mappings, self._aliases)
         stats = {"new": 0, "updated": 0, "unchanged": 0, "other_marketplace": 0}
         for order_id in order_ids:
             found = amazon.order_by_id(order_id, self._api_version)
@@ -452,7 +475,7 @@ class OrderImportWorker:
         since = window[0] if window else min(watermarks.values()) - OVERLAP
         until = window[1] if window else None
         mappings = self._mappings(client_id)
-        judge = OrderJudge(client_id, self._skus, lambda _: mappings)
+        judge = OrderJudge(client_id, self._skus, lambda _: mappings, self._aliases)
         # On 2026-01-01 the level (and its zone) is recovered from v0 only for a client whose mappings use zones.
         zones = any(without_zone(m.amazon_term) is not None for m in mappings)
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
@@ -515,6 +538,7 @@ class OrderReevaluation:
         skus: SkuSource,
         mappings: MappingSource,
         clock: Clock,
+        aliases: AliasSource = no_aliases,
     ) -> None:
         self._accounts = accounts
         self._orders = orders
@@ -523,16 +547,17 @@ class OrderReevaluation:
         self._skus = skus
         self._mappings = mappings
         self._clock = clock
+        self._aliases = aliases
 
     def reevaluate(self, client_id: str, order_id: str) -> Order:
         order = self._orders.get(client_id, order_id)
         if order is None:
             raise NotFound(f"No order {order_id}.", code="order_not_found")
-        judge = OrderJudge(client_id, self._skus, self._mappings)
+        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
         return self._again(order, judge)
 
     def mapping_added(self, added: MappingAdded) -> None:
-        judge = OrderJudge(added.client_id, self._skus, self._mappings)
+        judge = OrderJudge(added.client_id, self._skus, self._mappings, self._aliases)
         released = 0
         for order in self._orders.held_for_term(added.client_id, added.amazon_term):
             if self._again(order, judge).status != "on_hold":
@@ -541,6 +566,21 @@ class OrderReevaluation:
             logger.info(
                 "held orders released by a new mapping", extra={"released": released, "term": added.amazon_term}
             )
+
+    def sku_aliased(self, client_id: str, amazon_sku: str) -> int:
+        """Judges again, at once, the orders held on a line with this Amazon SKU (a new SKU alias, §6.5);
+        returns how many were released."""
+        held = [
+            order
+            for order in self._orders.held(client_id)
+            if any(h.extra.get("amazon_sku") == amazon_sku for h in order.hold_reasons)
+        ]
+        if not held:
+            return 0
+        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
+        released = sum(1 for order in held if self._again(order, judge).status != "on_hold")
+        logger.info("held orders judged again after a SKU alias", extra={"held": len(held), "released": released})
+        return released
 
     def release(self, client_id: str, order_id: str, *, reason: str, by: str, courier_service: str | None) -> Order:
         """An operator overrides a held order's holds (§6.6): it becomes `ready` with the courier service
@@ -589,7 +629,7 @@ class OrderReevaluation:
         order = self._orders.get(client_id, order_id)
         if order is None or order.status in ("shipped", "cancelled", "not_for_us"):
             return order
-        return self._again(order, OrderJudge(client_id, self._skus, self._mappings), despatched=True)
+        return self._again(order, OrderJudge(client_id, self._skus, self._mappings, self._aliases), despatched=True)
 
     def _again(self, order: Order, judge: OrderJudge, *, despatched: bool = False) -> Order:
         account = self._accounts.get(order.client_id, order.account_id)

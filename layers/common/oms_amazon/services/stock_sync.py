@@ -20,6 +20,7 @@ from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.domain.sku_aliases import AliasSource, aliases_for, no_aliases
 from oms_amazon.domain.stock_sync import ListingSnapshot, PendingFeed, SkuError, StockRun, SyncState
 from oms_amazon.listings_feed import QuantityUpdate, quantity_feed, report_errors, report_failed_as_a_whole
 from oms_amazon.observability import count, logger
@@ -180,8 +181,10 @@ class StockSyncWorker:
         # two; waiting that long in the worker (getFeed/getReport refill at 2/s) beats leaving it to
         # the next tick, 15 minutes later.
         poll_seconds: float = 120.0,
+        aliases: AliasSource = no_aliases,
     ) -> None:
         self._accounts = accounts
+        self._aliases = aliases
         self._store = store
         self._secrets = secrets
         self._products = products
@@ -263,6 +266,7 @@ class StockSyncWorker:
             state.last_sent,
             now,
             {account_id: s.fulfilled_by_amazon.keys() for account_id, s in snapshots.items()},
+            {a.id: aliases_for(a.id, links) for a in group} if (links := self._aliases(account.client_id)) else None,
         )
         run = run.with_changes(
             skus_considered=plan.considered,

@@ -14,6 +14,7 @@ from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.sku_aliases import aliases_for
 from oms_amazon.domain.stock_sync import StockRun
 from oms_amazon.sku import compare_sku_sets
 
@@ -59,7 +60,11 @@ class SkuReportOut(BaseModel):
     summary: dict[str, int]
     truncated: bool
     matched: list[str]
-    case_mismatches: list[dict[str, str]]
+    aliased: list[dict[str, str]] = Field(description="Amazon SKUs a SKU alias links to an OMS SKU")
+    case_mismatches: list[dict[str, Any]] = Field(
+        description="Amazon SKUs matching one OMS SKU only when case is ignored, each with the SKU alias "
+        "(PUT /sku-aliases/{amazon_sku}) that would link them"
+    )
     ambiguous: list[dict[str, Any]]
     missing_in_oms: list[str]
     missing_on_amazon: list[str]
@@ -144,7 +149,8 @@ def sku_report(account_id: AccountId, limit: Annotated[int, Query(ge=1, le=5000)
             code="listings_not_loaded",
         )
     listed = [*snapshot.product_types, *snapshot.fulfilled_by_amazon]
-    report = compare_sku_sets(listed, (p.sku for p in wiring.catalogue(client_id)))
+    aliases = aliases_for(account.id, wiring.sku_aliases(client_id))
+    report = compare_sku_sets(listed, (p.sku for p in wiring.catalogue(client_id)), aliases)
     full: dict[str, list[Any]] = {
         **report.to_dict(),
         "fulfilled_by_amazon": [
