@@ -44,7 +44,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy layers/common/oms_amazon functions local
+	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench
 
 # Two workers (pytest-xdist, one test file each at a time): on 2 cores the suite takes about half
 # the time, since the local-stack tests mostly wait on their queues and Amazon's simulated clock.

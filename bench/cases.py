@@ -127,7 +127,7 @@ class ConnectorStockSync:
     ) -> None:
         self.amazon = amazon
         self.quantities: dict[str, int] = {}
-        tuning = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
+        tuning: dict[str, Any] = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
         self.accounts = MemoryAccounts()
         for code in marketplaces[1:]:
             self.accounts.add(account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall()))
@@ -549,8 +549,8 @@ def five_marketplace_order_case(count: int, api_version: str) -> dict[str, Any]:
         stats: list[dict[str, int]] = []
         measured = amazon.measure(lambda: stats.append(connector.run()))
         per_account: dict[str, int] = {}
-        for order in connector.orders.orders.values():
-            per_account[order.account_id] = per_account.get(order.account_id, 0) + 1
+        for stored in connector.orders.orders.values():
+            per_account[stored.account_id] = per_account.get(stored.account_id, 0) + 1
     finally:
         amazon.close()
     searches = measured.by_operation.get("searchOrders", 0) + measured.by_operation.get("getOrders", 0)

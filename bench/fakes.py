@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
-from oms_amazon.domain.orders import Order
+from oms_amazon.domain.orders import Order, OrderPii
 from oms_amazon.domain.stock_sync import ListingSnapshot, StockRun, SyncState
 from oms_amazon.ports import AccountFilter, Page
 
@@ -189,6 +189,15 @@ class MemoryOrders:
 
     def held(self, client_id: str) -> list[Order]:
         return [o for (c, _), o in self.orders.items() if c == client_id and o.status == "on_hold"]
+
+    def open_pii(self, order: Order) -> OrderPii | None:
+        return order.pii
+
+    def expiring_pii(self, now: datetime, limit: int = 100) -> list[tuple[str, str]]:
+        return []
+
+    def purge_pii(self, client_id: str, order_id: str, now: datetime) -> bool:
+        return False
 
     def pending_events(self, limit: int = 100, *, written_before: datetime | None = None) -> list[dict[str, Any]]:
         return self.outbox[:limit]
