@@ -83,11 +83,25 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     deps.reset()
     wiring.reset()
+    # No Amazon here: every seller sells on every marketplace (the activation guard meets the simulator in e2e).
+    monkeypatch.setattr(deps, "participation_source", lambda: EveryMarketplace())
     with mock_aws():
         create_resources(names)
         yield
     deps.reset()
     wiring.reset()
+
+
+class EveryMarketplace:
+    def participations(self, marketplace: Any, merchant_id: str, refresh_token: str) -> list[Any]:
+        from oms_amazon.domain.authorisation import MarketplaceParticipation
+        from oms_amazon.domain.marketplaces import MARKETPLACES
+
+        return [
+            MarketplaceParticipation(m.marketplace_id, True, None)
+            for m in MARKETPLACES
+            if m.region == marketplace.region
+        ]
 
 
 class ApiCaller:

@@ -30,7 +30,24 @@ def account_service() -> AccountService:
         clock=utc_now,
         new_id=new_id,
         data=DynamoAccountData(aws_client("dynamodb"), config.table_name),
+        activation=_activation_guard(),
     )
+
+
+def participation_source():  # type: ignore[no-untyped-def]
+    """Amazon's getMarketplaceParticipations for a seller (the tests without a simulator stand in)."""
+    from oms_amazon import wiring
+    from oms_amazon.adapters.amazon_authorisation import SpApiSellerAuthorisation
+
+    return SpApiSellerAuthorisation(wiring.amazon_connections())
+
+
+def _activation_guard():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.participations import DynamoParticipationStore
+    from oms_amazon.services.participation import ParticipationGuard
+
+    store = DynamoParticipationStore(aws_client("dynamodb"), settings().table_name)
+    return ParticipationGuard(store, participation_source(), utc_now)
 
 
 @cache

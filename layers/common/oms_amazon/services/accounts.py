@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
@@ -19,6 +19,12 @@ from oms_amazon.ports import AccountData, AccountFilter, AccountRepository, Cloc
 from oms_amazon.stock import StockRules
 
 IMMUTABLE_FIELDS = ("merchant_id", "marketplace")
+
+
+class ActivationGuard(Protocol):
+    """Refuses to activate an account whose seller does not sell on its marketplace (`not_participating`)."""
+
+    def require(self, account: Account, refresh_token: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +79,10 @@ class AccountService:
         clock: Clock,
         new_id: IdFactory,
         data: AccountData | None = None,
+        activation: ActivationGuard | None = None,
     ) -> None:
         self._data = data
+        self._activation = activation
         self._accounts = accounts
         self._secrets = secrets
         self._clock = clock
@@ -115,6 +123,8 @@ class AccountService:
             updated_at=now,
         )
         account.check_can_activate()
+        if account.active:
+            self._check_participation(account, decided.token_to_store)
         reauthorised = self._reauthorise(siblings, decided)
         self._with_token(
             client_id,
@@ -153,6 +163,8 @@ class AccountService:
         )
         if values.get("active") or (decided and updated.active):
             updated.check_can_activate()
+        if updated.active and not current.active:
+            self._check_participation(updated, decided.token_to_store if decided else None)
         reauthorised = self._reauthorise(siblings, decided) if decided else []
         token = decided.token_to_store if decided else None
         self._with_token(
@@ -173,6 +185,14 @@ class AccountService:
         if not remaining:
             self._secrets.delete(client_id, account.merchant_id)
         logger.info("account deleted", extra=_log_keys(account))
+
+    def _check_participation(self, account: Account, new_token: SellerToken | None) -> None:
+        """Before an account goes active: does its seller sell on its marketplace (SPEC §4)?"""
+        if self._activation is None:
+            return
+        token = new_token or self._secrets.get(account.client_id, account.merchant_id)
+        if token is not None and token.type == "sp_api_refresh_token":
+            self._activation.require(account, token.value)
 
     def _reauthorise(self, siblings: Sequence[Account], decided: SellerAuthorisation) -> list[Account]:
         if decided.token_to_store is None:
