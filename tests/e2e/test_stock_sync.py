@@ -376,3 +376,32 @@ def test_an_alias_makes_a_case_mismatched_sku_sync_and_the_report_lists_the_link
         {"amazon_sku": "OLD-TENT", "oms_sku": "TENT-2P"},
         {"amazon_sku": "STOVE-MINI", "oms_sku": "stove-mini"},
     ]
+
+
+def test_a_sku_amazon_does_not_list_asks_for_new_listings_at_most_hourly_so_a_new_listing_syncs_within_the_hour(
+    stack, http, sim, monkeypatch
+):
+    from datetime import timedelta
+
+    from oms_amazon import wiring
+    from oms_amazon.adapters.aws import utc_now
+
+    listed(sim, "UK", {"TENT-2P": 0})
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+    first = sync(stack, http, account)
+    assert (first["skus_sent"], first["skipped"]) == (1, {"not_on_amazon": 1})
+    listed(sim, "UK", {"TENT-2P": 7, "MAT-BLUE": 0})  # the seller lists MAT-BLUE on Amazon
+
+    within_the_hour = sync(stack, http, account)
+    assert within_the_hour["skipped"] == {"not_on_amazon": 1}
+    assert calls(sim)["createReport"] == 1, "a report at most hourly per seller and marketplace"
+
+    monkeypatch.setattr(wiring.stock_sync_worker(), "_clock", lambda: utc_now() + timedelta(minutes=61))
+    an_hour_later = sync(stack, http, account)
+
+    assert (an_hour_later["skus_sent"], an_hour_later["skipped"]) == (1, {})
+    assert amazon_quantities(sim, "UK")["MAT-BLUE"] == 3
+    assert calls(sim)["createReport"] == 2
+    again = sync(stack, http, account)  # nothing missing now: no report asked for
+    assert (again["skipped"], calls(sim)["createReport"]) == ({}, 2)

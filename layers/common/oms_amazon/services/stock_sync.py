@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -155,6 +155,26 @@ class StockSyncScheduler:
         return run
 
 
+# A SKU missing from the listing snapshot asks Amazon for a new listings report at most this often.
+REFRESH_FOR_MISSING_SKUS_AFTER = timedelta(hours=1)
+
+
+def _may_refresh_for_new_listings(snapshot: ListingSnapshot, now: datetime) -> bool:
+    return (
+        snapshot.pending_report_id is None
+        and snapshot.taken_at is not None
+        and now - snapshot.taken_at >= REFRESH_FOR_MISSING_SKUS_AFTER
+    )
+
+
+def _listed(snapshots: dict[str, ListingSnapshot]) -> dict[str, dict[str, str]]:
+    return {account_id: s.product_types for account_id, s in snapshots.items()}
+
+
+def _fba(snapshots: dict[str, ListingSnapshot]) -> dict[str, Collection[str]]:
+    return {account_id: s.fulfilled_by_amazon.keys() for account_id, s in snapshots.items()}
+
+
 def _iso_key(moment: datetime | None) -> str:
     from oms_amazon.adapters.dynamodb import iso
 
@@ -258,16 +278,20 @@ class StockSyncWorker:
         except ListingsUnavailable as unavailable:
             self._finish(account, run.with_changes(status="failed", reason=str(unavailable)))
             return
-        plan = plan_push(
-            account,
-            group,
-            self._products(account.client_id),
-            {account_id: s.product_types for account_id, s in snapshots.items()},
-            state.last_sent,
-            now,
-            {account_id: s.fulfilled_by_amazon.keys() for account_id, s in snapshots.items()},
-            {a.id: aliases_for(a.id, links) for a in group} if (links := self._aliases(account.client_id)) else None,
-        )
+        catalogue = list(self._products(account.client_id))
+        links = self._aliases(account.client_id)
+        aliases = {a.id: aliases_for(a.id, links) for a in group} if links else None
+        plan = plan_push(account, group, catalogue, _listed(snapshots), state.last_sent, now, _fba(snapshots), aliases)
+        if plan.skipped.get("not_on_amazon") and _may_refresh_for_new_listings(snapshots[account.id], now):
+            # An OMS SKU Amazon does not list may be a listing created since the snapshot: a new report, at most
+            # hourly per seller and marketplace, so a new listing syncs within the hour, not the day (SPEC §5.4).
+            count("ListingsRefreshedForMissingSkus")
+            refreshed = self._snapshot(account, amazon, force=True)
+            if refreshed.taken_at != snapshots[account.id].taken_at:
+                snapshots[account.id] = refreshed
+                plan = plan_push(
+                    account, group, catalogue, _listed(snapshots), state.last_sent, now, _fba(snapshots), aliases
+                )
         run = run.with_changes(
             skus_considered=plan.considered,
             skus_unchanged=plan.unchanged,
