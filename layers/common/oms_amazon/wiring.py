@@ -51,6 +51,19 @@ def seller_amazon(marketplace: Marketplace, merchant_id: str, refresh_token: str
 
 
 @cache
+def page_token_key() -> bytes:
+    """The key that signs the API's page tokens: derived from the OAuth state key's secret, read once per container
+    and only when a list has a next page (domain.page_tokens)."""
+    from oms_amazon.adapters.oauth_states import SecretsManagerStateKey
+    from oms_amazon.domain.page_tokens import derive_key
+
+    secret = SecretsManagerStateKey(
+        aws_client("secretsmanager"), settings().oauth_state_key_secret, purpose="page-token signing key"
+    )
+    return derive_key(secret.key())
+
+
+@cache
 def _accounts():  # type: ignore[no-untyped-def]
     from oms_amazon.adapters.accounts import DynamoAccountRepository
 
@@ -294,6 +307,7 @@ def shipment_worker() -> ShipmentWorker:
 def reset() -> None:
     for cached in (
         amazon_connections,
+        page_token_key,
         _accounts,
         stock_store,
         stock_sync_scheduler,

@@ -145,7 +145,7 @@ class DynamoCourierMappingRepository:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
             request["ExpressionAttributeNames"] = names
-        start = decode_page_token(next_token, partition=partition)
+        start = decode_page_token(next_token, partition=partition, sk_prefix=MAPPING_PREFIX)
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list courier mappings"):
@@ -309,7 +309,7 @@ class DynamoUnmappedTermRepository:
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
             "Limit": limit,
         }
-        start = decode_page_token(next_token, partition=partition)
+        start = decode_page_token(next_token, partition=partition, sk_prefix=prefix)
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list unmapped terms"):

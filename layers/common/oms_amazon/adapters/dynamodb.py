@@ -76,11 +76,22 @@ def encode_page_token(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+TABLE_KEY = ("PK", "SK")
+
+
 def decode_page_token(
-    token: str | None, *, partition: str, sk_prefix: str = "", also: dict[str, str] | None = None
+    token: str | None,
+    *,
+    partition: str,
+    sk_prefix: str = "",
+    also: dict[str, str] | None = None,
+    keys: tuple[str, ...] = TABLE_KEY,
 ) -> dict[str, Any] | None:
-    """A `next_token` from a previous page of the same partition; anything else is a 400, so a
-    tampered token can never move a query into another client's data."""
+    """A cursor from a previous page of the same partition, holding exactly the query's key attributes
+    (`keys`: the table's, plus the index's for an index query); anything else is a 400. The API signs
+    these cursors (domain.page_tokens) before a client sees them; this check is the last line: a start
+    key outside the query's partition, or with an attribute DynamoDB does not expect (which moto
+    accepts and DynamoDB refuses), never reaches a query."""
     if token is None:
         return None
     try:
@@ -90,6 +101,7 @@ def decode_page_token(
         key = None
     if (
         not isinstance(key, dict)
+        or set(key) != set(keys)
         or key.get("PK") != partition
         or not str(key.get("SK", "")).startswith(sk_prefix)
         or any(key.get(name) != value for name, value in (also or {}).items())

@@ -29,11 +29,12 @@ def used_state_sk(nonce: str) -> str:
 
 
 class SecretsManagerStateKey:
-    """The HMAC key of OAuth states: the secret's string, as bytes."""
+    """The HMAC key of OAuth states: the secret's string, as bytes (page tokens derive theirs from it)."""
 
-    def __init__(self, client: Any, secret_id: str) -> None:
+    def __init__(self, client: Any, secret_id: str, *, purpose: str = "authorisation signing key") -> None:
         self._sm = client
         self._secret_id = secret_id
+        self._purpose = purpose
         self._key: bytes | None = None
         self._lock = threading.Lock()
 
@@ -46,12 +47,10 @@ class SecretsManagerStateKey:
                 try:
                     value = self._sm.get_secret_value(SecretId=self._secret_id)["SecretString"]
                 except (ClientError, BotoCoreError) as error:
-                    raise DependencyUnavailable(
-                        "The authorisation signing key could not be read; retry shortly."
-                    ) from error
+                    raise DependencyUnavailable(f"The {self._purpose} could not be read; retry shortly.") from error
                 key = str(value).encode()
                 if len(key) < MIN_KEY_BYTES:
-                    raise DependencyUnavailable("The authorisation signing key is not set up; an operator must fix it.")
+                    raise DependencyUnavailable(f"The {self._purpose} is not set up; an operator must fix it.")
                 self._key = key
             return self._key
 

@@ -418,7 +418,11 @@ class DynamoOrderRepository:
         if names:
             request["ExpressionAttributeNames"] = names
         start = decode_page_token(
-            next_token, partition=partition, sk_prefix="ORDER#", also={"GSI1PK": f"ORDERS#{client_id}"}
+            next_token,
+            partition=partition,
+            sk_prefix="ORDER#",
+            also={"GSI1PK": f"ORDERS#{client_id}"},
+            keys=("PK", "SK", "GSI1PK", "GSI1SK"),
         )
         if start:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}

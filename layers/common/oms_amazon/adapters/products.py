@@ -35,7 +35,7 @@ from oms_amazon.adapters.dynamodb import (
     parse_iso,
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
-from oms_amazon.domain.errors import DependencyUnavailable, InvalidInput
+from oms_amazon.domain.errors import DependencyUnavailable
 from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange
 from oms_amazon.ports import Page
 from oms_amazon.stock import Component
@@ -260,15 +260,9 @@ class DynamoProductRepository:
         partition = client_pk(client_id)
         request = self._catalogue_query(partition)
         request["Limit"] = limit
-        start = decode_page_token(next_token, partition=partition)
+        # Query refuses a start key outside its key condition; a forged cursor must be a 400, not a 500.
+        start = decode_page_token(next_token, partition=partition, sk_prefix=PRODUCT_PREFIX)
         if start is not None:
-            # Query refuses a start key outside its key condition; a forged token must be a 400, not a 500.
-            if set(start) != {"PK", "SK"} or not start["SK"].startswith(PRODUCT_PREFIX):
-                raise InvalidInput(
-                    "next_token is not a token this list returned.",
-                    code="invalid_next_token",
-                    details=[{"field": "next_token", "reason": "malformed"}],
-                )
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         with dynamodb_errors("list products"):
             response = self._db.query(**request)

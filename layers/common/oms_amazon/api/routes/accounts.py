@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import AccountCreate, AccountList, AccountOut, AccountUpdate, ErrorResponse
 from oms_amazon.api.views import account_view
 from oms_amazon.domain.accounts import normalise_merchant_id, resolve_marketplace
@@ -70,8 +71,13 @@ def list_accounts(
         merchant_id=normalise_merchant_id(merchant_id) if merchant_id else None,
         active=active,
     )
-    page = deps.account_service().page(client_id, where, limit=limit, next_token=next_token)
-    return AccountList(items=[account_view(a) for a in page.items], next_token=page.next_token)
+    listed = PagedList(
+        "accounts",
+        client_id,
+        {"marketplace": where.marketplace, "merchant_id": where.merchant_id, "active": where.active},
+    )
+    page = deps.account_service().page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
+    return AccountList(items=[account_view(a) for a in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)

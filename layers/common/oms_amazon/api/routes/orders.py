@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client, operator_of
+from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.errors import InvalidInput, NotFound
 from oms_amazon.domain.orders import NOT_FOR_US_MESSAGES, Money, Order, OrderLine, OrderStatus
 
@@ -241,10 +242,13 @@ def list_orders(
 ) -> OrderList:
     client_id = _client()
     moment = _parse_since(since)
-    page = wiring.order_store().page(
-        client_id, account_id=account_id, status=status, since=moment, limit=limit, next_token=next_token
+    listed = PagedList(
+        "orders", client_id, {"account_id": account_id, "status": status, "since": iso(moment) if moment else None}
     )
-    return OrderList(items=[order_summary(o) for o in page.items], next_token=page.next_token)
+    page = wiring.order_store().page(
+        client_id, account_id=account_id, status=status, since=moment, limit=limit, next_token=listed.cursor(next_token)
+    )
+    return OrderList(items=[order_summary(o) for o in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/orders/<order_id>", tags=["orders"])

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.api.product_schemas import (
     ProductBatchIn,
     ProductBatchOut,
@@ -144,8 +145,10 @@ def list_products(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ProductList:
-    page = deps.product_service().page(_client(), limit=limit, next_token=next_token)
-    return ProductList(items=[product_view(p) for p in page.items], next_token=page.next_token)
+    client_id = _client()
+    listed = PagedList("products", client_id)
+    page = deps.product_service().page(client_id, limit=limit, next_token=listed.cursor(next_token))
+    return ProductList(items=[product_view(p) for p in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.post(

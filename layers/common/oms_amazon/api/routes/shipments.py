@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.api.routes.orders import OrderId
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
@@ -199,5 +200,7 @@ def list_shipments(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ShipmentList:
-    page = wiring.shipment_service().list(_client(), order_id, limit=limit, next_token=next_token)
-    return ShipmentList(items=[shipment_view(s) for s in page.items], next_token=page.next_token)
+    client_id = _client()
+    listed = PagedList("shipments", client_id, {"order_id": order_id})
+    page = wiring.shipment_service().list(client_id, order_id, limit=limit, next_token=listed.cursor(next_token))
+    return ShipmentList(items=[shipment_view(s) for s in page.items], next_token=listed.next_token(page.next_token))

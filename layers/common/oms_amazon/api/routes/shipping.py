@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.shipping_schemas import (
     ID_PATTERN,
@@ -128,8 +129,13 @@ def list_courier_mappings(
     where = MappingFilter(
         account_id=account_id, marketplace=resolve_marketplace(marketplace).code if marketplace else None
     )
-    page = deps.courier_mapping_service().page(client_id, where, limit=limit, next_token=next_token)
-    return CourierMappingList(items=[mapping_view(m) for m in page.items], next_token=page.next_token)
+    listed = PagedList(
+        "courier-mappings", client_id, {"account_id": where.account_id, "marketplace": where.marketplace}
+    )
+    page = deps.courier_mapping_service().page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
+    return CourierMappingList(
+        items=[mapping_view(m) for m in page.items], next_token=listed.next_token(page.next_token)
+    )
 
 
 @router.get("/courier-mappings/unmapped", tags=["courier mappings"], responses=ERRORS)
@@ -139,8 +145,11 @@ def list_unmapped_terms(
     """Terms that held orders wait on, with how many orders each holds and when it was last seen."""
     client_id = _client()
     code = resolve_marketplace(marketplace).code if marketplace else None
-    page = deps.courier_mapping_service().unmapped(client_id, marketplace=code, limit=limit, next_token=next_token)
-    return UnmappedTermList(items=[unmapped_view(u) for u in page.items], next_token=page.next_token)
+    listed = PagedList("courier-mappings/unmapped", client_id, {"marketplace": code})
+    page = deps.courier_mapping_service().unmapped(
+        client_id, marketplace=code, limit=limit, next_token=listed.cursor(next_token)
+    )
+    return UnmappedTermList(items=[unmapped_view(u) for u in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/courier-mappings/<mapping_id>", tags=["courier mappings"], responses=ERRORS)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.sku_aliases import MAX_BATCH, SkuAlias
@@ -170,8 +171,12 @@ def list_aliases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SkuAliasList:
-    page = wiring.sku_alias_service().page(_client(), account_id=account_id, limit=limit, next_token=next_token)
-    return SkuAliasList(items=[_view(a) for a in page.items], next_token=page.next_token)
+    client_id = _client()
+    listed = PagedList("sku-aliases", client_id, {"account_id": account_id})
+    page = wiring.sku_alias_service().page(
+        client_id, account_id=account_id, limit=limit, next_token=listed.cursor(next_token)
+    )
+    return SkuAliasList(items=[_view(a) for a in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.post(

@@ -13,6 +13,7 @@ from oms_amazon import wiring
 from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
+from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.sku_aliases import aliases_for
 from oms_amazon.domain.stock_sync import StockRun
@@ -117,8 +118,9 @@ def list_stock_sync_runs(
 ) -> StockRunList:
     client_id = _client()
     deps.account_service().get(client_id, account_id)
-    page = wiring.stock_store().runs(client_id, account_id, limit=limit, next_token=next_token)
-    return StockRunList(items=[run_view(r) for r in page.items], next_token=page.next_token)
+    listed = PagedList("stock-sync-runs", client_id, {"account_id": account_id})
+    page = wiring.stock_store().runs(client_id, account_id, limit=limit, next_token=listed.cursor(next_token))
+    return StockRunList(items=[run_view(r) for r in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/accounts/<account_id>/stock-sync-runs/<run_id>", tags=["stock sync"])
