@@ -20,6 +20,7 @@ help:
 	@echo "make checkov    checkov over template.yaml (its own virtualenv); waivers live in the template"
 	@echo "make build      sam build (ARCH=$(ARCH))"
 	@echo "make bench      SP-API calls and simulated Amazon seconds vs a naive connector (bench/README.md)"
+	@echo "make browser    install Chromium and its driver for the console's browser tests (Debian/Ubuntu, as root)"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (see scripts/find-python.sh)." >&2; exit 1; }
@@ -107,6 +108,16 @@ build: tools
 .PHONY: bench
 bench: venv
 	ARCH=$(ARCH) $(PY) -m bench
+
+# The console's browser tests (tests/browser) drive Debian's Chromium through its chromedriver. Installs them
+# when missing (apt-get, so as root on Debian or Ubuntu; .ci/run calls it); without them those tests skip.
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "Chromium and chromedriver are installed."; \
+	else \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"API gateway   {stack.api_url}  (identity: X-Client-Id, X-Admin: true)")
     print(f"SP-API sim    {stack.simulator_url}  (control API under /_sim)")
     print(f"moto (AWS)    {stack.moto_url}")
+    print(f"Console       {stack.api_url}/console/?as=<client_id>  (&admin=true for the admins group)")
+    print(f"Appstore      {stack.simulator_url}/selling-partner-appstore/dp/amzn1.sp.solution.local")
     print("Local stack ready", flush=True)
     try:
         # A signal the kernel hands to another thread only runs its handler once the main thread

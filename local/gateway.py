@@ -31,6 +31,8 @@ def _route_pattern(path: str) -> re.Pattern[str]:
 
 
 def match_route(routes: list[ApiRoute], method: str, path: str) -> ApiRoute | None:
+    # API Gateway matches a resource whatever the trailing slash (`/console/` is the `/console` resource).
+    path = path.rstrip("/") or "/"
     for route in routes:
         if route.method in (method, "ANY") and _route_pattern(route.path).match(path):
             return route

@@ -661,6 +661,11 @@ def play(ports: Ports | None = None) -> int:
     say(
         f"\nScenario complete in {time.monotonic() - started:.1f} s: every step behaved as specified. The local stack is stopped."
     )
+    say(
+        f"To click through the same screens in a browser: `make serve`, then open http://127.0.0.1:3000/console/?as={CLIENT} "
+        "(the operator's console; the simulated Seller Central's Appstore page is "
+        "http://127.0.0.1:8100/selling-partner-appstore/dp/amzn1.sp.solution.local)."
+    )
     return 0
 
 

@@ -53,6 +53,8 @@ def local_parameters(simulator_url: str, overrides: dict[str, Any] | None = None
             "Stage": "local",
             "SpApiEndpoint": simulator_url,
             "LwaTokenUrl": f"{simulator_url}/auth/o2/token",
+            # The simulator plays Seller Central too: consent pages and the Appstore workflow's callback.
+            "SellerCentralUrl": simulator_url,
         }
     )
     for name in parameters:
@@ -85,6 +87,9 @@ def physical_names(parameters: dict[str, Any] | None = None, endpoint: str = "ht
         names[logical_id] = secret["Properties"]["Name"]["Fn::Sub"].replace("${AWS::StackName}", STACK_NAME)
     for logical_id, alias in resources("AWS::KMS::Alias").items():
         names[logical_id] = alias["Properties"]["AliasName"]["Fn::Sub"].replace("${AWS::StackName}", STACK_NAME)
+    # No Cognito locally (the gateway fills the claims): the console signs in with `?as=<client_id>`.
+    for logical_id in resources("AWS::Cognito::UserPoolDomain"):
+        names[logical_id] = "local"
     return names
 
 
@@ -208,6 +213,7 @@ class LocalStack:
         forget_cached_adapters()
         self.gateway = LocalGateway(self.functions, port=self.ports.gateway)
         self.gateway.start()
+        self.register_app()
         if self.triggers:
             from local.triggers import TriggerRunner
 
@@ -234,6 +240,24 @@ class LocalStack:
             for url in (f"{self.moto_url}/moto-api/reset", f"{self.simulator_url}/_sim/reset"):
                 urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
             create_resources(self.names)
+            self.register_app()
+
+    def register_app(self) -> None:
+        """The connector's app as registered with Amazon: the simulator's Seller Central pages send the seller
+        back to this stack's `/oauth/callback` and start the Appstore workflow at its `/oauth/login`."""
+        import urllib.request
+
+        registration = {
+            "app_redirect_uris": [f"{self.api_url}/oauth/callback"],
+            "app_login_uri": f"{self.api_url}/oauth/login",
+        }
+        request = urllib.request.Request(
+            f"{self.simulator_url}/_sim/config",
+            data=json.dumps(registration).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).close()
 
     def take_faults(self) -> list[str]:
         """What went wrong in the stack's own machinery since the last call (never a function's

@@ -24,6 +24,8 @@ from .core import FAULT_BODIES, LWA_CLIENT_ID, LWA_CLIENT_SECRET, LWA_OPERATION,
 from .errors import ControlError, SpApiError, invalid_input
 from .models import Operation, ParameterError
 from .roles import may_call
+from .seller_central import ROUTES as SELLER_CENTRAL_ROUTES
+from .seller_central import SellerCentral
 from .spapi import ROUTES
 from .state import Document, Seller
 from .tokens import restricted_access
@@ -66,6 +68,9 @@ class SimulatorApp:
             endpoint = f"control:{method}:{path}"
             self.control[endpoint] = control_handler
             rules.append(Rule(path, methods=[method], endpoint=endpoint))
+        self.seller_central = SellerCentral(sim)
+        for method, path, page in SELLER_CENTRAL_ROUTES:
+            rules.append(Rule(path, methods=[method], endpoint=f"seller_central:{page}"))
         rules.append(Rule("/_sim/uploads/<document_id>", methods=["PUT"], endpoint="upload"))
         rules.append(Rule("/_sim/downloads/<document_id>", methods=["GET"], endpoint="download"))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
@@ -95,6 +100,8 @@ class SimulatorApp:
             return self.download(request, args["document_id"])
         if endpoint in self.control:
             return self.control_call(request, endpoint, args)
+        if endpoint.startswith("seller_central:"):
+            return self.seller_central.handle(endpoint.split(":", 1)[1], request, args)
         op, handler = self.spapi[endpoint]
         return self.spapi_call(request, op, handler, args)
 

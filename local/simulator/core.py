@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from .clock import ScaledClock
 from .errors import ControlError
@@ -56,6 +57,13 @@ class SimConfig:
     regional_quantity: bool = True
     validate_responses: bool = False
     fault_seed: int | None = None
+    # The app as registered in the Solution Provider Portal, for Seller Central's browser pages: its OAuth
+    # redirect URIs (the first is the default), its log-in URI (where the Appstore workflow sends the
+    # seller), its name, and whether it is still a draft (then Amazon wants `version=beta`).
+    app_redirect_uris: list[str] = field(default_factory=list)
+    app_login_uri: str | None = None
+    app_name: str = "OMS Amazon connector"
+    app_draft: bool = True
 
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name: f for f in fields(self)}
@@ -66,7 +74,19 @@ class SimConfig:
 
 
 def _check_config(name: str, value: Any) -> Any:
-    if name in ("regional_quantity", "validate_responses"):
+    if name == "app_redirect_uris":
+        if not isinstance(value, list) or not all(isinstance(v, str) and _is_http_url(v) for v in value):
+            raise ControlError("app_redirect_uris must be a list of http(s) URLs")
+        return list(value)
+    if name == "app_login_uri":
+        if value is not None and not (isinstance(value, str) and _is_http_url(value)):
+            raise ControlError("app_login_uri must be an http(s) URL or null")
+        return value
+    if name == "app_name":
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            raise ControlError("app_name must be a name of 1 to 100 characters")
+        return value
+    if name in ("regional_quantity", "validate_responses", "app_draft"):
         if not isinstance(value, bool):
             raise ControlError(f"{name} must be true or false")
         return value
@@ -96,6 +116,11 @@ def _check_config(name: str, value: Any) -> Any:
     return value
 
 
+def _is_http_url(value: str) -> bool:
+    split = urlsplit(value)
+    return split.scheme in ("http", "https") and bool(split.netloc) and not split.fragment
+
+
 @dataclass
 class AccessToken:
     seller_id: str | None
@@ -122,6 +147,16 @@ class RestrictedToken:
 @dataclass
 class AuthCode:
     seller_id: str
+    expires_real: float
+
+
+@dataclass
+class AmazonState:
+    """The `amazon_state` Seller Central hands the app's log-in URI in the Appstore workflow: which seller
+    consented, until when, and whether the app already came back with it (it works once)."""
+
+    seller_id: str
+    application_id: str
     expires_real: float
 
 
@@ -218,6 +253,7 @@ class Simulator:
             self.access_tokens: dict[str, AccessToken] = {}
             self.restricted_tokens: dict[str, RestrictedToken] = {}
             self.auth_codes: dict[str, AuthCode] = {}
+            self.amazon_states: dict[str, AmazonState] = {}
             self.faults: list[Fault] = []
             self.enforce_rate_limits = False
             self.plan_overrides: dict[str, UsagePlan] = {}

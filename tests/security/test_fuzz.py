@@ -33,7 +33,8 @@ SELLER = "A2FUZZSELLER01"
 TOKEN = "Atzr|IwEBI-fuzz-seller-refresh-token-000001"
 GENERATED_IDS_EXAMPLES = 8
 REAL_IDS_EXAMPLES = 6
-UNSHAPED_ROUTES = {"GET /oauth/callback"}  # an HTML page for the seller's browser
+# HTML pages (or redirects) for the seller's browser
+UNSHAPED_ROUTES = {"GET /oauth/callback", "GET /oauth/authorise", "GET /oauth/login"}
 
 
 def _document() -> dict[str, Any]:

@@ -8,6 +8,7 @@ The routes come from the document the API generates, so a new route fails here u
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +61,21 @@ CASES: dict[str, Case] = {
     "GET /accounts/{account_id}/authorise": NOT_FOUND,
     "POST /accounts/{account_id}/verify": NOT_FOUND,
     "GET /oauth/callback": Case("public"),
+    "POST /accounts/{account_id}/authorisation-links": NOT_FOUND,
+    # The e-mailed link and the Appstore log-in URI carry no identity: a made-up link or no Amazon parameters is 400.
+    "GET /oauth/authorise": Case("public"),
+    "GET /oauth/login": Case("public"),
+    # B completing an Appstore log-in with A's connection for A's seller: A's account is not B's to pick.
+    "POST /oauth/login": Case(
+        "not_found",
+        lambda a: {
+            "amazon_callback_uri": f"{os.environ['SELLER_CENTRAL_URL']}/apps/authorize/confirm/amzn1.sp.solution.local",
+            "amazon_state": "amazon-state-of-a-tenancy-test",
+            "selling_partner_id": a.seller_id,
+            "version": "beta",
+            "account_id": a.account_id,
+        },
+    ),
     "POST /accounts/{account_id}/stock-sync": NOT_FOUND,
     "GET /accounts/{account_id}/stock-sync-runs": NOT_FOUND,
     "GET /accounts/{account_id}/stock-sync-runs/{run_id}": NOT_FOUND,
@@ -177,6 +193,8 @@ def _query_of(operation: str, world: World) -> dict[str, str]:
             "spapi_oauth_code": "ANdNforged",
             "selling_partner_id": SELLER_A,
         }
+    if operation == "GET /oauth/authorise":
+        query = {"link": f"l1.{world.account_id}.forged"}  # a link B made up for A's account
     return query
 
 
@@ -254,8 +272,8 @@ def test_another_client_never_reaches_client_as_resources_and_only_an_admin_may_
     if case.kind != "own_resource":
         assert sorted(map(str, after)) == sorted(map(str, before)), f"{operation} by B wrote something"
 
-    if operation == "GET /oauth/callback":
-        return  # no identity on this route: `?client_id` means nothing to it
+    if case.kind == "public":
+        return  # no identity on these routes: `?client_id` means nothing to them
 
     # When B tries to act for A with ?client_id, then it is refused before anything happens
     as_b_for_a = api.request(

@@ -162,7 +162,32 @@ def test_the_oauth_callback_is_a_public_get_route_of_the_api_function():
 def test_the_api_uses_a_cognito_authorizer_by_default_and_opens_only_public_routes():
     api = resources("AWS::Serverless::Api")["ConnectorApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
-    assert {r.path for r in api_routes() if not r.authorised} <= {"/openapi.json", "/oauth/callback"}
+    public = {(r.method, r.path) for r in api_routes() if not r.authorised}
+    assert public <= {
+        ("GET", "/openapi.json"),
+        ("GET", "/oauth/callback"),
+        # Authorise Now by e-mail and the Appstore workflow's log-in URI: a seller's browser, no token
+        ("GET", "/oauth/authorise"),
+        ("GET", "/oauth/login"),
+        # the web console's static files (its data calls carry the token)
+        ("GET", "/console"),
+        ("GET", "/console/{proxy+}"),
+    }
+
+
+def test_the_appstore_log_in_is_public_to_open_and_cognito_to_complete():
+    login = {(r.method, r.authorised) for r in api_routes() if r.path == "/oauth/login"}
+    assert login == {("GET", False), ("POST", True)}
+
+
+def test_the_console_signs_in_with_the_hosted_ui_authorization_code_flow_back_to_the_console():
+    client = resources("AWS::Cognito::UserPoolClient")["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False, "a browser holds no client secret: PKCE instead"
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert "openid" in client["AllowedOAuthScopes"]
+    (callback,) = client["CallbackURLs"]
+    assert callback["Fn::Sub"].endswith("/${Stage}/console/")
+    assert resources("AWS::Cognito::UserPoolDomain"), "the hosted UI needs a domain"
 
 
 # ---- The AWS console view (SPEC §2): dead-letter queues, log groups, tracing, alarms, dashboard.

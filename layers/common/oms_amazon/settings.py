@@ -35,6 +35,13 @@ class Settings(BaseModel):
     # after an order ships or is cancelled that data is deleted (SPEC §6.8).
     pii_key_id: str = Field(alias="PII_KEY_ID", min_length=1)
     pii_retention_days: int = Field(alias="PII_RETENTION_DAYS", ge=0, le=3650)
+    # Seller Central for consent pages and the Appstore workflow's callback: empty is Amazon's host per
+    # marketplace (https only); the local stack points it at the simulator, which plays Seller Central.
+    seller_central_url: str = Field(alias="SELLER_CENTRAL_URL", pattern=r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+    # The console's sign-in: the Cognito hosted UI's base URL and the SSM parameter that holds the user
+    # pool client id (a parameter, since the client's callback URL names the API that serves the console).
+    console_sign_in_url: str = Field(alias="CONSOLE_SIGN_IN_URL", min_length=8)
+    console_client_id_parameter: str = Field(alias="CONSOLE_CLIENT_ID_PARAMETER", min_length=2)
     # Orders v0's reads retire on this day (Amazon's deprecation schedule); until then a 2026-01-01
     # import recovers the shipping level (and its zone) from v0.
     orders_v0_retires_on: date = Field(date(2027, 3, 27), alias="ORDERS_V0_RETIRES_ON")

@@ -11,7 +11,10 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from oms_amazon.api.errors import NOT_JSON, register_error_handlers, sends_non_json_body
 from oms_amazon.api.routes import (
     accounts,
+    appstore,
     authorisation,
+    authorisation_links,
+    console,
     marketplaces,
     orders,
     products,
@@ -95,6 +98,9 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)
     app.include_router(authorisation.router)
+    app.include_router(authorisation_links.router)
+    app.include_router(appstore.router)
+    app.include_router(console.router)
     app.include_router(products.router)
     app.include_router(shipping.router)
     app.include_router(sku_aliases.router)

@@ -97,7 +97,41 @@ def authorisation_service() -> AuthorisationService:
             dynamodb, config.table_name, DynamoAccountRepository(dynamodb, config.table_name)
         ),
         clock=utc_now,
+        seller_central_url=config.seller_central_url,
     )
+
+
+def seller_central_url() -> str:
+    """Seller Central's base URL when the stack overrides it (the simulator locally); empty in production."""
+    return settings().seller_central_url
+
+
+def console_sign_in_origin() -> str:
+    """The hosted UI's origin, which the console's page may call (its token endpoint)."""
+    return settings().console_sign_in_url
+
+
+def is_local() -> bool:
+    """The embedded local stack: no Cognito (the gateway fills the claims) and plain http on 127.0.0.1."""
+    return settings().stage == "local"
+
+
+@cache
+def console_sign_in() -> dict[str, str]:
+    """How the web console signs in: locally with the gateway's identity headers (`?as=<client_id>`), in
+    AWS with the user pool's hosted UI (the client id is an SSM parameter; see template.yaml)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from oms_amazon.domain.errors import DependencyUnavailable
+
+    config = settings()
+    if config.stage == "local":
+        return {"sign_in": "local"}
+    try:
+        parameter = aws_client("ssm").get_parameter(Name=config.console_client_id_parameter)
+    except (ClientError, BotoCoreError) as error:
+        raise DependencyUnavailable("The console's sign-in settings could not be read; retry shortly.") from error
+    return {"sign_in": "cognito", "url": config.console_sign_in_url, "client_id": parameter["Parameter"]["Value"]}
 
 
 def reset() -> None:
@@ -108,3 +142,4 @@ def reset() -> None:
     product_service.cache_clear()
     courier_mapping_service.cache_clear()
     authorisation_service.cache_clear()
+    console_sign_in.cache_clear()

@@ -9,6 +9,12 @@ verify a connection.
   through `AccountService.update`, the same path as a token sent to `PATCH /accounts/{id}`: the
   seller's secret is written, every account of that client and seller is re-authorised in the
   same transaction (a `rejected` one included), and the secret is restored if the table write fails.
+- `create_link` signs a shareable authorisation link (7 days, bound to the client and account) that an
+  operator e-mails to the client; `open_link`, on a public route, checks it and starts a fresh consent
+  each time it is opened (a new 10-minute, single-use state).
+- `appstore_return` serves Amazon's Appstore workflow: once the OMS user has signed in and picked the
+  connection for the seller Amazon named, it signs a state for that account and builds the redirect
+  back to Amazon's callback URI (never anywhere but Seller Central).
 - `verify` asks Amazon which marketplaces the seller takes part in. LWA `invalid_grant` marks every
   account of the seller `rejected` (their jobs pause) and answers `authorisation_rejected` at once:
   never a retry loop.
@@ -26,16 +32,27 @@ from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account, SellerToken, classify_token
 from oms_amazon.domain.authorisation import (
+    AppstoreLogin,
     ConsentRequest,
     MarketplaceParticipation,
     SellerAuthorisationRevoked,
     Verification,
+    amazon_callback_redirect,
+    check_amazon_callback_uri,
     consent_url,
     verification_for,
 )
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, InvalidInput
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.oauth_state import StateClaims, new_claims, sign_state, verify_state
+from oms_amazon.domain.oauth_state import (
+    StateClaims,
+    new_claims,
+    new_link_claims,
+    sign_link,
+    sign_state,
+    verify_link,
+    verify_state,
+)
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountFilter, AuthorisationRejections, Clock, SellerSecrets
 from oms_amazon.services.accounts import AccountChanges, AccountService
@@ -75,6 +92,20 @@ def new_nonce() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthorisationLink:
+    link: str  # the signed token the public route takes; the API builds the URL around it
+    account: Account
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppstoreReturn:
+    redirect_url: str  # Amazon's callback URI with redirect_uri, amazon_state, state (and version=beta)
+    account: Account
+    expires_at: datetime  # of the state inside
+
+
+@dataclass(frozen=True, slots=True)
 class Authorised:
     account: Account
     marketplaces: tuple[str, ...]  # every marketplace of this client's seller that is now authorised
@@ -93,6 +124,7 @@ class AuthorisationService:
         clock: Clock,
         nonce: Callable[[], str] = new_nonce,
         draft_app: bool = True,
+        seller_central_url: str = "",
     ) -> None:
         self._accounts = accounts
         self._secrets = secrets
@@ -103,6 +135,7 @@ class AuthorisationService:
         self._clock = clock
         self._nonce = nonce
         self._draft_app = draft_app
+        self._seller_central_url = seller_central_url
 
     def start(self, client_id: str, account_id: str) -> ConsentRequest:
         account = self._accounts.get(client_id, account_id)
@@ -111,8 +144,58 @@ class AuthorisationService:
         state = sign_state(claims, self._state_key.key())
         logger.info("authorisation started", extra={**_log_keys(account), "expires_at": claims.expires_at.isoformat()})
         return ConsentRequest(
-            consent_url=consent_url(account.market, application_id, state, beta=self._draft_app),
+            consent_url=consent_url(
+                account.market,
+                application_id,
+                state,
+                beta=self._draft_app,
+                seller_central_url=self._seller_central_url,
+            ),
             state=state,
+            expires_at=claims.expires_at,
+        )
+
+    def create_link(self, client_id: str, account_id: str) -> AuthorisationLink:
+        """A link the client opens to authorise this account, valid for 7 days (another client's
+        account is NotFound, as everywhere)."""
+        account = self._accounts.get(client_id, account_id)
+        claims = new_link_claims(client_id, account.id, self._nonce(), self._clock())
+        link = sign_link(claims, self._state_key.key())
+        logger.info(
+            "authorisation link issued", extra={**_log_keys(account), "expires_at": claims.expires_at.isoformat()}
+        )
+        return AuthorisationLink(link=link, account=account, expires_at=claims.expires_at)
+
+    def open_link(self, link: str) -> ConsentRequest:
+        """A fresh consent (new signed state) for the account an authorisation link names: `InvalidLink`
+        for an altered or expired link, NotFound when the account has been deleted since."""
+        claims = verify_link(link, self._state_key.key(), self._clock())
+        return self.start(claims.client_id, claims.account_id)
+
+    def appstore_return(
+        self, client_id: str, account_id: str, login: AppstoreLogin, *, redirect_uri: str
+    ) -> AppstoreReturn:
+        """The redirect back to Amazon once the signed-in OMS user picked `account_id` for the seller of an
+        Appstore log-in: the account must be this client's (NotFound) and that seller's (seller_mismatch)."""
+        # Checked again here: the login may come from a request body, not only from Amazon's redirect.
+        check_amazon_callback_uri(login.amazon_callback_uri, self._seller_central_url)
+        account = self._accounts.get(client_id, account_id)
+        if account.merchant_id != login.selling_partner_id:
+            raise InvalidInput(
+                f"Amazon is authorising seller {login.selling_partner_id}, but this connection is for seller "
+                f"{account.merchant_id}. Pick (or create) a connection for {login.selling_partner_id}.",
+                code="seller_mismatch",
+                details=[{"field": "account_id", "reason": "another seller's connection"}],
+            )
+        claims = new_claims(client_id, account.id, self._nonce(), self._clock())
+        state = sign_state(claims, self._state_key.key())
+        logger.info(
+            "appstore authorisation returned to Amazon",
+            extra={**_log_keys(account), "expires_at": claims.expires_at.isoformat()},
+        )
+        return AppstoreReturn(
+            redirect_url=amazon_callback_redirect(login, redirect_uri=redirect_uri, state=state),
+            account=account,
             expires_at=claims.expires_at,
         )
 

@@ -7,7 +7,6 @@ it answers with a short HTML page, success or failure alike, every value escaped
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,6 +20,7 @@ from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.schemas import ErrorResponse
+from oms_amazon.api.web import html_page
 from oms_amazon.domain.errors import DomainError, InvalidInput
 from oms_amazon.observability import logger, metrics
 
@@ -33,14 +33,20 @@ ERRORS: dict[int, OpenAPIResponse] = {
     409: {"description": "Not authorised yet", "content": {"application/json": {"model": ErrorResponse}}},
     503: {"description": "Amazon or AWS unavailable", "content": {"application/json": {"model": ErrorResponse}}},
 }
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    # The page's own URL carries the state and the OAuth code: never hand it on.
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+# Login with Amazon's error codes for an authorization request (its "Authorization Code Grant" page): what
+# Amazon's redirect carries in `error` instead of a code when the seller cancels (`access_denied`) or the
+# request was refused.
+AMAZON_ERRORS = frozenset(
+    {
+        "access_denied",
+        "invalid_request",
+        "unauthorized_client",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "unsupported_response_type",
+    }
+)
 
 
 class ConsentOut(BaseModel):
@@ -94,7 +100,10 @@ def _this_callback() -> str | None:
     tags=["authorisation"],
     responses={
         200: {"description": "The seller is connected (HTML)", "content": {"text/html": {}}},
-        400: {"description": "Missing, altered or expired state; another seller; a refused code (HTML)"},
+        400: {
+            "description": "Missing, altered or expired state; another seller; a refused code; the seller cancelled "
+            "on Amazon (HTML)"
+        },
         409: {"description": "The state was already used (HTML)"},
     },
 )
@@ -102,9 +111,28 @@ def oauth_callback(
     state: Annotated[str | None, Query()] = None,
     spapi_oauth_code: Annotated[str | None, Query()] = None,
     selling_partner_id: Annotated[str | None, Query()] = None,
+    amazon_error: Annotated[
+        str | None, Query(alias="error", description="Amazon's error instead of a code, e.g. access_denied")
+    ] = None,
+    error_description: Annotated[str | None, Query(description="Amazon's words for the error (not shown)")] = None,
 ) -> Response[str]:
     """Amazon's redirect after the seller consents: stores the seller's refresh token for every account of
-    that client and seller. No Cognito identity; the signed state says which account asked."""
+    that client and seller. No Cognito identity; the signed state says which account asked. When the seller
+    cancels, Amazon redirects here with `error` (and `error_description`, `state`) instead: nothing changes."""
+    if amazon_error is not None:
+        code = amazon_error if amazon_error in AMAZON_ERRORS else "unknown"
+        logger.warning("oauth callback with Amazon's error", extra={"code": "authorisation_denied", "amazon": code})
+        if code == "access_denied":
+            message = "The seller cancelled on Amazon, so the connector was not authorised."
+        else:
+            message = "Amazon did not authorise the connector (it answered with an error instead of a code)."
+        return _page(
+            400,
+            "Amazon authorisation not given",
+            message,
+            "The connection was not changed; authorise again from the connection when ready. Reference: "
+            "authorisation_denied",
+        )
     try:
         given = {"state": state, "spapi_oauth_code": spapi_oauth_code, "selling_partner_id": selling_partner_id}
         missing = [name for name, value in given.items() if not value]
@@ -136,14 +164,4 @@ def oauth_callback(
 
 
 def _page(status: int, title: str, message: str, note: str) -> Response[str]:
-    body = (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;"
-        "color:#1f2328}p.note{color:#59636e}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
-        f'<p class="note">{html.escape(note)}</p></body></html>\n'
-    )
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=dict(PAGE_HEADERS))
+    return html_page(status, title, message, note)
