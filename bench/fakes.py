@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
-from oms_amazon.domain.orders import Order, OrderPii
+from oms_amazon.domain.orders import ImportCheckpoint, Order, OrderPii
 from oms_amazon.domain.stock_sync import ListingSnapshot, StockRun, SyncState
 from oms_amazon.ports import AccountFilter, Page
 
@@ -210,6 +210,7 @@ class MemoryOrders:
 @dataclass
 class MemoryImportState:
     accounts: MemoryAccounts
+    checkpoints: dict[tuple[str, str, str], ImportCheckpoint] = field(default_factory=dict)
 
     def import_accounts(self) -> Iterator[Account]:
         return iter(list(self.accounts.accounts.values()))
@@ -223,6 +224,15 @@ class MemoryImportState:
             return False
         self.accounts.add(current.with_changes(last_order_import_at=new))
         return True
+
+    def checkpoint(self, client_id: str, merchant_id: str, region: str) -> ImportCheckpoint | None:
+        return self.checkpoints.get((client_id, merchant_id, region))
+
+    def save_checkpoint(self, client_id: str, merchant_id: str, region: str, checkpoint: ImportCheckpoint) -> None:
+        self.checkpoints[(client_id, merchant_id, region)] = checkpoint
+
+    def clear_checkpoint(self, client_id: str, merchant_id: str, region: str) -> None:
+        self.checkpoints.pop((client_id, merchant_id, region), None)
 
 
 @dataclass

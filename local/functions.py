@@ -7,6 +7,7 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from local.template import ROOT, function_environment, resources
+from local.template import ROOT, function_environment, function_timeout, resources
 
 Handler = Callable[[dict[str, Any], Any], Any]
 LAYER_PATH = ROOT / "layers" / "common"
@@ -36,9 +37,11 @@ class LambdaContext:
     invoked_function_arn: str = ""
     log_group_name: str = ""
     log_stream_name: str = "local"
+    timeout_seconds: float = 3.0  # the template's Timeout: what the invocation may take
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
 def resolve_environment(logical_id: str, physical: dict[str, str]) -> dict[str, str]:
@@ -68,17 +71,19 @@ class LocalFunctions:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._timeouts: dict[str, float] = {}
 
     def handler(self, logical_id: str) -> Handler:
         if logical_id not in self._handlers:
             self._handlers[logical_id] = load_handler(logical_id)
             self._locks[logical_id] = threading.Lock()
+            self._timeouts[logical_id] = function_timeout(logical_id)
         return self._handlers[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         handler = self.handler(logical_id)
         with self._locks[logical_id]:
-            return handler(event, LambdaContext(function_name=logical_id))
+            return handler(event, LambdaContext(function_name=logical_id, timeout_seconds=self._timeouts[logical_id]))
 
 
 def load_handler(logical_id: str) -> Handler:

@@ -98,6 +98,13 @@ def function_environment(logical_id: str) -> dict[str, Any]:
     return {**global_vars, **own}
 
 
+def function_timeout(logical_id: str) -> float:
+    """The function's timeout in seconds: its own, else the Globals', else Lambda's default of 3."""
+    template = load_template()
+    own = resources("AWS::Serverless::Function")[logical_id]["Properties"].get("Timeout")
+    return float(own or template.get("Globals", {}).get("Function", {}).get("Timeout") or 3)
+
+
 @dataclass(frozen=True)
 class QueueDefinition:
     logical_id: str

@@ -24,11 +24,12 @@ def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return wiring.order_import_scheduler().tick()
 
 
-def _job(record: SQSRecord) -> None:
+def _job(record: SQSRecord, lambda_context: LambdaContext) -> None:
     job = ImportJob.from_message(json.loads(record.body))
     logger.set_correlation_id(record.message_id)
     logger.append_keys(job="order_import", trigger=job.trigger, client_id=job.client_id, account_id=job.account_id)
-    wiring.order_import_worker().handle(job)
+    # A long search stops while a page still fits in the invocation; the next job goes on from its checkpoint.
+    wiring.order_import_worker().handle(job, time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -413,3 +413,59 @@ def test_an_alias_clears_a_case_mismatch_hold_at_once(stack, http, sim, account,
     assert (order["lines"][0]["seller_sku"], order["lines"][0]["oms_sku"]) == ("tent-2p", "TENT-2P")
     import_now(stack, http, account)
     assert orders(http)["04"]["status"] == "ready", "the next import keeps it ready through the alias"
+
+
+def test_a_backlog_goes_on_from_its_checkpoint_across_jobs_cut_by_time_without_reading_again(
+    stack, http, sim, account, monkeypatch
+):
+    from oms_amazon import wiring
+    from oms_amazon.services.order_import import ImportJob
+
+    monkeypatch.setenv("ORDERS_API_VERSION", "2026-01-01")
+    wiring.reset()
+    put_orders(sim, [amazon_order(n, "Std UK Dom_1", "Standard") for n in range(1, 251)])  # 3 pages of 100
+    job = ImportJob("acme-outdoor", "", "", "manual", account["id"])
+    worker = wiring.order_import_worker()
+
+    def searches() -> int:
+        return int(sim.get("/_sim/calls").json()["counts"].get("searchOrders", 0))
+
+    def stored() -> int:
+        listed, token = 0, None
+        while True:
+            page = http.get("/orders", params={"limit": 100, **({"next_token": token} if token else {})}, headers=ACME)
+            listed += len(page.json()["items"])
+            token = page.json()["next_token"]
+            if not token:
+                return listed
+
+    def watermark() -> str | None:
+        return http.get(f"/accounts/{account['id']}", headers=ACME).json()["last_order_import_at"]
+
+    # Each invocation has time left for one page only (under the 360 s a page may need).
+    first = worker.handle(job, time_left=lambda: 300.0)
+    assert (first["pages"], first["new"], first.get("continues")) == (1, 100, 1)
+    assert (stored(), watermark(), searches()) == (100, None, 1), "the watermark waits for the series to end"
+
+    second = worker.handle(job, time_left=lambda: 300.0)
+    assert (second["pages"], second["new"], second.get("resumed"), second.get("continues")) == (1, 100, 1, 1)
+
+    # Amazon no longer takes the saved token (its validity is not documented): the search starts again
+    # from its window, which costs a reread and no order.
+    import boto3
+
+    table = boto3.client("dynamodb").scan(TableName=stack.names["ConnectorTable"])["Items"]
+    (saved,) = [item for item in table if item["SK"]["S"].startswith("IMPORT#")]
+    boto3.client("dynamodb").update_item(
+        TableName=stack.names["ConnectorTable"],
+        Key={"PK": saved["PK"], "SK": saved["SK"]},
+        UpdateExpression="SET next_token = :t",
+        ExpressionAttributeValues={":t": {"S": "a-token-amazon-forgot"}},
+    )
+    last = worker.handle(job)
+
+    assert (last["new"], last["unchanged"], "continues" in last) == (50, 200, False)
+    assert stored() == 250 and watermark() is not None
+    assert searches() == 2 + 1 + 3, "two pages, the refused token, then the whole series again"
+    after = boto3.client("dynamodb").scan(TableName=stack.names["ConnectorTable"])["Items"]
+    assert not [item for item in after if item["SK"]["S"].startswith("IMPORT#")], "the finished series forgets it"

@@ -1,6 +1,7 @@
 """What an account leaves behind when it is deleted (SPEC §4.2): its stock-sync runs, its listing
 snapshot, the courier mappings scoped to it, and — with the seller's last account in the region —
-what was last sent to Amazon and the seller's marketplace participations. Imported orders stay."""
+what was last sent to Amazon, the seller's marketplace participations and an unfinished order search's
+checkpoint. Imported orders stay."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from oms_amazon.adapters.accounts import client_pk
 from oms_amazon.adapters.courier_mappings import mapping_sk, mapping_term_sk
 from oms_amazon.adapters.dynamodb import batch_write, dynamodb_errors
 from oms_amazon.adapters.items import from_wire, key
+from oms_amazon.adapters.order_import import checkpoint_sk
 from oms_amazon.adapters.participations import participation_sk
 from oms_amazon.adapters.stock_sync import listings_sk, run_sk, state_sk
 from oms_amazon.domain.accounts import Account
@@ -31,6 +33,7 @@ class DynamoAccountData:
         if not any(other.region == account.region for other in remaining):
             keys += self._keys(pk, state_sk(account.merchant_id, account.region))
             keys += self._keys(pk, participation_sk(account.merchant_id, account.region))
+            keys += self._keys(pk, checkpoint_sk(account.merchant_id, account.region))
         batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in keys], "delete account data")
         return len(keys)
 

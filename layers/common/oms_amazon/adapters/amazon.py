@@ -27,9 +27,18 @@ from oms_amazon.adapters.sp_api import (
     SpApiConfig,
 )
 from oms_amazon.adapters.sp_api.builders import MAX_ORDER_IDS, V0_ORDER_PII
-from oms_amazon.adapters.sp_api.models import AddressV0, Money2026, MoneyV0, Order2026, OrderItemV0, OrderV0
+from oms_amazon.adapters.sp_api.models import (
+    AddressV0,
+    GetOrdersPage,
+    Money2026,
+    MoneyV0,
+    Order2026,
+    OrderItemV0,
+    OrderV0,
+    SearchOrdersPage,
+)
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPii, ShipTo
+from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPage, OrderPii, ShipTo
 from oms_amazon.domain.shipments import Shipment
 from oms_amazon.domain.stock_sync import FeedOutcome, Progress, ReportOutcome, SkuError
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_rows
@@ -151,22 +160,25 @@ class SellerAmazon:
         *,
         recover_levels: bool = False,
         until: datetime | None = None,
-    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
+        resume_token: str | None = None,
+    ) -> Iterator[OrderPage]:
         """Merchant-fulfilled orders of these marketplaces (one search: both APIs take up to 50) last
         updated after `since` (and before `until`, a backfill's window), a page at a time (stored by the
-        caller before the next is fetched), with
-        Amazon's upper bound of the window when it says, each with the buyer's data Amazon lets the app see.
+        caller before the next is fetched), each page with Amazon's upper bound of the window when it says
+        and its token for the next page, each order with the buyer's data Amazon lets the app see.
+        `resume_token`: the next-page token of an earlier series with the same parameters, to go on where
+        it stopped; if Amazon no longer takes it (400), the series starts again from `since`.
         `already_stored` names the orders of a page the caller holds at least as new: on v0 their items
         are not fetched again (one getOrderItems each, at 0.5/s), so the 5-minute overlap costs nothing.
         `recover_levels` (2026-01-01 only, for a client whose mappings use zones): each page's levels are
         read from v0 as well, 50 orders a call."""
         if api_version == "v0":
-            yield from self._orders_v0(marketplace_ids, since, already_stored, until)
+            yield from self._orders_v0(marketplace_ids, since, already_stored, until, resume_token)
             return
-        for orders, bound in self._orders_2026(marketplace_ids, since, until):
-            if recover_levels and orders:
-                orders = self._with_v0_levels(orders, marketplace_ids, since)
-            yield orders, bound
+        for page in self._orders_2026(marketplace_ids, since, until, resume_token):
+            if recover_levels and page.orders:
+                page = replace(page, orders=self._with_v0_levels(page.orders, marketplace_ids, since))
+            yield page
 
     def _orders_v0(
         self,
@@ -174,14 +186,19 @@ class SellerAmazon:
         since: datetime,
         already_stored: Callable[[list[tuple[str, datetime]]], set[str]] | None,
         until: datetime | None = None,
-    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
-        for page in self.client.iter_get_orders(
-            marketplace_ids=marketplace_ids,
-            last_updated_after=since,
-            last_updated_before=until,
-            fulfillment_channels=["MFN"],
-            with_pii=True,
-        ):
+        resume_token: str | None = None,
+    ) -> Iterator[OrderPage]:
+        def pages(token: str | None) -> Iterator[GetOrdersPage]:
+            return self.client.iter_get_orders(
+                marketplace_ids=marketplace_ids,
+                last_updated_after=since,
+                last_updated_before=until,
+                fulfillment_channels=["MFN"],
+                with_pii=True,
+                start_token=token,
+            )
+
+        for page in _resumed(pages, resume_token):
             known = (
                 already_stored([(o.amazon_order_id, o.last_update_date) for o in page.orders])
                 if already_stored
@@ -194,41 +211,43 @@ class SellerAmazon:
                 for o in page.orders
                 if o.amazon_order_id not in known
             ]
-            yield orders, _parse_bound(page.last_updated_before)
+            yield OrderPage(orders, _parse_bound(page.last_updated_before), page.next_token or None)
 
     def _orders_2026(
-        self, marketplace_ids: list[str], since: datetime, until: datetime | None = None
-    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]:
-        included = [*ORDER_DATA_2026, *PII_DATA_2026]
+        self,
+        marketplace_ids: list[str],
+        since: datetime,
+        until: datetime | None = None,
+        resume_token: str | None = None,
+    ) -> Iterator[OrderPage]:
         note = ROLE_NOTE_2026
-        pages = self.client.iter_search_orders(
-            marketplace_ids=marketplace_ids,
-            last_updated_after=since,
-            last_updated_before=until,
-            fulfilled_by=["MERCHANT"],
-            included_data=included,
-        )
-        try:
-            first = next(pages, None)
-        except AccessDenied as refused:
-            # An app without the Direct-to-Consumer Delivery role may be refused the buyer's data sets
-            # outright: read the orders without them; they wait for an address with Amazon's reason.
-            note = f"{ROLE_NOTE_2026} Amazon refused includedData=RECIPIENT,BUYER ({refused.status} {refused.code})."
-            pages = self.client.iter_search_orders(
+
+        def pages(included: list[str]) -> Callable[[str | None], Iterator[SearchOrdersPage]]:
+            return lambda token: self.client.iter_search_orders(
                 marketplace_ids=marketplace_ids,
                 last_updated_after=since,
                 last_updated_before=until,
                 fulfilled_by=["MERCHANT"],
-                included_data=list(ORDER_DATA_2026),
+                included_data=included,
+                start_token=token,
             )
-            first = next(pages, None)
+
+        try:
+            found = _resumed(pages([*ORDER_DATA_2026, *PII_DATA_2026]), resume_token)
+            first = next(found, None)
+        except AccessDenied as refused:
+            # An app without the Direct-to-Consumer Delivery role may be refused the buyer's data sets
+            # outright: read the orders without them; they wait for an address with Amazon's reason.
+            note = f"{ROLE_NOTE_2026} Amazon refused includedData=RECIPIENT,BUYER ({refused.status} {refused.code})."
+            found = _resumed(pages(list(ORDER_DATA_2026)), resume_token)
+            first = next(found, None)
         if first is None:
             return
-        for result in itertools.chain([first], pages):
+        for result in itertools.chain([first], found):
             # salesChannel names each order's marketplace; alone, the searched one stands in for it.
             fallback = marketplace_ids[0] if len(marketplace_ids) == 1 else ""
             orders = [order_from_2026(o, fallback, pii_note=note) for o in result.orders]
-            yield orders, result.last_updated_before
+            yield OrderPage(orders, result.last_updated_before, result.next_token or None)
 
     def order_by_id(self, order_id: str, api_version: str) -> AmazonOrder:
         """One order, of any age Amazon serves, with its buyer data: what an operator imports by hand."""
@@ -314,6 +333,27 @@ _STATUS_2026_TO_V0 = {
     "CANCELLED": "Canceled",
     "UNFULFILLABLE": "Unfulfillable",
 }
+
+
+def _resumed[P](pages: Callable[[str | None], Iterator[P]], resume_token: str | None) -> Iterator[P]:
+    """The pages from `resume_token` on; from the first page again when Amazon no longer takes the token
+    (a 400: its validity is not documented), which costs a reread, never an order."""
+    found = pages(resume_token)
+    try:
+        first = next(found, None)
+    except InvalidRequest as refused:
+        if resume_token is None:
+            raise
+        logger.warning(
+            "Amazon refused the saved page token; the search starts again from its window",
+            extra={"status": refused.status, "code": refused.code},
+        )
+        count("OrderSearchTokensRefused")
+        found = pages(None)
+        first = next(found, None)
+    if first is not None:
+        yield first
+        yield from found
 
 
 def _parse_bound(text: str | None) -> datetime | None:

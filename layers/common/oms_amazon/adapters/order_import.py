@@ -1,6 +1,7 @@
 """Order-import scheduling state on the account item: who imports (the sparse `GSI2`), the tick's
 claim, and the watermark — each a conditional update, so overlapping ticks or imports never both
-win and the watermark never moves backwards or past what another import recorded."""
+win and the watermark never moves backwards or past what another import recorded. Beside them, one
+item per client, seller and region: the checkpoint of an unfinished search (`IMPORT#<seller>#<region>`)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ from oms_amazon.adapters.accounts import (
     account_sk,
     client_pk,
 )
-from oms_amazon.adapters.dynamodb import dynamodb_errors, error_code, iso
+from oms_amazon.adapters.dynamodb import dynamodb_errors, error_code, iso, parse_iso
 from oms_amazon.adapters.items import from_wire, key
 from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.orders import ImportCheckpoint
+
+
+def checkpoint_sk(merchant_id: str, region: str) -> str:
+    return f"IMPORT#{merchant_id}#{region}"
 
 
 class DynamoImportState:
@@ -80,3 +86,45 @@ class DynamoImportState:
                 return False
             raise
         return True
+
+    # ---- the checkpoint of an unfinished search
+    def checkpoint(self, client_id: str, merchant_id: str, region: str) -> ImportCheckpoint | None:
+        with dynamodb_errors("read import checkpoint"):
+            found = self._db.get_item(
+                TableName=self._table,
+                Key=key(client_pk(client_id), checkpoint_sk(merchant_id, region)),
+                ConsistentRead=True,
+            ).get("Item")
+        if found is None:
+            return None
+        item = from_wire(found)
+        return ImportCheckpoint(
+            since=parse_iso(item["since"]),
+            marketplace_ids=tuple(item["marketplace_ids"]),
+            api_version=item["api_version"],
+            next_token=item["next_token"],
+            bound=parse_iso(item["bound"]) if item.get("bound") else None,
+            pages=int(item["pages"]),
+            saved_at=parse_iso(item["saved_at"]),
+        )
+
+    def save_checkpoint(self, client_id: str, merchant_id: str, region: str, checkpoint: ImportCheckpoint) -> None:
+        item = {
+            **key(client_pk(client_id), checkpoint_sk(merchant_id, region)),
+            "since": {"S": iso(checkpoint.since)},
+            "marketplace_ids": {"L": [{"S": m} for m in checkpoint.marketplace_ids]},
+            "api_version": {"S": checkpoint.api_version},
+            "next_token": {"S": checkpoint.next_token},
+            "pages": {"N": str(checkpoint.pages)},
+            "saved_at": {"S": iso(checkpoint.saved_at)},
+        }
+        if checkpoint.bound is not None:
+            item["bound"] = {"S": iso(checkpoint.bound)}
+        with dynamodb_errors("save import checkpoint"):
+            self._db.put_item(TableName=self._table, Item=item)
+
+    def clear_checkpoint(self, client_id: str, merchant_id: str, region: str) -> None:
+        with dynamodb_errors("clear import checkpoint"):
+            self._db.delete_item(
+                TableName=self._table, Key=key(client_pk(client_id), checkpoint_sk(merchant_id, region))
+            )

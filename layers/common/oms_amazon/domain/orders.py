@@ -208,6 +208,35 @@ class AmazonOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of an order search, as the import stores it before asking for the next."""
+
+    orders: list[AmazonOrder]
+    bound: datetime | None  # Amazon's upper bound of the search window, when it says
+    next_token: str | None  # Amazon's token for the page after this one; None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCheckpoint:
+    """Where an unfinished order search of one client's seller and region stands (SPEC §6.1), saved after
+    every stored page: the search's window start, marketplaces and Orders API, Amazon's token for the next
+    page and the window's upper bound Amazon named. A later job goes on from it instead of reading again
+    what is stored; the watermarks move once the series ends."""
+
+    since: datetime
+    marketplace_ids: tuple[str, ...]
+    api_version: str
+    next_token: str
+    bound: datetime | None
+    pages: int
+    saved_at: datetime
+
+    def continues(self, marketplace_ids: list[str], api_version: str) -> bool:
+        """The same search: the same marketplaces on the same API (a marketplace enabled since starts anew)."""
+        return self.marketplace_ids == tuple(sorted(marketplace_ids)) and self.api_version == api_version
+
+
+@dataclass(frozen=True, slots=True)
 class HoldReason:
     code: str
     message: str

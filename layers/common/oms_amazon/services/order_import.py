@@ -9,7 +9,11 @@ from the oldest of them.
 
 The watermarks move only after every page is stored; a rerun from an old watermark rewrites
 nothing (an order is written only when Amazon's last-update time is newer), so a worker killed
-mid-page loses nothing and duplicates nothing.
+mid-page loses nothing and duplicates nothing. A long series (a backlog: searchOrders gives 100
+orders a page and one page every three minutes once its burst is spent) is checkpointed after every
+stored page — Amazon's token for the next page — and a job stops asking for pages while it still has
+time to store one before Lambda's limit; the next job goes on from the checkpoint, so a backlog drains
+at Amazon's rate across invocations without reading again what is stored.
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.courier_mappings import MappingAdded
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, OrderPii, Release, event_type
+from oms_amazon.domain.orders import (
+    AmazonLine,
+    AmazonOrder,
+    ImportCheckpoint,
+    Order,
+    OrderPage,
+    OrderPii,
+    Release,
+    event_type,
+)
 from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
 from oms_amazon.observability import count, logger
 from oms_amazon.order_checks import evaluate
@@ -42,6 +55,10 @@ BACKFILL_MAX = timedelta(days=30)
 # The writer of an outbox event publishes it at once; the tick relays only events older than this,
 # which their writer cannot still be sending (it died), so no event is published twice.
 OUTBOX_LEASE = timedelta(minutes=2)
+# A job asks Amazon for another page only with this much of its invocation left: one call's retry budget
+# (the client gives up on a call after 300 s) and the storing of a page, inside Lambda's 900 s.
+TIME_FOR_A_PAGE_SECONDS = 360.0
+TimeLeft = Callable[[], float]
 
 
 class OrderStore(Protocol):
@@ -73,6 +90,12 @@ class ImportState(Protocol):
 
     def advance_watermark(self, account: Account, new: datetime) -> bool: ...
 
+    def checkpoint(self, client_id: str, merchant_id: str, region: str) -> ImportCheckpoint | None: ...
+
+    def save_checkpoint(self, client_id: str, merchant_id: str, region: str, checkpoint: ImportCheckpoint) -> None: ...
+
+    def clear_checkpoint(self, client_id: str, merchant_id: str, region: str) -> None: ...
+
 
 class EventPublisher(Protocol):
     def publish(self, events: list[dict[str, Any]]) -> None: ...
@@ -96,7 +119,8 @@ class OrderSource(Protocol):
         *,
         recover_levels: bool = False,
         until: datetime | None = None,
-    ) -> Iterator[tuple[list[AmazonOrder], datetime | None]]: ...
+        resume_token: str | None = None,
+    ) -> Iterator[OrderPage]: ...
 
     def order_by_id(self, order_id: str, api_version: str) -> AmazonOrder: ...
 
@@ -414,7 +438,8 @@ class OrderImportWorker:
             if a.region == region and a.active and a.import_orders and a.authorisation.status == "ok"
         ]
 
-    def handle(self, job: ImportJob) -> dict[str, int]:
+    def handle(self, job: ImportJob, time_left: TimeLeft | None = None) -> dict[str, int]:
+        """`time_left`: seconds left in the invocation (Lambda's context); None is no limit."""
         from oms_amazon.adapters.sp_api import AuthorisationRejected
 
         accounts = self._job_accounts(job)
@@ -437,7 +462,7 @@ class OrderImportWorker:
             if job.order_ids:
                 return self._import_by_id(accounts, amazon, job.order_ids)
             window = (job.since, job.until) if job.since is not None else None
-            return self._import(accounts, amazon, window=window)
+            return self._import(accounts, amazon, window=window, time_left=time_left)
         except AuthorisationRejected:
             self._rejections.reject(first.client_id, first.merchant_id)
             count("AuthorisationsRejected")
@@ -464,34 +489,54 @@ class OrderImportWorker:
         return stats
 
     def _import(
-        self, accounts: list[Account], amazon: OrderSource, *, window: tuple[datetime, datetime | None] | None = None
+        self,
+        accounts: list[Account],
+        amazon: OrderSource,
+        *,
+        window: tuple[datetime, datetime | None] | None = None,
+        time_left: TimeLeft | None = None,
     ) -> dict[str, int]:
         started = self._clock()
-        client_id = accounts[0].client_id
+        first = accounts[0]
+        client_id = first.client_id
         by_marketplace = {a.marketplace_id: a for a in accounts}
         watermarks = {a.id: a.last_order_import_at or (started - FIRST_IMPORT_WINDOW) for a in accounts}
-        # One search for all: from the oldest watermark (a newly enabled marketplace reads its first day);
-        # a backfill reads its own window and leaves the watermarks alone.
+        # One search for all: from the oldest watermark (a newly enabled marketplace reads its first day),
+        # or on from an unfinished search's checkpoint; a backfill reads its own window, leaves the
+        # watermarks alone and keeps no checkpoint.
         since = window[0] if window else min(watermarks.values()) - OVERLAP
         until = window[1] if window else None
+        saved = None if window else self._state.checkpoint(client_id, first.merchant_id, first.region)
+        resumed = saved is not None and saved.continues(list(by_marketplace), self._api_version)
+        if saved is not None and resumed:
+            since = saved.since
         mappings = self._mappings(client_id)
         judge = OrderJudge(client_id, self._skus, lambda _: mappings, self._aliases)
         # On 2026-01-01 the level (and its zone) is recovered from v0 only for a client whose mappings use zones.
         zones = any(without_zone(m.amazon_term) is not None for m in mappings)
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
-        upper: datetime | None = None
+        upper = saved.bound if saved is not None and resumed else None
+        pages_before = saved.pages if saved is not None and resumed else 0
+        finished = True
+        checkpointed = saved is not None
 
         def already_stored(pairs: list[tuple[str, datetime]]) -> set[str]:
             stored = self._orders.get_many(client_id, [order_id for order_id, _ in pairs])
             return {o for o, updated in pairs if o in stored and stored[o].last_update_date >= updated}
 
-        for orders, bound in amazon.orders_since(
-            list(by_marketplace), since, self._api_version, already_stored, recover_levels=zones, until=until
+        for page in amazon.orders_since(
+            list(by_marketplace),
+            since,
+            self._api_version,
+            already_stored,
+            recover_levels=zones,
+            until=until,
+            resume_token=saved.next_token if saved is not None and resumed else None,
         ):
             stats["pages"] += 1
-            upper = bound or upper
-            merchant = [o for o in orders if o.fulfillment_channel == "MFN"]
-            stats["skipped_fba"] += len(orders) - len(merchant)
+            upper = page.bound or upper
+            merchant = [o for o in page.orders if o.fulfillment_channel == "MFN"]
+            stats["skipped_fba"] += len(page.orders) - len(merchant)
             ours = [o for o in merchant if o.marketplace_id in by_marketplace]
             stats["other_marketplace"] += len(merchant) - len(ours)
             stored = self._orders.get_many(client_id, [o.amazon_order_id for o in ours])
@@ -503,10 +548,36 @@ class OrderImportWorker:
                 if event is not None:
                     events.append(event)
             self._relay.send(events)
+            if page.next_token is None or window is not None:
+                continue
+            checkpoint = ImportCheckpoint(
+                since=since,
+                marketplace_ids=tuple(sorted(by_marketplace)),
+                api_version=self._api_version,
+                next_token=page.next_token,
+                bound=upper,
+                pages=pages_before + stats["pages"],
+                saved_at=self._clock(),
+            )
+            self._state.save_checkpoint(client_id, first.merchant_id, first.region, checkpoint)
+            checkpointed = True
+            if time_left is not None and time_left() < TIME_FOR_A_PAGE_SECONDS:
+                finished = False
+                break
+        if resumed:
+            stats["resumed"] = 1
+        if not finished:
+            # The next job goes on from the checkpoint; the watermarks wait for the series to end.
+            stats["continues"] = 1
+            logger.info("order import stopped for time; the next job continues from its checkpoint", extra=stats)
+            count("OrderImportsContinued")
+            return stats
         new_watermark = min(upper or started - AMAZON_LAG, started)
         for account in accounts if window is None else ():
             if new_watermark > watermarks[account.id]:
                 self._state.advance_watermark(account, new_watermark)
+        if checkpointed:
+            self._state.clear_checkpoint(client_id, first.merchant_id, first.region)
         logger.info("orders imported", extra=stats)
         count("OrderImportsFinished")
         return stats

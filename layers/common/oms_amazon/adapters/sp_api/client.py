@@ -284,9 +284,11 @@ class SpApiClient:
         fulfillment_statuses: Sequence[str] | None = None,
         included_data: Sequence[str] | None = None,
         max_results_per_page: int = builders.MAX_ORDERS_PER_PAGE,
+        start_token: str | None = None,
     ) -> Iterator[SearchOrdersPage]:
-        """Every page, lazily: store each page before pulling the next (the watermark moves at the end)."""
-        token: str | None = None
+        """Every page, lazily: store each page before pulling the next. `start_token`: a page token of an
+        earlier series with these same parameters, to go on from where it stopped."""
+        token = start_token
         while True:
             page = self.search_orders(
                 marketplace_ids=marketplace_ids,
@@ -352,8 +354,9 @@ class SpApiClient:
         order_statuses: Sequence[str] | None = None,
         max_results_per_page: int = builders.MAX_ORDERS_PER_PAGE,
         with_pii: bool = False,
+        start_token: str | None = None,
     ) -> Iterator[GetOrdersPage]:
-        token: str | None = None
+        token = start_token
         while True:
             page = self.get_orders(
                 marketplace_ids=marketplace_ids,
