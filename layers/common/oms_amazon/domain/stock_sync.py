@@ -108,6 +108,8 @@ class SyncState:
     last_sent: dict[str, LastSent] = field(default_factory=dict)
     pending_feeds: tuple[PendingFeed, ...] = ()
     revision: int = 0
+    # What the store holds, as the store read or wrote it (opaque here): it writes only what changed.
+    stored: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
