@@ -79,6 +79,7 @@ CASES: dict[str, Case] = {
     "POST /accounts/{account_id}/stock-sync": NOT_FOUND,
     "GET /accounts/{account_id}/stock-sync-runs": NOT_FOUND,
     "GET /accounts/{account_id}/stock-sync-runs/{run_id}": NOT_FOUND,
+    "GET /accounts/{account_id}/stock-sync-runs/{run_id}/errors": NOT_FOUND,
     "POST /accounts/{account_id}/listings/refresh": NOT_FOUND,
     "GET /accounts/{account_id}/sku-report": NOT_FOUND,
     "POST /accounts/{account_id}/order-import": NOT_FOUND,

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.sku_aliases import amazon_skus_of
+from oms_amazon.domain.stock_sync import ERRORS_INLINE
 from oms_amazon.sku import SkuIndex, listing_skip_reason
 from oms_amazon.stock import LastSent, Product, StockRules, decide_quantity, merge_quantities, needs_push
 
@@ -118,7 +119,7 @@ def plan_push(
     if merged.conflicts:
         # Reported with the skips for the operator, though these SKUs are still sent, at the lowest figure.
         skipped["conflicting_quantity"] = len(merged.conflicts)
-    conflicts = tuple(c.to_dict() for c in merged.conflicts)
+    conflicts = tuple(c.to_dict() for c in merged.conflicts[:ERRORS_INLINE])  # the count is in `skipped`
     return PushPlan(
         pushes=tuple(pushes),
         considered=len(catalogue),

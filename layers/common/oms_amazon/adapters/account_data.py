@@ -1,4 +1,4 @@
-"""What an account leaves behind when it is deleted (SPEC §4.2): its stock-sync runs, its listing
+"""What an account leaves behind when it is deleted (SPEC §4.2): its stock-sync runs (and their errors), its listing
 snapshot, the courier mappings scoped to it, and — with the seller's last account in the region —
 what was last sent to Amazon, the seller's marketplace participations and an unfinished order search's
 checkpoint. Imported orders stay."""
@@ -14,7 +14,7 @@ from oms_amazon.adapters.dynamodb import batch_write, dynamodb_errors
 from oms_amazon.adapters.items import from_wire, key
 from oms_amazon.adapters.order_import import checkpoint_sk
 from oms_amazon.adapters.participations import participation_sk
-from oms_amazon.adapters.stock_sync import listings_sk, run_sk, state_sk
+from oms_amazon.adapters.stock_sync import listings_sk, run_error_sk, run_sk, state_sk
 from oms_amazon.domain.accounts import Account
 
 
@@ -26,7 +26,7 @@ class DynamoAccountData:
     def remove(self, account: Account, remaining: Sequence[Account]) -> int:
         """Delete the account's own data; `remaining` are the client's other accounts of the seller."""
         pk = client_pk(account.client_id)
-        keys = self._keys(pk, run_sk(account.id))
+        keys = self._keys(pk, run_sk(account.id)) + self._keys(pk, run_error_sk(account.id))
         keys += self._keys(pk, listings_sk(account.merchant_id, account.marketplace))
         for guard in self._items(pk, mapping_term_sk(account.id, "")):
             keys += [key(pk, guard["SK"]), key(pk, mapping_sk(guard["mapping_id"]))]

@@ -44,7 +44,14 @@ from oms_amazon.adapters.dynamodb import (
 from oms_amazon.adapters.items import from_wire, key, to_wire
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict
-from oms_amazon.domain.stock_sync import ListingSnapshot, PendingFeed, SkuError, StockRun, SyncState
+from oms_amazon.domain.stock_sync import (
+    ERRORS_INLINE,
+    ListingSnapshot,
+    PendingFeed,
+    SkuError,
+    StockRun,
+    SyncState,
+)
 from oms_amazon.ports import Page
 from oms_amazon.stock import LastSent
 
@@ -57,6 +64,11 @@ _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
 
 def run_sk(account_id: str, run_id: str = "") -> str:
     return f"STOCKRUN#{account_id}#{run_id}"
+
+
+def run_error_sk(account_id: str, run_id: str = "", number: int | None = None) -> str:
+    """One per-SKU error of a run, numbered in the order the run found them."""
+    return f"STOCKRUNERR#{account_id}#{run_id}" + ("" if number is None else f"#{number:07d}")
 
 
 def listings_sk(merchant_id: str, marketplace: str) -> str:
@@ -87,8 +99,9 @@ def run_to_item(run: StockRun) -> dict[str, Any]:
         "skipped_skus": run.skipped_skus,
         "feed_ids": list(run.feed_ids),
         "transport": run.transport,
-        "errors": [e.to_dict() for e in run.errors],
-        "conflicts": list(run.conflicts),
+        "errors": [e.to_dict() for e in run.errors[:ERRORS_INLINE]],
+        "error_count": run.error_count,
+        "conflicts": list(run.conflicts[:ERRORS_INLINE]),
         "reason": run.reason,
     }
 
@@ -113,6 +126,7 @@ def run_from_item(item: dict[str, Any]) -> StockRun:
         errors=tuple(SkuError(**e) for e in item.get("errors") or ()),
         conflicts=tuple(item.get("conflicts") or ()),
         reason=item.get("reason"),
+        error_count=int(item.get("error_count", len(item.get("errors") or ()))),
     )
 
 
@@ -282,8 +296,47 @@ class DynamoStockSyncStore:
 
     # ---- runs
     def save_run(self, run: StockRun) -> None:
+        """The run record, after the errors it added (each an item of its own, written once)."""
+        pk = client_pk(run.client_id)
+        batch_write(
+            self._db,
+            self._table,
+            [
+                {
+                    "PutRequest": {
+                        "Item": to_wire(
+                            {"PK": pk, "SK": run_error_sk(run.account_id, run.run_id, number), **error.to_dict()}
+                        )
+                    }
+                }
+                for number, error in run.unsaved_errors
+            ],
+            "save run errors",
+        )
         with dynamodb_errors("save run"):
             self._db.put_item(TableName=self._table, Item=to_wire(run_to_item(run)))
+
+    def run_errors(
+        self, client_id: str, account_id: str, run_id: str, *, limit: int, next_token: str | None
+    ) -> Page[SkuError]:
+        """Every per-SKU error of a run, in the order it found them."""
+        partition, prefix = client_pk(client_id), run_error_sk(account_id, run_id) + "#"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
+            "Limit": limit,
+        }
+        start = decode_page_token(next_token, partition=partition, sk_prefix=prefix)
+        if start:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        with dynamodb_errors("list run errors"):
+            response = self._db.query(**request)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[SkuError(i["sku"]["S"], i["code"]["S"], i["message"]["S"]) for i in response.get("Items", [])],
+            next_token=encode_page_token(from_wire(last) if last else None),
+        )
 
     def get_run(self, client_id: str, account_id: str, run_id: str) -> StockRun | None:
         with dynamodb_errors("get run"):

@@ -6,6 +6,7 @@ sent" is kept per client, seller and region, shared by that seller's marketplace
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -18,6 +19,9 @@ SkipReason = Literal[
     "bundle_excluded", "sku_case_mismatch", "not_on_amazon", "fulfilled_by_amazon", "conflicting_quantity"
 ]
 LISTINGS_MAX_AGE_HOURS = 24
+# A run record keeps this many of its per-SKU errors (and conflicts) inline; every error is also kept on
+# its own, paged by GET /accounts/{id}/stock-sync-runs/{run_id}/errors, so a record stays small.
+ERRORS_INLINE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +51,25 @@ class StockRun:
     skipped_skus: dict[str, list[str]] = field(default_factory=dict)  # a sample per reason, for the operator
     feed_ids: tuple[str, ...] = ()
     transport: Literal["feed", "patch", "none"] | None = None
-    errors: tuple[SkuError, ...] = ()
+    errors: tuple[SkuError, ...] = ()  # the first ERRORS_INLINE
     conflicts: tuple[dict[str, Any], ...] = ()
     reason: str | None = None
+    error_count: int = 0
+    # Errors added since the record was read, numbered from 0 in the run: the store writes each once.
+    unsaved_errors: tuple[tuple[int, SkuError], ...] = field(default=(), compare=False, repr=False)
 
     def with_changes(self, **changes: Any) -> StockRun:
         return replace(self, **changes)
+
+    def adding_errors(self, found: Sequence[SkuError]) -> StockRun:
+        if not found:
+            return self
+        return replace(
+            self,
+            errors=(self.errors + tuple(found))[:ERRORS_INLINE],
+            error_count=self.error_count + len(found),
+            unsaved_errors=self.unsaved_errors + tuple(enumerate(found, start=self.error_count)),
+        )
 
     def summary(self) -> dict[str, Any]:
         """The account's `last_stock_sync`."""
@@ -62,7 +79,7 @@ class StockRun:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "skus_sent": self.skus_sent,
             "skipped": dict(self.skipped),
-            "errors": len(self.errors),
+            "errors": self.error_count,
         }
 
 

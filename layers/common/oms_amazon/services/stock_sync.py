@@ -312,16 +312,12 @@ class StockSyncWorker:
             self._store.save_state(state, reconcile_after=None)
             self._finish(
                 account,
-                run.with_changes(status="done", skus_sent=len(plan.pushes), transport="patch", errors=tuple(errors)),
+                run.adding_errors(errors).with_changes(status="done", skus_sent=len(plan.pushes), transport="patch"),
             )
         else:
             state, feed_ids = self._submit_feeds(state, fed, amazon, run, account)
-            run = run.with_changes(
-                status="submitted",
-                skus_sent=len(plan.pushes),
-                transport="feed",
-                feed_ids=tuple(feed_ids),
-                errors=tuple(errors),
+            run = run.adding_errors(errors).with_changes(
+                status="submitted", skus_sent=len(plan.pushes), transport="feed", feed_ids=tuple(feed_ids)
             )
             self._store.save_run(run)
             self._poll(state, amazon)
@@ -478,8 +474,7 @@ class StockSyncWorker:
             if run is None:
                 continue
             open_feeds = any(p.run_id == run_id for p in still_pending)
-            updated = run.with_changes(
-                errors=run.errors + tuple(errors),
+            updated = run.adding_errors(errors).with_changes(
                 status="submitted" if open_feeds else "done",
                 finished_at=None if open_feeds else now,
             )

@@ -46,13 +46,25 @@ class StockRunOut(BaseModel):
     feed_id: str | None
     feed_ids: list[str]
     transport: str | None
-    errors: list[dict[str, str]]
-    conflicts: list[dict[str, Any]]
+    errors: list[dict[str, str]] = Field(description="The first 100 per-SKU errors; all of them: the run's /errors")
+    error_count: int
+    conflicts: list[dict[str, Any]] = Field(description="The first 100; their number is skipped.conflicting_quantity")
     reason: str | None
 
 
 class StockRunList(BaseModel):
     items: list[StockRunOut]
+    next_token: str | None
+
+
+class SkuErrorOut(BaseModel):
+    sku: str
+    code: str
+    message: str
+
+
+class SkuErrorList(BaseModel):
+    items: list[SkuErrorOut]
     next_token: str | None
 
 
@@ -93,6 +105,7 @@ def run_view(run: StockRun) -> StockRunOut:
         feed_ids=list(run.feed_ids),
         transport=run.transport,
         errors=[e.to_dict() for e in run.errors],
+        error_count=run.error_count,
         conflicts=list(run.conflicts),
         reason=run.reason,
     )
@@ -131,6 +144,26 @@ def get_stock_sync_run(account_id: AccountId, run_id: RunId) -> StockRunOut:
     if run is None:
         raise NotFound(f"No stock-sync run {run_id} for this account.", code="run_not_found")
     return run_view(run)
+
+
+@router.get("/accounts/<account_id>/stock-sync-runs/<run_id>/errors", tags=["stock sync"])
+def list_stock_sync_run_errors(
+    account_id: AccountId,
+    run_id: RunId,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> SkuErrorList:
+    """Every per-SKU error of a run, in the order it found them (the run record keeps the first 100)."""
+    client_id = _client()
+    deps.account_service().get(client_id, account_id)
+    store = wiring.stock_store()
+    if store.get_run(client_id, account_id, run_id) is None:
+        raise NotFound(f"No stock-sync run {run_id} for this account.", code="run_not_found")
+    listed = PagedList("stock-sync-run-errors", client_id, {"account_id": account_id, "run_id": run_id})
+    page = store.run_errors(client_id, account_id, run_id, limit=limit, next_token=listed.cursor(next_token))
+    return SkuErrorList(
+        items=[SkuErrorOut(**e.to_dict()) for e in page.items], next_token=listed.next_token(page.next_token)
+    )
 
 
 @router.post("/accounts/<account_id>/listings/refresh", tags=["stock sync"])
