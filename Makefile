@@ -9,13 +9,14 @@ PY := $(VENV)/bin/python
 ARCH ?= arm64
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools test lint typecheck unit integration e2e serve run invoke validate build clean
+.PHONY: help venv tools test lint typecheck unit integration e2e serve run invoke redrive validate build clean
 
 help:
 	@echo "make run        set up and play the whole scenario on the local stack"
 	@echo "make test       lint, type check, every test, and the unit and integration tests a year ahead (CI)"
 	@echo "make serve      run the local stack in the foreground (API :3000, SP-API simulator :8100, moto :5000)"
 	@echo "make invoke     FUNCTION=<LogicalId> EVENT=events/<file>.json against the running stack"
+	@echo "make redrive    QUEUE=<dead-letter queue> back to its source queue: the running stack, or STACK=<name> on AWS"
 	@echo "make validate   cfn-lint and sam validate --lint"
 	@echo "make checkov    checkov over template.yaml (its own virtualenv); waivers live in the template"
 	@echo "make build      sam build (ARCH=$(ARCH))"
@@ -45,7 +46,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench
+	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench scripts
 
 # Two workers (pytest-xdist, one test file each at a time): on 2 cores the suite takes about half
 # the time, since the local-stack tests mostly wait on their queues and Amazon's simulated clock.
@@ -76,6 +77,13 @@ run: venv
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	$(PY) -m local invoke --function $(FUNCTION) --event $(EVENT)
+
+# A dead-letter queue's messages back to the queue they failed on (README "When a dead-letter alarm
+# fires"). QUEUE: logical id (StockSyncDLQ), name or URL. STACK=<stack name>: AWS, with the usual
+# credentials and region (SQS's message move task); without it, the local stack `make serve` runs.
+redrive: venv
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<dead-letter queue> [STACK=<stack name> for AWS]" >&2; exit 2; }
+	$(PY) -m scripts.redrive --queue "$(QUEUE)" $(if $(STACK),--stack "$(STACK)")
 
 validate: tools
 	$(TOOLS_VENV)/bin/cfn-lint template.yaml

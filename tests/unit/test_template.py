@@ -243,14 +243,38 @@ def test_dead_letter_queues_keep_messages_14_days_encrypted_and_fifo_like_their_
             assert bool(target.get("FifoQueue")) == bool(source["Properties"].get("FifoQueue"))
 
 
-def test_eventbridge_may_dead_letter_the_schedules_into_their_queues():
+def test_each_schedule_and_only_that_schedule_may_dead_letter_into_its_queue():
     (policy,) = resources("AWS::SQS::QueuePolicy").values()
     queues = {ref["Ref"] for ref in policy["Properties"]["Queues"]}
     assert queues == {s.dead_letter_queue for s in schedules()}
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert statement["Action"] == "sqs:SendMessage"
-    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_queue = {statement["Resource"]["Fn::GetAtt"][0]: statement for statement in statements}
+    assert len(by_queue) == len(statements), "one statement per dead-letter queue"
+    for schedule in schedules():
+        statement = by_queue[schedule.dead_letter_queue]
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        # SAM names a schedule's rule <function><event>: this rule, not any rule in the account.
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [f"{schedule.function}{schedule.name}", "Arn"]}},
+        }, schedule.dead_letter_queue
+
+
+def function_timeout(logical_id: str) -> int:
+    own = resources("AWS::Serverless::Function")[logical_id]["Properties"].get("Timeout")
+    return int(own if own is not None else load_template()["Globals"]["Function"]["Timeout"])
+
+
+@pytest.mark.parametrize("trigger", queue_triggers(), ids=lambda t: t.queue)
+def test_every_queue_a_function_consumes_hides_a_message_six_times_the_functions_timeout(trigger):
+    # AWS's advice for a Lambda event source: room for the mapping's retries of a throttled batch,
+    # so a message still being worked on is never handed to a second worker.
+    queue = resources("AWS::SQS::Queue")[trigger.queue]["Properties"]
+    visibility = int(queue.get("VisibilityTimeout", 30))
+    assert visibility >= 6 * function_timeout(trigger.function), (trigger.queue, trigger.function)
+    assert visibility <= 43_200, "SQS's maximum visibility timeout is 12 hours"
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
