@@ -11,7 +11,7 @@ from typing import Any
 
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.orders import ImportCheckpoint, Order, OrderPii
-from oms_amazon.domain.stock_sync import ListingSnapshot, StockRun, SyncState
+from oms_amazon.domain.stock_sync import ListingSnapshot, ListingsRefresh, ManualRun, StockRun, SyncState
 from oms_amazon.ports import AccountFilter, Page
 
 from bench.harness import VirtualClock
@@ -116,6 +116,20 @@ class MemoryStockStore:
     def claim(self, account: Account, run: StockRun, *, seen_due_key: str | None) -> bool:
         self.save_run(run)
         return True
+
+    def claim_manual(self, account: Account, run: StockRun, *, join_since: datetime) -> ManualRun | None:
+        self.save_run(run)
+        return ManualRun(run)
+
+    def claim_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, *, at: datetime, unless_since: datetime
+    ) -> ListingsRefresh:
+        return ListingsRefresh(at)
+
+    def withdraw_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, requested_at: datetime
+    ) -> None:
+        pass
 
     def record_summary(self, account: Account, run: StockRun) -> None:
         pass

@@ -405,3 +405,31 @@ def test_a_sku_amazon_does_not_list_asks_for_new_listings_at_most_hourly_so_a_ne
     assert calls(sim)["createReport"] == 2
     again = sync(stack, http, account)  # nothing missing now: no report asked for
     assert (again["skipped"], calls(sim)["createReport"]) == ({}, 2)
+
+
+def test_ten_run_now_calls_and_ten_listings_refreshes_cost_one_run_and_one_listings_report(stack, http, sim):
+    from concurrent.futures import ThreadPoolExecutor
+
+    listed(sim, "UK", LISTINGS)
+    account = connect(http)
+    products(http, CATALOGUE[:2])
+    first = sync(stack, http, account)
+    sim.delete("/_sim/calls")
+
+    def post(path: str) -> dict[str, Any]:
+        response = http.post(f"/accounts/{account['id']}/{path}", headers=ACME)
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+    # The workers wait until every call is answered, so none has started the run the calls coalesce on.
+    with stack.runner.paused(), ThreadPoolExecutor(max_workers=10) as pool:
+        runs = list(pool.map(post, ["stock-sync"] * 10))
+        refreshes = list(pool.map(post, ["listings/refresh"] * 10))
+
+    (run_id,) = {run["run_id"] for run in runs}
+    assert sorted(run["coalesced"] for run in runs) == [False] + [True] * 9
+    assert sorted(refresh["coalesced"] for refresh in refreshes) == [False] + [True] * 9
+    assert stack.runner.wait_idle(120)
+    listed_runs = http.get(f"/accounts/{account['id']}/stock-sync-runs", headers=ACME).json()["items"]
+    assert [(run["run_id"], run["status"]) for run in listed_runs] == [(run_id, "done"), (first["run_id"], "done")]
+    assert calls(sim).get("createReport") == 1, "one listings report for ten refreshes"

@@ -11,7 +11,16 @@ from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
 from oms_amazon.domain.orders import OrderPii
 from oms_amazon.domain.products import CatalogueProduct, ProductChange
-from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun, SyncState
+from oms_amazon.domain.stock_sync import (
+    FeedOutcome,
+    ListingSnapshot,
+    ListingsRefresh,
+    ManualRun,
+    ReportOutcome,
+    SkuError,
+    StockRun,
+    SyncState,
+)
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -153,6 +162,16 @@ class StockSyncStore(Protocol):
     def feeds_to_reconcile(self, now: datetime) -> Iterator[dict[str, str]]: ...
 
     def claim(self, account: Account, run: StockRun, *, seen_due_key: str | None) -> bool: ...
+
+    def claim_manual(self, account: Account, run: StockRun, *, join_since: datetime) -> ManualRun | None: ...
+
+    def claim_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, *, at: datetime, unless_since: datetime
+    ) -> ListingsRefresh: ...
+
+    def withdraw_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, requested_at: datetime
+    ) -> None: ...
 
     def record_summary(self, account: Account, run: StockRun) -> None: ...
 

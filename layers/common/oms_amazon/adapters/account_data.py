@@ -1,7 +1,8 @@
-"""What an account leaves behind when it is deleted (SPEC §4.2): its stock-sync runs (and their errors), its listing
-snapshot, the courier mappings scoped to it, and — with the seller's last account in the region —
-what was last sent to Amazon, the seller's marketplace participations and an unfinished order search's
-checkpoint. Imported orders stay."""
+"""What an account leaves behind when it is deleted (SPEC §4.2): its stock-sync runs (and their errors)
+and the marker of its latest, its listing snapshot and when a refresh of it was last asked for, the
+courier mappings scoped to it, and — with the seller's last account in the region — what was last sent
+to Amazon, the seller's marketplace participations and an unfinished order search's checkpoint.
+Imported orders stay."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from oms_amazon.adapters.dynamodb import batch_write, dynamodb_errors
 from oms_amazon.adapters.items import from_wire, key
 from oms_amazon.adapters.order_import import checkpoint_sk
 from oms_amazon.adapters.participations import participation_sk
-from oms_amazon.adapters.stock_sync import listings_sk, run_error_sk, run_sk, state_sk
+from oms_amazon.adapters.stock_sync import (
+    latest_run_sk,
+    listings_refresh_sk,
+    listings_sk,
+    run_error_sk,
+    run_sk,
+    state_sk,
+)
 from oms_amazon.domain.accounts import Account
 
 
@@ -28,6 +36,10 @@ class DynamoAccountData:
         pk = client_pk(account.client_id)
         keys = self._keys(pk, run_sk(account.id)) + self._keys(pk, run_error_sk(account.id))
         keys += self._keys(pk, listings_sk(account.merchant_id, account.marketplace))
+        keys += [
+            key(pk, latest_run_sk(account.id)),
+            key(pk, listings_refresh_sk(account.merchant_id, account.marketplace)),
+        ]
         for guard in self._items(pk, mapping_term_sk(account.id, "")):
             keys += [key(pk, guard["SK"]), key(pk, mapping_sk(guard["mapping_id"]))]
         if not any(other.region == account.region for other in remaining):

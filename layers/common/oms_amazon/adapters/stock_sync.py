@@ -13,6 +13,11 @@
   still pending reads as accepted).
 - Claims are conditional updates of the account item (its `GSI1SK` must be what the tick read),
   written in one transaction with the new run, so two overlapping ticks never run one account twice.
+- `RUNNOW#<account>`: the account's latest run, written in the claim's transaction. A manual run
+  replaces exactly the latest run it read (a conditional write) or joins that run while it waits in the
+  queue, so of concurrent run-now calls one queues a run and the others find it.
+- `LISTINGSREFRESH#<seller>#<marketplace>`: when a listings refresh was last queued; a conditional put
+  queues another only once the last is old enough, so concurrent refreshes queue one.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from oms_amazon.adapters.accounts import (
 from oms_amazon.adapters.blobs import ChunkedBlobs
 from oms_amazon.adapters.dynamodb import (
     batch_write,
+    cancellation_codes,
     decode_page_token,
     dynamodb_errors,
     encode_page_token,
@@ -47,6 +53,8 @@ from oms_amazon.domain.errors import Conflict
 from oms_amazon.domain.stock_sync import (
     ERRORS_INLINE,
     ListingSnapshot,
+    ListingsRefresh,
+    ManualRun,
     PendingFeed,
     SkuError,
     StockRun,
@@ -60,6 +68,15 @@ PENDING_FEEDS_PARTITION = "STOCK_FEEDS"
 FBA_MARK = "@"
 _STATUS_CODES = {"in_flight": "f", "accepted": "a", "rejected": "r"}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
+# Concurrent run-now calls settle in two rounds (one queues, the rest find its run); more rounds mean
+# the latest run keeps changing under the caller, which a retry of the request resolves.
+MANUAL_CLAIM_ROUNDS = 5
+# The markers outlive their use (a waiting run, a 15-minute window) by far; DynamoDB's TTL removes them.
+MARKER_TTL = timedelta(days=2)
+
+
+class _LatestRunMoved(Exception):
+    """A manual claim lost to another: the account's latest run is no longer the one it read."""
 
 
 def run_sk(account_id: str, run_id: str = "") -> str:
@@ -77,6 +94,18 @@ def listings_sk(merchant_id: str, marketplace: str) -> str:
 
 def state_sk(merchant_id: str, region: str) -> str:
     return f"STOCKSTATE#{merchant_id}#{region}"
+
+
+def latest_run_sk(account_id: str) -> str:
+    return f"RUNNOW#{account_id}"
+
+
+def listings_refresh_sk(merchant_id: str, marketplace: str) -> str:
+    return f"LISTINGSREFRESH#{merchant_id}#{marketplace}"
+
+
+def _ttl(moment: datetime) -> dict[str, str]:
+    return {"N": str(int((moment + MARKER_TTL).timestamp()))}
 
 
 def run_to_item(run: StockRun) -> dict[str, Any]:
@@ -239,7 +268,33 @@ class DynamoStockSyncStore:
 
     def claim(self, account: Account, run: StockRun, *, seen_due_key: str | None) -> bool:
         """Start a run for `account` unless another tick (or a changed setting) got there first.
-        `seen_due_key` None is a manual run: it claims whatever the schedule says."""
+        `seen_due_key` None claims whatever the schedule says (see `claim_manual` for run-now)."""
+        return self._claim(account, run, seen_due_key=seen_due_key, seen_latest=None)
+
+    def claim_manual(self, account: Account, run: StockRun, *, join_since: datetime) -> ManualRun | None:
+        """`run` for `account`, or the account's latest run instead while it waits in the queue (queued
+        since `join_since`, no worker on it yet). None: the account is gone."""
+        pk = client_pk(account.client_id)
+        for _ in range(MANUAL_CLAIM_ROUNDS):
+            with dynamodb_errors("read latest run"):
+                found = self._db.get_item(
+                    TableName=self._table, Key=key(pk, latest_run_sk(account.id)), ConsistentRead=True
+                ).get("Item")
+            latest_id = found["run_id"]["S"] if found else ""
+            latest = self.get_run(account.client_id, account.id, latest_id) if latest_id else None
+            if latest is not None and latest.waits_in_queue(join_since):
+                return ManualRun(latest, joined=True)
+            try:
+                if self._claim(account, run, seen_due_key=None, seen_latest=latest_id):
+                    return ManualRun(run)
+            except _LatestRunMoved:
+                continue  # another call (or the tick) claimed a run meanwhile: look at that one
+            return None
+        raise Conflict("Runs of this account kept being queued while this one was; retry.", code="concurrent_update")
+
+    def _claim(self, account: Account, run: StockRun, *, seen_due_key: str | None, seen_latest: str | None) -> bool:
+        """The account's claim, the run and the account's latest run in one transaction. `seen_latest`
+        (a run id, "" for none) makes it conditional on the latest run being the one the caller read."""
         next_due = run.queued_at + timedelta(minutes=account.stock_sync_delay_minutes)
         update: dict[str, Any] = {
             "TableName": self._table,
@@ -260,6 +315,19 @@ class DynamoStockSyncStore:
         if seen_due_key is not None:
             update["ConditionExpression"] = "GSI1SK = :seen"
             update["ExpressionAttributeValues"][":seen"] = {"S": seen_due_key}
+        latest: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                **key(client_pk(account.client_id), latest_run_sk(account.id)),
+                "entity": {"S": "latest_stock_run"},
+                "run_id": {"S": run.run_id},
+                "ttl": _ttl(run.queued_at),
+            },
+        }
+        if seen_latest is not None:
+            latest["ConditionExpression"] = "attribute_not_exists(PK)" if not seen_latest else "run_id = :seen_run"
+            if seen_latest:
+                latest["ExpressionAttributeValues"] = {":seen_run": {"S": seen_latest}}
         try:
             with dynamodb_errors("claim account"):
                 self._db.transact_write_items(
@@ -272,13 +340,65 @@ class DynamoStockSyncStore:
                                 "ConditionExpression": "attribute_not_exists(PK)",
                             }
                         },
+                        {"Put": latest},
                     ]
                 )
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                return False
-            raise
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(error)
+            if seen_latest is not None and (len(codes) < 3 or codes[0] != "ConditionalCheckFailed"):
+                # Not the account gone: the latest run moved, or DynamoDB saw a concurrent transaction.
+                raise _LatestRunMoved from error
+            return False
         return True
+
+    def claim_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, *, at: datetime, unless_since: datetime
+    ) -> ListingsRefresh:
+        """Record a listings refresh requested `at`, unless one was requested since `unless_since`: that
+        one then stands (`joined`). One conditional put, so of concurrent requests one is recorded."""
+        item_key = key(client_pk(client_id), listings_refresh_sk(merchant_id, marketplace))
+        for _ in range(MANUAL_CLAIM_ROUNDS):
+            try:
+                with dynamodb_errors("claim listings refresh"):
+                    self._db.put_item(
+                        TableName=self._table,
+                        Item={
+                            **item_key,
+                            "entity": {"S": "listings_refresh"},
+                            "requested_at": {"S": iso(at)},
+                            "ttl": _ttl(at),
+                        },
+                        ConditionExpression="attribute_not_exists(PK) OR requested_at < :since",
+                        ExpressionAttributeValues={":since": {"S": iso(unless_since)}},
+                    )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                with dynamodb_errors("read listings refresh"):
+                    found = self._db.get_item(TableName=self._table, Key=item_key, ConsistentRead=True).get("Item")
+                if found is None:  # withdrawn meanwhile (its job could not be queued): try again
+                    continue
+                return ListingsRefresh(parse_iso(found["requested_at"]["S"]), joined=True)
+            return ListingsRefresh(parse_iso(iso(at)))  # as stored (to the millisecond)
+        raise Conflict("Listings refreshes kept changing while this one was queued; retry.", code="concurrent_update")
+
+    def withdraw_listings_refresh(
+        self, client_id: str, merchant_id: str, marketplace: str, requested_at: datetime
+    ) -> None:
+        """Forget the refresh requested at `requested_at` (its job could not be queued), not a later one."""
+        try:
+            with dynamodb_errors("withdraw listings refresh"):
+                self._db.delete_item(
+                    TableName=self._table,
+                    Key=key(client_pk(client_id), listings_refresh_sk(merchant_id, marketplace)),
+                    ConditionExpression="requested_at = :at",
+                    ExpressionAttributeValues={":at": {"S": iso(requested_at)}},
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     def record_summary(self, account: Account, run: StockRun) -> None:
         with dynamodb_errors("record run summary"):

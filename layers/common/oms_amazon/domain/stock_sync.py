@@ -82,6 +82,28 @@ class StockRun:
             "errors": self.error_count,
         }
 
+    def waits_in_queue(self, since: datetime) -> bool:
+        """Queued since `since` and not picked up by a worker yet: a manual run joins it (§7)."""
+        return self.status == "queued" and self.started_at is None and self.queued_at >= since
+
+
+@dataclass(frozen=True, slots=True)
+class ManualRun:
+    """What `POST /accounts/{id}/stock-sync` stands on: the run it queued, or (`joined`) the account's run
+    that was already waiting in the queue, which it joined instead of queueing another (§7)."""
+
+    run: StockRun
+    joined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListingsRefresh:
+    """A request to read a seller's listings on one marketplace again: the one this call queued, or
+    (`joined`) the one requested shortly before, which stands for it."""
+
+    requested_at: datetime
+    joined: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class ListingSnapshot:

@@ -21,7 +21,15 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.sku_aliases import AliasSource, aliases_for, no_aliases
-from oms_amazon.domain.stock_sync import ListingSnapshot, PendingFeed, SkuError, StockRun, SyncState
+from oms_amazon.domain.stock_sync import (
+    ListingSnapshot,
+    ListingsRefresh,
+    ManualRun,
+    PendingFeed,
+    SkuError,
+    StockRun,
+    SyncState,
+)
 from oms_amazon.listings_feed import QuantityUpdate, quantity_feed, report_errors, report_failed_as_a_whole
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import (
@@ -46,6 +54,11 @@ RECONCILE_AFTER = timedelta(minutes=2)
 # least the run's report poll (2 s) older, so it is never taken for this one.
 FEED_CLOCK_SLACK = timedelta(seconds=1)
 CREATE_FEED_ATTEMPTS = 4
+# Manual actions coalesce (§7): run-now joins the account's run while it waits in the queue (one stuck
+# longer, say in a dead-letter queue, is not joined), and a listings refresh requested within 15 minutes
+# of the last one for the seller and marketplace joins it.
+JOIN_QUEUED_RUN_FOR = timedelta(hours=1)
+LISTINGS_REFRESH_STANDS = timedelta(minutes=15)
 
 
 class ListingsUnavailable(Exception):
@@ -106,35 +119,55 @@ class StockSyncScheduler:
         count("StockSyncsQueued", queued)
         return {"queued": queued, "already_claimed": skipped, "reconciling": reconciling}
 
-    def run_now(self, client_id: str, account_id: str) -> StockRun:
+    def run_now(self, client_id: str, account_id: str) -> ManualRun:
+        """A run of the account now; while one still waits in the queue, that one (a flood of run-now
+        calls queues one run, whatever their concurrency)."""
         account = self._accounts.get(client_id, account_id)
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
         account.check_can_run("stock_sync")
-        run = self._start(account, "manual", seen_due_key=None)
-        if run is None:  # pragma: no cover - a manual claim has no condition that can fail but a deleted account
+        run = self._new_run(account, "manual")
+        claimed = self._store.claim_manual(account, run, join_since=run.queued_at - JOIN_QUEUED_RUN_FOR)
+        if claimed is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
-        return run
+        if claimed.joined:
+            logger.info("run-now joined the waiting run", extra={"run_id": claimed.run.run_id})
+        else:
+            self._enqueue(account, run)
+        return claimed
 
-    def refresh_listings(self, client_id: str, account_id: str) -> None:
+    def refresh_listings(self, client_id: str, account_id: str) -> ListingsRefresh:
+        """Amazon's listings of the account's seller and marketplace read again; a refresh requested less
+        than 15 minutes before stands for this one (each costs a createReport of a quota of a few a minute)."""
         account = self._accounts.get(client_id, account_id)
         if account is None:
             raise NotFound(f"No account {account_id}.", code="account_not_found")
         if account.authorisation.status != "ok":
             raise Conflict("The seller must authorise the connector first.", code="authorisation_required")
-        job = Job("refresh_listings", client_id, account_id)
         now = self._clock()
-        self._queue.send(
-            job.to_message(),
-            group=seller_group(account.merchant_id, account.region),
-            dedup_id=f"refresh-{account.id}-{new_run_id(now)}",
+        refresh = self._store.claim_listings_refresh(
+            client_id, account.merchant_id, account.marketplace, at=now, unless_since=now - LISTINGS_REFRESH_STANDS
         )
+        if refresh.joined:
+            logger.info(
+                "listings refresh joined the pending one", extra={"requested_at": refresh.requested_at.isoformat()}
+            )
+            return refresh
+        job = Job("refresh_listings", client_id, account_id)
+        try:
+            self._queue.send(
+                job.to_message(),
+                group=seller_group(account.merchant_id, account.region),
+                dedup_id=f"refresh-{account.id}-{new_run_id(now)}",
+            )
+        except Exception:
+            self._store.withdraw_listings_refresh(client_id, account.merchant_id, account.marketplace, now)
+            raise
+        return refresh
 
-    def _start(
-        self, account: Account, trigger: Literal["schedule", "manual"], *, seen_due_key: str | None
-    ) -> StockRun | None:
+    def _new_run(self, account: Account, trigger: Literal["schedule", "manual"]) -> StockRun:
         now = self._clock()
-        run = StockRun(
+        return StockRun(
             run_id=new_run_id(now),
             client_id=account.client_id,
             account_id=account.id,
@@ -142,8 +175,18 @@ class StockSyncScheduler:
             trigger=trigger,
             queued_at=now,
         )
+
+    def _start(
+        self, account: Account, trigger: Literal["schedule", "manual"], *, seen_due_key: str | None
+    ) -> StockRun | None:
+        run = self._new_run(account, trigger)
         if not self._store.claim(account, run, seen_due_key=seen_due_key):
             return None
+        self._enqueue(account, run)
+        return run
+
+    def _enqueue(self, account: Account, run: StockRun) -> None:
+        now = run.queued_at
         job = Job("stock_sync", account.client_id, account.id, run.run_id)
         try:
             self._queue.send(
@@ -152,7 +195,6 @@ class StockSyncScheduler:
         except Exception:
             self._store.save_run(run.with_changes(status="failed", finished_at=now, reason="could not be queued"))
             raise
-        return run
 
 
 # A SKU missing from the listing snapshot asks Amazon for a new listings report at most this often.
@@ -265,7 +307,10 @@ class StockSyncWorker:
             self._finish(account, run.with_changes(status="failed", reason="stock_sync_disabled"))
             return
         now = self._clock()
+        # Recorded before anything is read: from now on a run-now queues a run of its own (this one may
+        # have read the stock already) instead of joining this one.
         run = run.with_changes(started_at=now)
+        self._store.save_run(run)
         group = [
             a
             for a in self._accounts.of_seller(account.client_id, account.merchant_id)

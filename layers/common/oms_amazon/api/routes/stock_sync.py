@@ -28,6 +28,20 @@ RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-
 class RunQueued(BaseModel):
     run_id: str
     status: str
+    coalesced: bool = Field(
+        default=False,
+        description="true: a run of the account was already waiting in the queue; this is that run, none was added",
+    )
+
+
+class RefreshQueued(BaseModel):
+    status: str = Field(description="always `queued`: a refresh of the listings is on its way")
+    requested_at: str = Field(description="when the refresh that stands was requested")
+    coalesced: bool = Field(
+        description="true: a refresh for this seller and marketplace was requested less than 15 minutes ago; "
+        "it stands for this one and nothing new was queued"
+    )
+    message: str
 
 
 class StockRunOut(BaseModel):
@@ -117,10 +131,9 @@ def _client() -> str:
 
 @router.post("/accounts/<account_id>/stock-sync", tags=["stock sync"])
 def run_stock_sync(account_id: AccountId) -> Response[RunQueued]:
-    run = wiring.stock_sync_scheduler().run_now(_client(), account_id)
-    return Response(
-        status_code=202, content_type="application/json", body=RunQueued(run_id=run.run_id, status=run.status)
-    )
+    claimed = wiring.stock_sync_scheduler().run_now(_client(), account_id)
+    body = RunQueued(run_id=claimed.run.run_id, status=claimed.run.status, coalesced=claimed.joined)
+    return Response(status_code=202, content_type="application/json", body=body)
 
 
 @router.get("/accounts/<account_id>/stock-sync-runs", tags=["stock sync"])
@@ -167,9 +180,17 @@ def list_stock_sync_run_errors(
 
 
 @router.post("/accounts/<account_id>/listings/refresh", tags=["stock sync"])
-def refresh_listings(account_id: AccountId) -> Response[dict[str, str]]:
-    wiring.stock_sync_scheduler().refresh_listings(_client(), account_id)
-    return Response(status_code=202, content_type="application/json", body={"status": "queued"})
+def refresh_listings(account_id: AccountId) -> Response[RefreshQueued]:
+    refresh = wiring.stock_sync_scheduler().refresh_listings(_client(), account_id)
+    requested_at = iso(refresh.requested_at)
+    message = (
+        f"The listings refresh requested at {requested_at} for this seller and marketplace is pending and stands "
+        "for this one (one per 15 minutes)."
+        if refresh.joined
+        else "Amazon's listings for this seller and marketplace will be read again."
+    )
+    body = RefreshQueued(status="queued", requested_at=requested_at, coalesced=refresh.joined, message=message)
+    return Response(status_code=202, content_type="application/json", body=body)
 
 
 @router.get("/accounts/<account_id>/sku-report", tags=["stock sync"])
