@@ -85,11 +85,18 @@ class MemoryAccounts:
 class MemorySecrets:
     token: str
 
-    def get(self, client_id: str, merchant_id: str) -> SellerToken | None:
+    def get(self, client_id: str, merchant_id: str, version: str | None = None) -> SellerToken | None:
         return SellerToken(self.token, "sp_api_refresh_token")
 
-    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> None:
+    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> str:
         self.token = token.value
+        return "bench"
+
+    def current_version(self, client_id: str, merchant_id: str) -> str | None:
+        return "bench"
+
+    def withdraw(self, client_id: str, merchant_id: str, version: str, back_to: str) -> bool:
+        return False
 
     def delete(self, client_id: str, merchant_id: str) -> None:
         self.token = ""

@@ -67,16 +67,43 @@ class FakeAccounts:
 
 @dataclass
 class FakeSecrets:
+    """`tokens` holds each seller's current token; `versions` every token stored, by version id."""
+
     tokens: dict[tuple[str, str], SellerToken] = field(default_factory=dict)
+    versions: dict[str, tuple[tuple[str, str], SellerToken]] = field(default_factory=dict)
 
-    def get(self, client_id: str, merchant_id: str) -> SellerToken | None:
-        return self.tokens.get((client_id, merchant_id))
+    def get(self, client_id: str, merchant_id: str, version: str | None = None) -> SellerToken | None:
+        if version is None:
+            return self.tokens.get((client_id, merchant_id))
+        stored = self.versions.get(version)
+        return stored[1] if stored and stored[0] == (client_id, merchant_id) else None
 
-    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> None:
+    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> str:
+        version = f"v{len(self.versions) + 1}"
+        self.versions[version] = ((client_id, merchant_id), token)
         self.tokens[(client_id, merchant_id)] = token
+        return version
+
+    def current_version(self, client_id: str, merchant_id: str) -> str | None:
+        current = self.tokens.get((client_id, merchant_id))
+        return next(
+            (
+                v
+                for v, (owner, t) in reversed(self.versions.items())
+                if (owner, t) == ((client_id, merchant_id), current)
+            ),
+            None,
+        )
+
+    def withdraw(self, client_id: str, merchant_id: str, version: str, back_to: str) -> bool:
+        if self.current_version(client_id, merchant_id) != version or back_to not in self.versions:
+            return False
+        self.tokens[(client_id, merchant_id)] = self.versions[back_to][1]
+        return True
 
     def delete(self, client_id: str, merchant_id: str) -> None:
         self.tokens.pop((client_id, merchant_id), None)
+        self.versions = {v: stored for v, stored in self.versions.items() if stored[0] != (client_id, merchant_id)}
 
 
 @dataclass

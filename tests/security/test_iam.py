@@ -48,6 +48,8 @@ NEEDED: dict[str, set[str]] = {
         "secretsmanager:PutSecretValue",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DeleteSecret",
+        # a token write the table refused gives the seller's current token back (adapters.secrets)
+        "secretsmanager:UpdateSecretVersionStage",
         "sqs:SendMessage",
         "events:PutEvents",
         # GET /orders/{id} opens the order's sealed buyer data (adapters.pii); nothing else does

@@ -61,11 +61,22 @@ class AccountRepository(Protocol):
 
 
 class SellerSecrets(Protocol):
-    """One secret per client and seller, shared by that seller's marketplace accounts."""
+    """One secret per client and seller, shared by that seller's marketplace accounts. Each token
+    stored is a new, unchanging version of it; an account reads the version it records."""
 
-    def get(self, client_id: str, merchant_id: str) -> SellerToken | None: ...
+    def get(self, client_id: str, merchant_id: str, version: str | None = None) -> SellerToken | None:
+        """The token of `version`, or the current one when no version is named."""
+        ...
 
-    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> None: ...
+    def put(self, client_id: str, merchant_id: str, token: SellerToken) -> str:
+        """Store `token` as the new current version; its version id."""
+        ...
+
+    def current_version(self, client_id: str, merchant_id: str) -> str | None: ...
+
+    def withdraw(self, client_id: str, merchant_id: str, version: str, back_to: str) -> bool:
+        """Make `back_to` current again if `version` still is (False when another writer came since)."""
+        ...
 
     def delete(self, client_id: str, merchant_id: str) -> None: ...
 

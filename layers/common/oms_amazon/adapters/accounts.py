@@ -74,6 +74,7 @@ def account_to_item(account: Account) -> dict[str, Any]:
         "last_stock_sync": account.last_stock_sync,
         "last_stock_sync_started_at": _iso_or_none(account.last_stock_sync_started_at),
         "last_order_import_at": _iso_or_none(account.last_order_import_at),
+        "secret_version": account.secret_version,
     }
     due = account.next_stock_sync_at
     if due is not None:
@@ -110,6 +111,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
         last_stock_sync=item.get("last_stock_sync"),
         last_stock_sync_started_at=_dt_or_none(item.get("last_stock_sync_started_at")),
         last_order_import_at=_dt_or_none(item.get("last_order_import_at")),
+        secret_version=item.get("secret_version"),
     )
 
 

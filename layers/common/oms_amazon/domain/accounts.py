@@ -178,6 +178,8 @@ class Account:
     last_stock_sync: dict[str, Any] | None = None
     last_stock_sync_started_at: datetime | None = None
     last_order_import_at: datetime | None = None
+    # The version of the seller's secret that holds this account's token (None before any was stored).
+    secret_version: str | None = None
 
     @property
     def market(self) -> Marketplace:

@@ -1,9 +1,22 @@
 """Connections use cases (SPEC §4): create, read, list, change and remove Amazon accounts.
 
-A seller's token is shared by all of that client's accounts for the seller (one per marketplace),
-so storing a token re-authorises every sibling in the same transaction as the account write. The
-secret is written before the table; if the table write then fails, the previous secret is put back,
-so a refused request changes nothing.
+A seller's token is shared by all of that client's accounts for the seller (one per marketplace).
+Secrets Manager cannot take part in a DynamoDB transaction, and two requests may store tokens for one
+seller at once (a PATCH on its UK account, another on its DE account), so the table never trusts
+"the secret's current value". Instead:
+
+- a token is stored first, as a new version of the seller's secret, and the version id it gets is
+  recorded in the account and in every sibling, in the one conditional transaction that writes them
+  (each item conditional on its revision, so of two racing token writes at most one commits);
+- whoever reads an account's token reads that version (`Account.secret_version`), and versions never
+  change, so the table never names a token Secrets Manager does not hold — not after a lost race,
+  not after a crash between the two writes;
+- when the table write fails, nothing is written back blindly: the secret's current label is moved
+  back to the version the table names (or, for accounts stored before versions were recorded, the one
+  current before this write) only if it is still on this request's version — a compare-and-set that
+  Secrets Manager does itself — so a token another request stored meanwhile stays. A secret created
+  by a failed first write for a seller stays (no account names it) until the seller's last account
+  is deleted or a token is stored again: deleting it could delete a racing writer's token.
 """
 
 from __future__ import annotations
@@ -56,18 +69,21 @@ class AccountChanges:
 class SellerAuthorisation:
     authorisation: Authorisation
     token_to_store: SellerToken | None
+    secret_version: str | None = None  # the version an inherited authorisation reads its token from
 
 
 def seller_authorisation(token: SellerToken | None, siblings: Sequence[Account]) -> SellerAuthorisation:
     """What authorisation an account gets, given the token it was sent (if any) and its seller's
     other accounts: a seller is authorised once for every marketplace. A legacy MWS token never
     replaces a working SP-API authorisation."""
-    sibling_auth = next((s.authorisation for s in siblings if s.authorisation.type == "sp_api_refresh_token"), None)
+    sp_api = next((s for s in siblings if s.authorisation.type == "sp_api_refresh_token"), None)
     if token is None:
-        inherited = sibling_auth or next((s.authorisation for s in siblings), None)
-        return SellerAuthorisation(inherited or Authorisation.none(), None)
-    if token.type == "mws_auth_token" and sibling_auth is not None:
-        return SellerAuthorisation(sibling_auth, None)
+        inherited = sp_api or next(iter(siblings), None)
+        if inherited is None:
+            return SellerAuthorisation(Authorisation.none(), None)
+        return SellerAuthorisation(inherited.authorisation, None, inherited.secret_version)
+    if token.type == "mws_auth_token" and sp_api is not None:
+        return SellerAuthorisation(sp_api.authorisation, None, sp_api.secret_version)
     return SellerAuthorisation(token.authorisation, token)
 
 
@@ -125,13 +141,14 @@ class AccountService:
         account.check_can_activate()
         if account.active:
             self._check_participation(account, decided.token_to_store)
-        reauthorised = self._reauthorise(siblings, decided)
-        self._with_token(
-            client_id,
-            new.merchant_id,
-            decided.token_to_store,
-            lambda: self._accounts.create(account, siblings=reauthorised),
-        )
+        account = account.with_changes(secret_version=decided.secret_version)
+
+        def write(version: str | None) -> Account:
+            stored = account.with_changes(secret_version=version) if version else account
+            self._accounts.create(stored, siblings=self._reauthorise(siblings, decided, version))
+            return stored
+
+        account = self._with_token(client_id, new.merchant_id, decided.token_to_store, write)
         logger.info("account created", extra=_log_keys(account))
         return account
 
@@ -165,14 +182,16 @@ class AccountService:
             updated.check_can_activate()
         if updated.active and not current.active:
             self._check_participation(updated, decided.token_to_store if decided else None)
-        reauthorised = self._reauthorise(siblings, decided) if decided else []
-        token = decided.token_to_store if decided else None
-        self._with_token(
-            client_id,
-            current.merchant_id,
-            token,
-            lambda: self._accounts.update(updated, expected_revision=current.revision, siblings=reauthorised),
-        )
+        if decided is not None and decided.token_to_store is None:
+            updated = updated.with_changes(secret_version=decided.secret_version)
+
+        def write(version: str | None) -> Account:
+            stored = updated.with_changes(secret_version=version) if version else updated
+            reauthorised = self._reauthorise(siblings, decided, version) if decided else []
+            self._accounts.update(stored, expected_revision=current.revision, siblings=reauthorised)
+            return stored
+
+        updated = self._with_token(client_id, current.merchant_id, decided.token_to_store if decided else None, write)
         logger.info("account updated", extra=_log_keys(updated))
         return updated
 
@@ -190,42 +209,58 @@ class AccountService:
         """Before an account goes active: does its seller sell on its marketplace (SPEC §4)?"""
         if self._activation is None:
             return
-        token = new_token or self._secrets.get(account.client_id, account.merchant_id)
+        token = new_token or self._secrets.get(account.client_id, account.merchant_id, account.secret_version)
         if token is not None and token.type == "sp_api_refresh_token":
             self._activation.require(account, token.value)
 
-    def _reauthorise(self, siblings: Sequence[Account], decided: SellerAuthorisation) -> list[Account]:
-        if decided.token_to_store is None:
+    def _reauthorise(
+        self, siblings: Sequence[Account], decided: SellerAuthorisation, version: str | None
+    ) -> list[Account]:
+        """The siblings' new versions when a token is stored: all of them, each conditional on its
+        revision, so two racing token writes for one seller cannot both commit."""
+        if decided.token_to_store is None or version is None:
             return []
         now = self._clock()
         return [
             s.with_changes(
-                authorisation=decided.authorisation, updated_at=now, version=s.version + 1, revision=s.revision + 1
+                authorisation=decided.authorisation,
+                secret_version=version,
+                updated_at=now,
+                version=s.version + 1,
+                revision=s.revision + 1,
             )
             for s in siblings
-            if s.authorisation != decided.authorisation
         ]
 
     def _with_token(
-        self, client_id: str, merchant_id: str, token: SellerToken | None, write: Callable[[], None]
-    ) -> None:
-        """Run the table write with the seller's secret already holding `token`; undo the secret on failure."""
+        self, client_id: str, merchant_id: str, token: SellerToken | None, write: Callable[[str | None], Account]
+    ) -> Account:
+        """Store `token` as a new version of the seller's secret, then run the table write that records
+        that version; when the table write fails, take the secret's current label back (see above)."""
         if token is None:
-            write()
-            return
-        previous = self._secrets.get(client_id, merchant_id)
-        self._secrets.put(client_id, merchant_id, token)
+            return write(None)
+        before = self._secrets.current_version(client_id, merchant_id)
+        version = self._secrets.put(client_id, merchant_id, token)
         try:
-            write()
+            return write(version)
         except Exception:
-            try:
-                if previous is None:
-                    self._secrets.delete(client_id, merchant_id)
-                else:
-                    self._secrets.put(client_id, merchant_id, previous)
-            except Exception:
-                logger.exception("could not restore the seller's previous secret", extra={"merchant_id": merchant_id})
+            self._withdraw(client_id, merchant_id, version, before)
             raise
+
+    def _withdraw(self, client_id: str, merchant_id: str, version: str, before: str | None) -> None:
+        try:
+            named = {a.secret_version for a in self._accounts.of_seller(client_id, merchant_id)} - {None}
+            if version in named:
+                return  # the write did commit (its answer was lost): the version is the seller's now
+            back_to = next(iter(named), None) if len(named) == 1 else None
+            back_to = back_to or before
+            if back_to is not None:
+                self._secrets.withdraw(client_id, merchant_id, version, back_to)
+        except Exception:
+            logger.exception(
+                "could not make the seller's previous token current again; no account names the new one",
+                extra={"merchant_id": merchant_id},
+            )
 
 
 def _log_keys(account: Account) -> dict[str, Any]:

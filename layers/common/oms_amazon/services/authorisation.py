@@ -228,7 +228,11 @@ class AuthorisationService:
 
     def verify(self, client_id: str, account_id: str) -> Verification:
         account = self._accounts.get(client_id, account_id)
-        token = self._secrets.get(client_id, account.merchant_id) if account.authorisation.status == "ok" else None
+        token = (
+            self._secrets.get(client_id, account.merchant_id, account.secret_version)
+            if account.authorisation.status == "ok"
+            else None
+        )
         if token is None or token.type != "sp_api_refresh_token":
             raise Conflict(_unauthorised_message(account), code="authorisation_required")
         try:

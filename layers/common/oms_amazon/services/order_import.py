@@ -447,7 +447,7 @@ class OrderImportWorker:
             logger.info("order import skipped: no account of the seller can import now", extra=job.to_message())
             return {}
         first = accounts[0]
-        token = self._secrets.get(first.client_id, first.merchant_id)
+        token = self._secrets.get(first.client_id, first.merchant_id, first.secret_version)
         if token is None or token.type != "sp_api_refresh_token":
             return {}
         keys = {

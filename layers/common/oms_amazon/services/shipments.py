@@ -400,7 +400,7 @@ class ShipmentWorker:
         )
         if account.authorisation.status != "ok":
             return _Retry(waiting)
-        token = self._secrets.get(account.client_id, account.merchant_id)
+        token = self._secrets.get(account.client_id, account.merchant_id, account.secret_version)
         if token is None or token.type != "sp_api_refresh_token":
             return _Retry(waiting)
         amazon = self._amazon(account.market, account.merchant_id, token.value)

@@ -583,7 +583,7 @@ class StockSyncWorker:
 
     # ---- helpers
     def _seller(self, account: Account) -> AmazonSeller | None:
-        token = self._secrets.get(account.client_id, account.merchant_id)
+        token = self._secrets.get(account.client_id, account.merchant_id, account.secret_version)
         if token is None or token.type != "sp_api_refresh_token" or account.authorisation.status != "ok":
             return None
         return self._amazon(account.market, account.merchant_id, token.value)
