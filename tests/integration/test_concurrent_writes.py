@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -101,3 +102,193 @@ def test_racing_token_changes_on_sibling_accounts_never_leave_an_account_showing
         if raced == RACED:
             break
     assert raced == RACED, f"only {raced} of {n + 1} rounds raced: the test proved nothing"
+
+
+# ------------------------------------------------------------------ holds: an import racing a new mapping
+
+UK_ID = "A1F83G8C2ARO7P"
+SELLER = "A2SELLERUK01"
+UNMAPPED_LEVEL = "Std UK Dom_2"  # STD UK DOM_2: held until a mapping names it (no default courier here)
+
+
+def held_orders(client_id: str, count: int, *, batch: int, sku: str = "TENT-2P") -> list[Any]:
+    """`count` merchant-fulfilled UK orders of an unmapped term, with an address, of one SKU."""
+    from oms_amazon.domain.orders import AmazonLine, AmazonOrder, OrderPii, ShipTo
+
+    moment = datetime.now(UTC) - timedelta(hours=1)
+    address = ShipTo(name="A Buyer", address_line_1="1 High Street", postal_code="SW1A 1AA", country_code="GB")
+    return [
+        AmazonOrder(
+            amazon_order_id=f"202-{batch:07d}-{n:07d}",
+            marketplace_id=UK_ID,
+            purchase_date=moment,
+            last_update_date=moment,
+            amazon_status="Unshipped",
+            fulfillment_channel="MFN",
+            ship_service_level=UNMAPPED_LEVEL,
+            service_level_category="Standard",
+            is_prime=False,
+            is_premium=False,
+            ship_to_country="GB",
+            ship_by=None,
+            lines=(AmazonLine(f"{batch:07d}{n:07d}", sku, 1, None),),
+            pii=OrderPii(ship_to=address),
+        )
+        for n in range(count)
+    ]
+
+
+class PagedOrderSearch:
+    """Amazon's order search, one page at a time; `after_page(n)` runs once page n is stored."""
+
+    def __init__(self, pages: list[list[Any]], after_page: Callable[[int], None] = lambda n: None) -> None:
+        self.pages = pages
+        self.after_page = after_page
+
+    def orders_since(self, marketplace_ids: list[str], since: datetime, api_version: str, *args: Any, **kw: Any) -> Any:
+        for n, page in enumerate(self.pages):
+            yield page, None
+            self.after_page(n)
+
+    def order_by_id(self, order_id: str, api_version: str) -> Any:
+        raise AssertionError("not searched by id here")
+
+
+@pytest.fixture
+def importer(aws, monkeypatch):
+    """The order-import worker of the template, with `importer.search` standing in for Amazon."""
+    from oms_amazon import wiring
+
+    class Importer:
+        search = PagedOrderSearch([])
+
+        def run(self, client_id: str) -> dict[str, int]:
+            from oms_amazon.services.order_import import ImportJob
+
+            return wiring.order_import_worker().handle(ImportJob(client_id, SELLER, "eu"))
+
+    importer = Importer()
+    monkeypatch.setattr(wiring, "seller_amazon", lambda *_: importer.search)
+    return importer
+
+
+def connect(api: ApiCaller, client_id: str) -> None:
+    body = {
+        "merchant_id": SELLER,
+        "marketplace": "UK",
+        "auth_token": "Atzr|IwEBIHeldOrdersToken-0000000001",
+        "active": True,
+    }
+    assert api("POST", "/accounts", body, client_id=client_id)[0] == 201
+    assert api("PUT", "/products/TENT-2P", {"quantity_available": 5}, client_id=client_id)[0] in (200, 201)
+
+
+def map_the_term(api: ApiCaller, client_id: str) -> None:
+    body = {"amazon_term": UNMAPPED_LEVEL, "courier_service": "Royal Mail 48"}
+    status, answer = api("POST", "/courier-mappings", body, client_id=client_id)
+    assert status == 201, answer
+
+
+def still_held(client_id: str) -> list[str]:
+    from oms_amazon import wiring
+
+    return sorted(o.amazon_order_id for o in wiring.order_store().held(client_id))
+
+
+def order_import_tick() -> None:
+    from oms_amazon import wiring
+
+    wiring.order_import_scheduler().tick()
+
+
+def test_a_mapping_added_between_two_pages_of_an_import_maps_the_pages_stored_after_it(importer, api):
+    connect(api, "acme-outdoor")
+    importer.search = PagedOrderSearch(
+        [held_orders("acme-outdoor", 5, batch=page) for page in range(3)],
+        after_page=lambda n: map_the_term(api, "acme-outdoor") if n == 0 else None,
+    )
+
+    importer.run("acme-outdoor")
+
+    assert still_held("acme-outdoor") == [], "no tick ran: the import itself saw the new mapping"
+
+
+def test_an_sku_alias_added_between_two_pages_of_an_import_serves_the_pages_stored_after_it(importer, api):
+    connect(api, "acme-outdoor")
+    map_the_term(api, "acme-outdoor")
+
+    def alias_the_sku(page: int) -> None:
+        if page == 0:
+            assert api("PUT", "/sku-aliases/tent-2p", {"oms_sku": "TENT-2P"})[0] in (200, 201)
+
+    importer.search = PagedOrderSearch(
+        [held_orders("acme-outdoor", 5, batch=page, sku="tent-2p") for page in range(3)], after_page=alias_the_sku
+    )
+
+    importer.run("acme-outdoor")
+
+    assert still_held("acme-outdoor") == []
+
+
+def test_the_order_import_tick_releases_orders_held_for_a_term_that_gained_a_mapping_meanwhile(importer, api):
+    from oms_amazon import wiring
+
+    connect(api, "acme-outdoor")
+    store = wiring.order_store()
+    save = store.save
+    posted = []
+
+    def mapped_just_before_the_first_write(*args: Any, **kwargs: Any) -> Any:
+        # The worst moment: judged without the mapping, and the mapping's own re-evaluation looks for
+        # held orders before this one is written.
+        if not posted:
+            map_the_term(api, "acme-outdoor")
+            posted.append(True)
+        return save(*args, **kwargs)
+
+    store.save = mapped_just_before_the_first_write
+    importer.search = PagedOrderSearch([held_orders("acme-outdoor", 5, batch=0)])
+    try:
+        importer.run("acme-outdoor")
+    finally:
+        del store.save
+    assert still_held("acme-outdoor"), "the race this test is about did not happen"
+
+    order_import_tick()
+
+    assert still_held("acme-outdoor") == []
+    status, order = api("GET", "/orders/202-0000000-0000003")
+    assert (status, order["status"], order["courier_service"]) == (200, "ready", "Royal Mail 48")
+
+
+def test_the_tick_leaves_held_orders_alone_when_no_mapping_or_alias_changed(importer, api):
+    connect(api, "acme-outdoor")
+    importer.search = PagedOrderSearch([held_orders("acme-outdoor", 3, batch=0)])
+    importer.run("acme-outdoor")
+
+    order_import_tick()
+
+    assert len(still_held("acme-outdoor")) == 3
+
+
+def test_orders_imported_while_a_mapping_is_posted_end_up_mapped(importer):
+    callers = ApiCaller(), ApiCaller()  # set-up calls; the mapping's POST, racing the import
+    for round_ in range(3):
+        client_id = f"racing-client-{round_}"
+        connect(callers[0], client_id)
+        first_page_stored = threading.Event()
+        importer.search = PagedOrderSearch(
+            [held_orders(client_id, 5, batch=round_ * 100 + page) for page in range(8)],
+            after_page=lambda n, stored=first_page_stored: stored.set() if n == 0 else None,
+        )
+
+        def post_mapping_once_the_import_is_underway(
+            client_id: str = client_id, stored: Any = first_page_stored
+        ) -> None:
+            assert stored.wait(timeout=60), "the import never stored its first page"
+            map_the_term(callers[1], client_id)
+
+        race(partial(importer.run, client_id), post_mapping_once_the_import_is_underway)
+        order_import_tick()
+
+        assert still_held(client_id) == [], f"round {round_}: orders left held for a term that maps"

@@ -67,6 +67,9 @@ NEEDED: dict[str, set[str]] = {
     "StockSyncWorkerFunction": TABLE_ITEMS | READ_SECRET,
     "OrderImportTickFunction": {
         "dynamodb:Query",
+        # judging held orders again after a mapping changed reads their account and rewrites them
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:DeleteItem",

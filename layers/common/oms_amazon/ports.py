@@ -81,6 +81,20 @@ class SellerSecrets(Protocol):
     def delete(self, client_id: str, merchant_id: str) -> None: ...
 
 
+class MappingChanges(Protocol):
+    """When a client's courier mappings or SKU aliases, what can lift a hold (§6.4, §6.5), last changed."""
+
+    def revision(self, client_id: str) -> int:
+        """A number that moves on every change (0 before any)."""
+        ...
+
+    def changed(self, client_id: str, at: datetime, *, sweep_until: datetime) -> None: ...
+
+    def changed_recently(self, now: datetime) -> list[str]:
+        """The clients whose held orders are still to be judged again after a change (the sweep's window)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class MappingFilter:
     account_id: str | None = None  # only the mappings scoped to this account

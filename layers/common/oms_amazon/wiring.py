@@ -204,7 +204,9 @@ def order_import_scheduler() -> OrderImportScheduler:
     from oms_amazon.services.order_import import OrderImportScheduler
 
     queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
-    return OrderImportScheduler(_accounts(), _import_state(), queue, _relay(), utc_now, pii_purge())
+    return OrderImportScheduler(
+        _accounts(), _import_state(), queue, _relay(), utc_now, pii_purge(), held=order_reevaluation()
+    )
 
 
 @cache
@@ -228,6 +230,7 @@ def order_import_worker() -> OrderImportWorker:
         clock=utc_now,
         api_version=config.orders_api_version,
         aliases=sku_aliases,
+        changes=_mapping_changes(),
     )
 
 
@@ -236,8 +239,23 @@ def order_reevaluation() -> OrderReevaluation:
     from oms_amazon.services.order_import import OrderReevaluation
 
     return OrderReevaluation(
-        _accounts(), order_store(), _writer(), _relay(), _skus, _mappings, utc_now, aliases=sku_aliases
+        _accounts(),
+        order_store(),
+        _writer(),
+        _relay(),
+        _skus,
+        _mappings,
+        utc_now,
+        aliases=sku_aliases,
+        changes=_mapping_changes(),
     )
+
+
+@cache
+def _mapping_changes():  # type: ignore[no-untyped-def]
+    from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
+
+    return DynamoMappingChanges(aws_client("dynamodb"), settings().table_name)
 
 
 @cache
@@ -320,6 +338,7 @@ def reset() -> None:
         order_import_scheduler,
         order_import_worker,
         order_reevaluation,
+        _mapping_changes,
         sku_alias_store,
         sku_alias_service,
         shipment_store,

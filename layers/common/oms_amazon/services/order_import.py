@@ -14,6 +14,19 @@ orders a page and one page every three minutes once its burst is spent) is check
 stored page — Amazon's token for the next page — and a job stops asking for pages while it still has
 time to store one before Lambda's limit; the next job goes on from the checkpoint, so a backlog drains
 at Amazon's rate across invocations without reading again what is stored.
+
+No order stays held for a term (or SKU) that now maps. A new mapping or SKU alias judges the held
+orders again at once, but an import running meanwhile judged its orders with the mappings it loaded
+at its start and may write them after that re-evaluation looked. So:
+
+- every change of a client's mappings or aliases moves a marker (`MappingChanges`), before the
+  held orders are judged again;
+- an import about to store an order held for a reason a mapping or alias can lift reads the marker
+  (once per page) and, when it moved, loads the mappings and aliases again and judges the order anew;
+- what still slips between that read and the write (a mapping posted in that instant) is caught by
+  the order-import tick, which judges again the held orders of every client whose marker moved in the
+  last `SWEEP_FOR` — longer than an import can run plus the longest tick interval, so a tick always
+  comes after the last write a stale import can make.
 """
 
 from __future__ import annotations
@@ -42,7 +55,14 @@ from oms_amazon.domain.orders import (
 from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
 from oms_amazon.observability import count, logger
 from oms_amazon.order_checks import evaluate
-from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, JobQueue, SellerSecrets
+from oms_amazon.ports import (
+    AccountRepository,
+    AuthorisationRejections,
+    Clock,
+    JobQueue,
+    MappingChanges,
+    SellerSecrets,
+)
 from oms_amazon.shipping import CourierMapping, without_zone
 from oms_amazon.sku import SkuIndex
 
@@ -59,6 +79,18 @@ OUTBOX_LEASE = timedelta(minutes=2)
 # (the client gives up on a call after 300 s) and the storing of a page, inside Lambda's 900 s.
 TIME_FOR_A_PAGE_SECONDS = 360.0
 TimeLeft = Callable[[], float]
+# The holds a new courier mapping or SKU alias can lift (§6.4, §6.5).
+LIFTABLE_HOLDS = frozenset(
+    {"unmapped_shipping_term", "shipping_zone_unknown", "sku_case_mismatch", "sku_ambiguous", "unknown_sku"}
+)
+# How long after a mapping or alias changes the tick judges the client's held orders again: an import's
+# longest run (the worker's 15-minute timeout) plus the longest tick interval (60 minutes).
+SWEEP_FOR = timedelta(minutes=75)
+
+
+def liftable(order: Order) -> bool:
+    """Held for a reason a new mapping or alias could lift."""
+    return order.status == "on_hold" and any(h.code in LIFTABLE_HOLDS for h in order.hold_reasons)
 
 
 class OrderStore(Protocol):
@@ -95,6 +127,10 @@ class ImportState(Protocol):
     def save_checkpoint(self, client_id: str, merchant_id: str, region: str, checkpoint: ImportCheckpoint) -> None: ...
 
     def clear_checkpoint(self, client_id: str, merchant_id: str, region: str) -> None: ...
+
+
+class HeldOrderSweep(Protocol):
+    def sweep(self, now: datetime | None = None) -> int: ...
 
 
 class EventPublisher(Protocol):
@@ -187,6 +223,7 @@ class OrderImportScheduler:
         outbox: OutboxRelay,
         clock: Clock,
         purge: PiiPurge | None = None,
+        held: HeldOrderSweep | None = None,
     ) -> None:
         self._accounts = accounts
         self._state = state
@@ -194,6 +231,7 @@ class OrderImportScheduler:
         self._outbox = outbox
         self._clock = clock
         self._purge = purge
+        self._held = held
 
     def tick(self) -> dict[str, int]:
         """One job per client, seller and region that has an account to import, once its accounts are
@@ -214,12 +252,17 @@ class OrderImportScheduler:
             queued += 1
         relayed = self._outbox.relay_pending(written_before=now - OUTBOX_LEASE)
         purged = self._purge.sweep(now) if self._purge is not None else 0
-        logger.info(
-            "order import tick",
-            extra={"queued": queued, "already_claimed": skipped, "events_relayed": relayed, "pii_purged": purged},
-        )
+        released = self._held.sweep(now) if self._held is not None else 0
+        outcome = {
+            "queued": queued,
+            "already_claimed": skipped,
+            "events_relayed": relayed,
+            "pii_purged": purged,
+            "held_released": released,
+        }
+        logger.info("order import tick", extra=outcome)
         count("OrderImportsQueued", queued)
-        return {"queued": queued, "already_claimed": skipped, "events_relayed": relayed, "pii_purged": purged}
+        return outcome
 
     def run_now(self, client_id: str, account_id: str) -> None:
         account = self._importing(client_id, account_id)
@@ -292,41 +335,83 @@ class OutboxRelay:
 
 
 class OrderJudge:
-    """Evaluates orders with the client's current SKUs and mappings, loaded once per use."""
+    """Evaluates orders with the client's current SKUs and mappings, loaded once per use.
+
+    Given `changes`, a judge about to hold an order for a reason a mapping or alias can lift checks,
+    once per page (`new_page`), whether they changed since it loaded them, and judges with the new
+    ones if they did."""
 
     def __init__(
-        self, client_id: str, skus: SkuSource, mappings: MappingSource, aliases: AliasSource = no_aliases
+        self,
+        client_id: str,
+        skus: SkuSource,
+        mappings: MappingSource,
+        aliases: AliasSource = no_aliases,
+        changes: MappingChanges | None = None,
     ) -> None:
         self._client_id = client_id
         self._skus_source = skus
         self._mappings_source = mappings
         self._aliases_source = aliases
+        self._changes = changes
         self._index: SkuIndex | None = None
         self._mappings: list[CourierMapping] | None = None
         self._aliases: list[SkuAlias] | None = None
         self._aliases_of: dict[str, dict[str, str]] = {}
+        self._revision: int | None = None
+        self._checked = False
+
+    def mappings(self) -> list[CourierMapping]:
+        return self._load()[0]
+
+    def new_page(self) -> None:
+        self._checked = False
 
     def judge(
         self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, *, despatched: bool = False
     ) -> Order:
+        order = self._evaluate(amazon, account, now, previous, despatched)
+        if liftable(order) and self._changed_since_loaded():
+            order = self._evaluate(amazon, account, now, previous, despatched)
+        return order
+
+    def _evaluate(
+        self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, despatched: bool
+    ) -> Order:
         if self._index is None:
             self._index = SkuIndex(self._skus_source(self._client_id))
-        if self._mappings is None:
-            self._mappings = self._mappings_source(self._client_id)
-        if self._aliases is None:
-            self._aliases = self._aliases_source(self._client_id)
+        mappings, aliases = self._load()
         if account.id not in self._aliases_of:
-            self._aliases_of[account.id] = aliases_for(account.id, self._aliases)
+            self._aliases_of[account.id] = aliases_for(account.id, aliases)
         return evaluate(
             amazon,
             account,
             self._index,
-            self._mappings,
+            mappings,
             now=now,
             previous=previous,
             despatched=despatched,
             aliases=self._aliases_of[account.id],
         )
+
+    def _load(self) -> tuple[list[CourierMapping], list[SkuAlias]]:
+        if self._mappings is None or self._aliases is None:
+            # The marker first: mappings read after it are at least as new as what it says.
+            if self._changes is not None:
+                self._revision = self._changes.revision(self._client_id)
+            self._mappings = self._mappings_source(self._client_id)
+            self._aliases = self._aliases_source(self._client_id)
+            self._aliases_of = {}
+        return self._mappings, self._aliases
+
+    def _changed_since_loaded(self) -> bool:
+        if self._changes is None or self._checked:
+            return False
+        self._checked = True
+        if self._changes.revision(self._client_id) == self._revision:
+            return False
+        self._mappings = self._aliases = None
+        return True
 
 
 class OrderWriter:
@@ -409,7 +494,9 @@ class OrderImportWorker:
         clock: Clock,
         api_version: str,
         aliases: AliasSource = no_aliases,
+        changes: MappingChanges | None = None,
     ) -> None:
+        self._changes = changes
         self._accounts = accounts
         self._state = state
         self._orders = orders
@@ -473,10 +560,10 @@ class OrderImportWorker:
 
     def _import_by_id(self, accounts: list[Account], amazon: OrderSource, order_ids: tuple[str, ...]) -> dict[str, int]:
         by_marketplace = {a.marketplace_id: a for a in accounts}
-        mappings = self._mappings(accounts[0].client_id)
-        judge = OrderJudge(accounts[0].client_id, self._skus, lambda _: mappings, self._aliases)
+        judge = OrderJudge(accounts[0].client_id, self._skus, self._mappings, self._aliases, self._changes)
         stats = {"new": 0, "updated": 0, "unchanged": 0, "other_marketplace": 0}
         for order_id in order_ids:
+            judge.new_page()
             found = amazon.order_by_id(order_id, self._api_version)
             account = by_marketplace.get(found.marketplace_id)
             if account is None or found.fulfillment_channel != "MFN":
@@ -510,10 +597,9 @@ class OrderImportWorker:
         resumed = saved is not None and saved.continues(list(by_marketplace), self._api_version)
         if saved is not None and resumed:
             since = saved.since
-        mappings = self._mappings(client_id)
-        judge = OrderJudge(client_id, self._skus, lambda _: mappings, self._aliases)
+        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases, self._changes)
         # On 2026-01-01 the level (and its zone) is recovered from v0 only for a client whose mappings use zones.
-        zones = any(without_zone(m.amazon_term) is not None for m in mappings)
+        zones = any(without_zone(m.amazon_term) is not None for m in judge.mappings())
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
         upper = saved.bound if saved is not None and resumed else None
         pages_before = saved.pages if saved is not None and resumed else 0
@@ -535,6 +621,7 @@ class OrderImportWorker:
         ):
             stats["pages"] += 1
             upper = page.bound or upper
+            judge.new_page()
             merchant = [o for o in page.orders if o.fulfillment_channel == "MFN"]
             stats["skipped_fba"] += len(page.orders) - len(merchant)
             ours = [o for o in merchant if o.marketplace_id in by_marketplace]
@@ -610,6 +697,7 @@ class OrderReevaluation:
         mappings: MappingSource,
         clock: Clock,
         aliases: AliasSource = no_aliases,
+        changes: MappingChanges | None = None,
     ) -> None:
         self._accounts = accounts
         self._orders = orders
@@ -619,6 +707,7 @@ class OrderReevaluation:
         self._mappings = mappings
         self._clock = clock
         self._aliases = aliases
+        self._changes = changes
 
     def reevaluate(self, client_id: str, order_id: str) -> Order:
         order = self._orders.get(client_id, order_id)
@@ -628,6 +717,7 @@ class OrderReevaluation:
         return self._again(order, judge)
 
     def mapping_added(self, added: MappingAdded) -> None:
+        self._changed(added.client_id)
         judge = OrderJudge(added.client_id, self._skus, self._mappings, self._aliases)
         released = 0
         for order in self._orders.held_for_term(added.client_id, added.amazon_term):
@@ -641,6 +731,7 @@ class OrderReevaluation:
     def sku_aliased(self, client_id: str, amazon_sku: str) -> int:
         """Judges again, at once, the orders held on a line with this Amazon SKU (a new SKU alias, §6.5);
         returns how many were released."""
+        self._changed(client_id)
         held = [
             order
             for order in self._orders.held(client_id)
@@ -652,6 +743,32 @@ class OrderReevaluation:
         released = sum(1 for order in held if self._again(order, judge).status != "on_hold")
         logger.info("held orders judged again after a SKU alias", extra={"held": len(held), "released": released})
         return released
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """The order-import tick's sweep: the held orders of every client whose mappings or aliases
+        changed lately, judged again (an import may have stored some after a change's own re-evaluation
+        looked); returns how many were released."""
+        if self._changes is None:
+            return 0
+        released = judged = 0
+        for client_id in self._changes.changed_recently(now or self._clock()):
+            held = [order for order in self._orders.held(client_id) if liftable(order)]
+            judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
+            for order in held:
+                try:
+                    released += self._again(order, judge).status != "on_hold"
+                except Conflict:
+                    logger.warning("held order kept changing; the next tick judges it again", extra=_keys(order))
+            judged += len(held)
+        if judged:
+            logger.info("held orders judged again after new mappings", extra={"held": judged, "released": released})
+            count("HeldOrdersReleasedBySweep", released)
+        return released
+
+    def _changed(self, client_id: str) -> None:
+        if self._changes is not None:
+            now = self._clock()
+            self._changes.changed(client_id, now, sweep_until=now + SWEEP_FOR)
 
     def release(self, client_id: str, order_id: str, *, reason: str, by: str, courier_service: str | None) -> Order:
         """An operator overrides a held order's holds (§6.6): it becomes `ready` with the courier service
@@ -720,6 +837,10 @@ class OrderReevaluation:
                 return order
             order = fresh
         raise Conflict("The order kept changing; try again.", code="concurrent_update")
+
+
+def _keys(order: Order) -> dict[str, str]:
+    return {"client_id": order.client_id, "account_id": order.account_id, "amazon_order_id": order.amazon_order_id}
 
 
 def as_amazon(order: Order) -> AmazonOrder:
