@@ -146,8 +146,10 @@ class PagedOrderSearch:
         self.after_page = after_page
 
     def orders_since(self, marketplace_ids: list[str], since: datetime, api_version: str, *args: Any, **kw: Any) -> Any:
+        from oms_amazon.domain.orders import OrderPage
+
         for n, page in enumerate(self.pages):
-            yield page, None
+            yield OrderPage(page, None, f"page-{n + 2}" if n + 1 < len(self.pages) else None)
             self.after_page(n)
 
     def order_by_id(self, order_id: str, api_version: str) -> Any:
