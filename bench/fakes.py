@@ -42,6 +42,8 @@ def account(account_id: str, merchant_id: str, marketplace: str, now: datetime, 
 @dataclass
 class MemoryAccounts:
     accounts: dict[tuple[str, str], Account] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], tuple[Account, datetime]] = field(default_factory=dict)
+    cleaned: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, account: Account) -> Account:
         self.accounts[(account.client_id, account.id)] = account
@@ -77,8 +79,28 @@ class MemoryAccounts:
         for item in (account, *siblings):
             self.add(item)
 
-    def delete(self, account: Account) -> None:
+    def delete(self, account: Account, now: datetime) -> None:
         self.accounts.pop((account.client_id, account.id), None)
+        self.deleted[(account.client_id, account.id)] = (account, now)
+
+    def tombstone(self, client_id: str, account_id: str) -> Account | None:
+        found = self.deleted.get((client_id, account_id))
+        return found[0] if found else None
+
+    def tombstones(self, deleted_before: datetime) -> Iterator[tuple[Account, bool]]:
+        return iter(
+            [
+                (account, (account.client_id, account.id) in self.cleaned)
+                for account, at in list(self.deleted.values())
+                if at < deleted_before
+            ]
+        )
+
+    def mark_cleaned(self, account: Account) -> None:
+        self.cleaned.add((account.client_id, account.id))
+
+    def forget(self, account: Account) -> None:
+        self.deleted.pop((account.client_id, account.id), None)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from oms_amazon.ports import AccountFilter, MappingFilter, Page
 @dataclass
 class FakeAccounts:
     accounts: dict[tuple[str, str], Account] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], tuple[Account, datetime]] = field(default_factory=dict)
+    cleaned: set[tuple[str, str]] = field(default_factory=set)
     fail_next_write: bool = False
 
     def _maybe_fail(self) -> None:
@@ -61,8 +63,28 @@ class FakeAccounts:
         for sibling in siblings:
             self.accounts[(sibling.client_id, sibling.id)] = sibling
 
-    def delete(self, account: Account) -> None:
+    def delete(self, account: Account, now: datetime) -> None:
         self.accounts.pop((account.client_id, account.id), None)
+        self.deleted[(account.client_id, account.id)] = (account, now)
+
+    def tombstone(self, client_id: str, account_id: str) -> Account | None:
+        found = self.deleted.get((client_id, account_id))
+        return found[0] if found else None
+
+    def tombstones(self, deleted_before: datetime) -> Iterator[tuple[Account, bool]]:
+        return iter(
+            [
+                (account, (account.client_id, account.id) in self.cleaned)
+                for account, at in list(self.deleted.values())
+                if at < deleted_before
+            ]
+        )
+
+    def mark_cleaned(self, account: Account) -> None:
+        self.cleaned.add((account.client_id, account.id))
+
+    def forget(self, account: Account) -> None:
+        self.deleted.pop((account.client_id, account.id), None)
 
 
 @dataclass

@@ -382,8 +382,60 @@ def test_delete_removes_the_account_and_the_last_accounts_secret(api, dynamodb, 
 
     assert api("DELETE", f"/accounts/{de['id']}")[0] == 204
     assert all_secrets() == []
-    assert all_items(dynamodb, table_name) == []
-    assert api("DELETE", f"/accounts/{de['id']}")[0] == 404
+    left = sorted(item["SK"]["S"] for item in all_items(dynamodb, table_name))
+    assert left == sorted(f"DELETEDACCOUNT#{a['id']}" for a in (uk, de)), "tombstones until the tick's sweep"
+    assert api("DELETE", f"/accounts/{de['id']}")[0] == 204, "a DELETE again finds its tombstone: nothing left to do"
+    assert api("DELETE", "/accounts/0f8fad5bd9cb469fa16570867728950e")[0] == 404
+
+
+def test_a_delete_cut_short_is_final_at_once_and_the_same_delete_again_finishes_it(
+    api, dynamodb, table_name, monkeypatch
+):
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+
+    account = create(api, auth_token=CANARY_REFRESH_TOKEN)
+    real_delete = SecretsManagerSellerSecrets.delete
+
+    def down(self, client_id, merchant_id):  # Secrets Manager unreachable for a moment
+        from oms_amazon.domain.errors import DependencyUnavailable
+
+        raise DependencyUnavailable("The credential store is unavailable; retry shortly.")
+
+    monkeypatch.setattr(SecretsManagerSellerSecrets, "delete", down)
+    assert api("DELETE", f"/accounts/{account['id']}")[0] == 503
+    assert api("GET", f"/accounts/{account['id']}")[0] == 404, "gone for the API at once"
+    assert api("GET", "/accounts")[1]["items"] == []
+    assert all_secrets() != [], "the secret is still there, and reachable:"
+
+    monkeypatch.setattr(SecretsManagerSellerSecrets, "delete", real_delete)
+    assert api("DELETE", f"/accounts/{account['id']}")[0] == 204
+    assert all_secrets() == []
+
+
+def test_the_tick_sweeps_what_a_job_wrote_after_a_delete_and_forgets_finished_tombstones(api, dynamodb, table_name):
+    from datetime import UTC, datetime, timedelta
+
+    from oms_amazon import wiring
+    from oms_amazon.domain.stock_sync import StockRun
+
+    cut_short = create(api, auth_token=CANARY_REFRESH_TOKEN)
+    done = create(api, marketplace="DE")
+    assert api("DELETE", f"/accounts/{done['id']}")[0] == 204
+    # A stock run queued before the DELETE, finished after it.
+    late = StockRun("20261129T090000000000-abcdef", "acme-outdoor", done["id"], "failed", "manual", datetime.now(UTC))
+    wiring.stock_store().save_run(late)
+    repository = wiring._accounts()
+    account = repository.get("acme-outdoor", cut_short["id"])
+    repository.delete(account, datetime.now(UTC))  # a DELETE that died before its clean-up
+
+    soon = wiring._deleted_accounts().sweep(datetime.now(UTC) + timedelta(minutes=30))
+    later = wiring._deleted_accounts().sweep(datetime.now(UTC) + timedelta(hours=3))
+
+    assert (soon, later) == (0, 1)
+    left = sorted(item["SK"]["S"] for item in all_items(dynamodb, table_name))
+    assert left == [f"DELETEDACCOUNT#{cut_short['id']}"], (
+        "the late run is gone; the unfinished DELETE waits for its retry"
+    )
 
 
 def test_a_deleted_account_can_be_connected_again(api):

@@ -161,7 +161,7 @@ def test_a_mapping_scoped_to_an_account_that_is_gone_by_the_write_is_not_stored(
         repository.create(CourierServiceMapping("m1", CLIENT, "STD UK DOM", "DPD", account["id"], NOW, NOW))
 
     assert gone.value.code == "account_not_found"
-    assert all_items(dynamodb, table_name) == []
+    assert [i["SK"]["S"] for i in all_items(dynamodb, table_name)] == [f"DELETEDACCOUNT#{account['id']}"]
 
 
 @pytest.mark.parametrize("owner", ["another client", "nobody"])

@@ -57,7 +57,26 @@ class AccountRepository(Protocol):
         """Replace an account if its stored revision is still `expected_revision` (409 `version_conflict`)."""
         ...
 
-    def delete(self, account: Account) -> None: ...
+    def delete(self, account: Account, now: datetime) -> None:
+        """Take the account away at once, leaving a tombstone of it until its data is cleaned up."""
+        ...
+
+    def tombstone(self, client_id: str, account_id: str) -> Account | None:
+        """A deleted account whose clean-up has not been confirmed yet."""
+        ...
+
+    def tombstones(self, deleted_before: datetime) -> Iterator[tuple[Account, bool]]:
+        """Tombstones older than `deleted_before`, across clients (the tick's sweep), each with whether the
+        DELETE finished its clean-up."""
+        ...
+
+    def mark_cleaned(self, account: Account) -> None:
+        """The DELETE finished the account's clean-up, its secret included."""
+        ...
+
+    def forget(self, account: Account) -> None:
+        """Remove the tombstone once the account's data is gone."""
+        ...
 
 
 class SellerSecrets(Protocol):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from oms_amazon.domain.marketplaces import Marketplace
     from oms_amazon.domain.sku_aliases import SkuAlias
     from oms_amazon.ports import AmazonSeller
+    from oms_amazon.services.accounts import DeletedAccountSweep
     from oms_amazon.services.order_import import (
         OrderImportScheduler,
         OrderImportWorker,
@@ -205,8 +206,22 @@ def order_import_scheduler() -> OrderImportScheduler:
 
     queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
     return OrderImportScheduler(
-        _accounts(), _import_state(), queue, _relay(), utc_now, pii_purge(), held=order_reevaluation()
+        _accounts(),
+        _import_state(),
+        queue,
+        _relay(),
+        utc_now,
+        pii_purge(),
+        held=order_reevaluation(),
+        deleted=_deleted_accounts(),
     )
+
+
+def _deleted_accounts() -> DeletedAccountSweep:
+    from oms_amazon.adapters.account_data import DynamoAccountData
+    from oms_amazon.services.accounts import DeletedAccountSweep
+
+    return DeletedAccountSweep(_accounts(), DynamoAccountData(aws_client("dynamodb"), settings().table_name))
 
 
 @cache

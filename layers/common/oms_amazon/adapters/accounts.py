@@ -6,12 +6,15 @@ Items (all in the client's partition):
   `GSI2` holds accounts whose order import is enabled.
 - `CLIENT#<client>` / `SELLERMARKET#<merchant>#<marketplace>`: the uniqueness guard for
   (client, seller, marketplace), written in the same transaction as the account.
+- `CLIENT#<client>` / `DELETEDACCOUNT#<id>`: a deleted account's tombstone, put in the transaction that
+  removes the account and its guard, so the account is gone for the API at once while its clean-up can
+  always be finished; in `GSI1` under `ACCOUNT_CLEANUP` by when it was deleted, for the tick's sweep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,6 +38,11 @@ STOCK_SYNC_INDEX = "GSI1"
 ORDER_IMPORT_INDEX = "GSI2"
 STOCK_SYNC_PARTITION = "STOCK_SYNC"
 ORDER_IMPORT_PARTITION = "ORDER_IMPORT"
+CLEANUP_PARTITION = "ACCOUNT_CLEANUP"
+
+
+def tombstone_sk(account_id: str) -> str:
+    return f"DELETEDACCOUNT#{account_id}"
 
 
 def client_pk(client_id: str) -> str:
@@ -247,8 +255,20 @@ class DynamoAccountRepository:
                 raise
             raise _version_conflict() from error
 
-    def delete(self, account: Account) -> None:
+    def delete(self, account: Account, now: datetime) -> None:
         pk = client_pk(account.client_id)
+        tomb = {
+            key_name: value
+            for key_name, value in account_to_item(account).items()
+            if not key_name.startswith(("GSI1", "GSI2"))
+        }
+        tomb.update(
+            SK=tombstone_sk(account.id),
+            entity="account_tombstone",
+            deleted_at=iso(now),
+            GSI1PK=CLEANUP_PARTITION,
+            GSI1SK=f"{iso(now)}#{account.client_id}#{account.id}",
+        )
         with dynamodb_errors("delete account"):
             self._db.transact_write_items(
                 TransactItems=[
@@ -259,8 +279,46 @@ class DynamoAccountRepository:
                             "Key": key(pk, seller_market_sk(account.merchant_id, account.marketplace)),
                         }
                     },
+                    {"Put": {"TableName": self._table, "Item": to_wire(tomb)}},
                 ]
             )
+
+    def tombstone(self, client_id: str, account_id: str) -> Account | None:
+        with dynamodb_errors("get deleted account"):
+            response = self._db.get_item(
+                TableName=self._table, Key=key(client_pk(client_id), tombstone_sk(account_id)), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return account_from_item(from_wire(item)) if item else None
+
+    def tombstones(self, deleted_before: datetime) -> Iterator[tuple[Account, bool]]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": STOCK_SYNC_INDEX,
+            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK < :before",
+            "ExpressionAttributeValues": {":p": {"S": CLEANUP_PARTITION}, ":before": {"S": iso(deleted_before)}},
+        }
+        while True:
+            with dynamodb_errors("deleted accounts"):
+                page = self._db.query(**request)
+            for item in page.get("Items", []):
+                yield account_from_item(from_wire(item)), "cleaned_at" in item
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark_cleaned(self, account: Account) -> None:
+        with dynamodb_errors("mark deleted account cleaned"):
+            self._db.update_item(
+                TableName=self._table,
+                Key=key(client_pk(account.client_id), tombstone_sk(account.id)),
+                UpdateExpression="SET cleaned_at = :now",
+                ExpressionAttributeValues={":now": {"S": iso(datetime.now(UTC))}},
+            )
+
+    def forget(self, account: Account) -> None:
+        with dynamodb_errors("forget deleted account"):
+            self._db.delete_item(TableName=self._table, Key=key(client_pk(account.client_id), tombstone_sk(account.id)))
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {

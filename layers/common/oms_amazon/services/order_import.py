@@ -129,6 +129,10 @@ class ImportState(Protocol):
     def clear_checkpoint(self, client_id: str, merchant_id: str, region: str) -> None: ...
 
 
+class DeletedSweep(Protocol):
+    def sweep(self, now: datetime) -> int: ...
+
+
 class HeldOrderSweep(Protocol):
     def sweep(self, now: datetime | None = None) -> int: ...
 
@@ -224,6 +228,7 @@ class OrderImportScheduler:
         clock: Clock,
         purge: PiiPurge | None = None,
         held: HeldOrderSweep | None = None,
+        deleted: DeletedSweep | None = None,
     ) -> None:
         self._accounts = accounts
         self._state = state
@@ -232,6 +237,7 @@ class OrderImportScheduler:
         self._clock = clock
         self._purge = purge
         self._held = held
+        self._deleted = deleted
 
     def tick(self) -> dict[str, int]:
         """One job per client, seller and region that has an account to import, once its accounts are
@@ -253,12 +259,14 @@ class OrderImportScheduler:
         relayed = self._outbox.relay_pending(written_before=now - OUTBOX_LEASE)
         purged = self._purge.sweep(now) if self._purge is not None else 0
         released = self._held.sweep(now) if self._held is not None else 0
+        cleaned = self._deleted.sweep(now) if self._deleted is not None else 0
         outcome = {
             "queued": queued,
             "already_claimed": skipped,
             "events_relayed": relayed,
             "pii_purged": purged,
             "held_released": released,
+            "deleted_accounts_cleaned": cleaned,
         }
         logger.info("order import tick", extra=outcome)
         count("OrderImportsQueued", queued)
