@@ -9,7 +9,7 @@ from datetime import datetime
 from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
-from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange
+from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.ports import AccountFilter, MappingFilter, Page
 
 
@@ -226,7 +226,9 @@ class FakeProducts:
     products: dict[tuple[str, str], CatalogueProduct] = field(default_factory=dict)
     applied: list[list[str]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    # The data store fails (503) once this many changes of an `apply` have been committed.
+    settled: list[list[str]] = field(default_factory=list)
+    # The data store fails (503) once this many changes of an `apply` have been committed (for a
+    # batch: part-way through, when it holds more products than this; nothing of it is kept).
     fail_after: int | None = None
     # Another request, run once just before the next write (after this request read the catalogue).
     concurrently: Callable[[], None] | None = None
@@ -261,6 +263,25 @@ class FakeProducts:
                 raise CatalogueChanged(committed=len(written))
             self._write(change)
             written.append(change.product.sku)
+
+    def apply_batch(self, client_id: str, staged: Sequence[StagedProduct], *, now: datetime) -> None:
+        """All or nothing, like the repository: every product is checked before any is written."""
+        self._run_concurrent_request()
+        self.applied.append([s.product.sku for s in staged])
+        if self.fail_after is not None and self.fail_after < len(staged):
+            self.fail_after = None
+            raise DependencyUnavailable("table unavailable")
+        for item in staged:
+            current = self.get(client_id, item.product.sku)
+            expected = (current.version, current.used_in_bundles) if current else None
+            wanted = (item.expected_version, item.expected_used_in_bundles) if item.expected_version else None
+            if expected != wanted:
+                raise CatalogueChanged()
+        for item in staged:
+            self.add(item.product)
+
+    def settle(self, client_id: str, skus: Collection[str], *, now: datetime) -> None:
+        self.settled.append(sorted(skus))
 
     def delete(self, product: CatalogueProduct) -> None:
         self._run_concurrent_request()

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
 from oms_amazon.domain.orders import OrderPii
-from oms_amazon.domain.products import CatalogueProduct, ProductChange
+from oms_amazon.domain.products import CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.domain.stock_sync import (
     FeedOutcome,
     ListingSnapshot,
@@ -190,6 +190,17 @@ class ProductRepository(Protocol):
         """Write the changes in order, each atomically with its `used_in_bundles` bookkeeping and only if
         what it was planned against still holds; raise `CatalogueChanged` (saying how many changes were
         committed before it) when something changed meanwhile."""
+        ...
+
+    def apply_batch(self, client_id: str, staged: Sequence[StagedProduct], *, now: datetime) -> None:
+        """Write every product's new state so that all of them become visible to every reader at once,
+        or none does: `CatalogueChanged` when one of them is no longer what it was planned against (or
+        another batch holds it), any other failure as it is — in both cases with nothing visible."""
+        ...
+
+    def settle(self, client_id: str, skus: Collection[str], *, now: datetime) -> None:
+        """Let go of the products among `skus` that finished or abandoned batches still hold, so that a
+        write planned again can proceed."""
         ...
 
     def delete(self, product: CatalogueProduct) -> None:

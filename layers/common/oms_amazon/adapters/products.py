@@ -14,13 +14,34 @@ writes, in the same transaction as the bundle, with conditions that also guard r
 - a product is deleted only while no bundle uses it.
 Product writes are `UpdateItem`s that never name `used_by`, so replacing a product never clobbers it,
 and each is conditional on the version it was planned against (or on not existing yet).
+
+A batch (`apply_batch`, up to 1,000 products and the components they join or leave) is made visible
+by one write, not by 1,000:
+- `CLIENT#<client>` / `PRODUCT_BATCH#<id>`: the batch record, `status` pending → committed (or
+  aborted), `expires_at`, `ttl` (kept 30 days).
+- each product the batch changes is first *staged*: its whole new state goes in `staged` and the
+  batch id in `staged_by`, leaving its visible attributes as they were. The staging write is
+  conditional on the version and `used_by` the batch was planned against and on no other batch
+  holding the item. A product the batch creates is, until then, an item with only `staged`.
+- flipping the record to committed is the one write that makes the whole batch visible; each item is
+  then rolled forward (`staged` becomes the item, the marker goes) — an optimisation only.
+Every read resolves markers through the batch records (one BatchGetItem per distinct batch on a
+page): a product staged by a batch that is not committed reads as it was (or not at all when new);
+one staged by a committed batch reads as staged. So no reader sees part of a batch, whether the
+batch is still staging, failed half-way, or is being rolled forward. Single writes and deletes are
+conditional on `attribute_not_exists(staged_by)`: a staged item is held by its batch until it is
+rolled forward or cleared (`settle`, which also aborts a batch left pending past `expires_at`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from botocore.exceptions import ClientError
@@ -36,7 +57,8 @@ from oms_amazon.adapters.dynamodb import (
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
 from oms_amazon.domain.errors import DependencyUnavailable
-from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange
+from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
+from oms_amazon.observability import logger
 from oms_amazon.ports import Page
 from oms_amazon.stock import Component
 
@@ -49,6 +71,21 @@ _BATCH_GET_RETRIES: Final = 8
 # Cancellation reasons that mean "someone else changed it first": re-plan, don't fail.
 _RACE_REASONS: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 _BUSY_REASONS: Final = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded"})
+
+
+# The client's batch head: `seq` counts committed batches, `batches` maps each unfinished batch to
+# "pending <expires_at>", its commit number, or "aborted".
+BATCH_HEAD_SK: Final = "PRODUCT_BATCHES"
+# A batch still pending this long after it started was abandoned (the API function stops at 29 s):
+# a writer that meets its staged items aborts it and clears them.
+BATCH_EXPIRY: Final = timedelta(minutes=5)
+# A read that keeps meeting products of batches committed after it began gives up after this many tries.
+_READ_ATTEMPTS: Final = 5
+# Staging and rolling forward are one conditional UpdateItem per product, this many at a time.
+BATCH_WORKERS: Final = 8
+_STAGED_BY: Final = "staged_by"
+_STAGED: Final = "staged"
+_WRITTEN_SEQ: Final = "written_seq"
 
 
 def client_pk(client_id: str) -> str:
@@ -84,6 +121,34 @@ def _content(product: CatalogueProduct) -> dict[str, Any]:
         "updated_at": iso(product.updated_at),
         "version": product.version,
     }
+
+
+@dataclass(frozen=True)
+class _View:
+    """The batch head as a read found it before reading products: which batches had committed, and the
+    commit number they reached. A read shows each batch as of that moment, so never part of one."""
+
+    seq: int
+    batches: dict[str, Any]
+
+    def committed(self, batch: str) -> bool:
+        status = self.batches.get(batch)
+        return isinstance(status, int) and status <= self.seq
+
+    def is_current(self, item: dict[str, Any]) -> bool:
+        """False when the item was rolled forward by a batch committed after the view was taken: the
+        read must start again to show that batch whole."""
+        return int(item.get(_WRITTEN_SEQ, 0)) <= self.seq
+
+
+def visible_product(item: dict[str, Any], view: _View) -> CatalogueProduct | None:
+    """What a reader with `view` sees of a product item."""
+    batch = item.get(_STAGED_BY)
+    if batch is not None and view.committed(batch):
+        return product_from_item(item[_STAGED])
+    if "sku" not in item:
+        return None  # only staged, by a batch that had not committed: not a product yet
+    return product_from_item(item)
 
 
 def product_from_item(item: dict[str, Any]) -> CatalogueProduct:
@@ -167,8 +232,10 @@ def transaction_actions(table: str, client_id: str, transaction: _Transaction) -
                     "TableName": table,
                     "Key": key(pk, product_sk(component)),
                     "UpdateExpression": "ADD used_by :bundles",
-                    # The component still exists and is still a simple product.
-                    "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(components)",
+                    # The component still exists, is still a simple product and no batch holds it.
+                    "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(components)"
+                    " AND attribute_not_exists(#staged_by)",
+                    "ExpressionAttributeNames": {"#staged_by": _STAGED_BY},
                     "ExpressionAttributeValues": {":bundles": {"SS": sorted(bundles)}},
                 }
             }
@@ -181,7 +248,8 @@ def transaction_actions(table: str, client_id: str, transaction: _Transaction) -
                     "Key": key(pk, product_sk(component)),
                     "UpdateExpression": "DELETE used_by :bundles",
                     # Without it, an update of a missing item would create a key-only item.
-                    "ConditionExpression": "attribute_exists(PK)",
+                    "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#staged_by)",
+                    "ExpressionAttributeNames": {"#staged_by": _STAGED_BY},
                     "ExpressionAttributeValues": {":bundles": {"SS": sorted(bundles)}},
                 }
             }
@@ -205,6 +273,8 @@ def _write_action(table: str, change: ProductChange) -> dict[str, Any]:
     if product.is_bundle:
         # Bundles do not nest: a product some bundle uses cannot become one.
         condition += " AND attribute_not_exists(used_by)"
+    condition += " AND attribute_not_exists(#staged_by)"
+    names["#staged_by"] = _STAGED_BY
     return {
         "Update": {
             "TableName": table,
@@ -217,31 +287,119 @@ def _write_action(table: str, change: ProductChange) -> dict[str, Any]:
     }
 
 
+# --- batches (pure request builders) ----------------------------------------------------------------
+
+
+def stage_request(table: str, batch_id: str, staged: StagedProduct) -> dict[str, Any]:
+    """Park a product's new state on its item under the batch's marker, if the item is still what the
+    batch was planned against and no other batch holds it. Nothing a reader sees changes."""
+    product = staged.product
+    names = {"#staged_by": _STAGED_BY, "#staged": _STAGED}
+    values: dict[str, Any] = to_wire({":batch": batch_id, ":staged": _whole_state(product)})
+    if staged.expected_version is None:
+        condition = "attribute_not_exists(PK)"
+    else:
+        condition = "#version = :expected"
+        names["#version"] = "version"
+        values[":expected"] = {"N": str(staged.expected_version)}
+    if staged.expected_used_in_bundles:
+        condition += " AND used_by = :used_by"
+        values[":used_by"] = {"SS": sorted(staged.expected_used_in_bundles)}
+    else:
+        condition += " AND attribute_not_exists(used_by)"
+    return {
+        "TableName": table,
+        "Key": key(client_pk(product.client_id), product_sk(product.sku)),
+        "UpdateExpression": "SET #staged_by = :batch, #staged = :staged",
+        "ConditionExpression": condition + " AND attribute_not_exists(#staged_by)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def roll_forward_request(table: str, batch_id: str, seq: int, product: CatalogueProduct) -> dict[str, Any]:
+    """Make a committed batch's staged state the item itself and drop the marker (only if the marker is
+    still this batch's: rolling forward twice is harmless). The batch's commit number stays on the item,
+    so that a read that began before the commit knows to read again."""
+    content = {**_content(product), "used_by": set(product.used_in_bundles) or None, _WRITTEN_SEQ: seq}
+    names = {f"#{name}": name for name in content} | {"#staged_by": _STAGED_BY, "#staged": _STAGED}
+    values = to_wire({f":{name}": value for name, value in content.items()} | {":batch": batch_id})
+    sets = [f"#{name} = :{name}" for name, value in content.items() if value is not None]
+    removes = [f"#{name}" for name, value in content.items() if value is None] + ["#staged_by", "#staged"]
+    return {
+        "TableName": table,
+        "Key": key(client_pk(product.client_id), product_sk(product.sku)),
+        "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes),
+        "ConditionExpression": "#staged_by = :batch",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _whole_state(product: CatalogueProduct) -> dict[str, Any]:
+    state = {k: v for k, v in product_to_item(product).items() if k not in ("PK", "SK")}
+    return {k: v for k, v in state.items() if v is not None}
+
+
+@dataclass
+class _Staging:
+    """What one batch managed to stage, and the first failure that stopped it."""
+
+    staged: list[StagedProduct] = field(default_factory=list)
+    failure: BaseException | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
 # --- the repository ----------------------------------------------------------------------------------
 
 
 class DynamoProductRepository:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, *, workers: int = BATCH_WORKERS) -> None:
         self._db = client
         self._table = table_name
+        self._workers = workers
 
     def get(self, client_id: str, sku: str) -> CatalogueProduct | None:
+        view = self._view(client_id)
         with dynamodb_errors("get product"):
             response = self._db.get_item(
                 TableName=self._table, Key=key(client_pk(client_id), product_sk(sku)), ConsistentRead=True
             )
         item = response.get("Item")
-        return product_from_item(from_wire(item)) if item else None
+        return visible_product(from_wire(item), view) if item else None
 
     def get_many(self, client_id: str, skus: Collection[str]) -> dict[str, CatalogueProduct]:
+        def read() -> list[dict[str, Any]]:
+            return self._raw_many(client_id, skus)
+
+        return {p.sku: p for p in self._consistent_read(client_id, read)}
+
+    def _consistent_read(self, client_id: str, read: Callable[[], list[dict[str, Any]]]) -> list[CatalogueProduct]:
+        """`read`'s items as of one moment of the batch head: read again when it met a product rolled
+        forward by a batch that committed after that moment (a commit during the read)."""
+        for _ in range(_READ_ATTEMPTS):
+            view = self._view(client_id)
+            items = read()
+            if all(view.is_current(item) for item in items):
+                return [product for item in items if (product := visible_product(item, view)) is not None]
+        raise DependencyUnavailable("The catalogue kept changing while it was read; retry shortly.")
+
+    def _view(self, client_id: str) -> _View:
+        with dynamodb_errors("read product batches"):
+            response = self._db.get_item(
+                TableName=self._table, Key=key(client_pk(client_id), BATCH_HEAD_SK), ConsistentRead=True
+            )
+        head = from_wire(response.get("Item") or {})
+        return _View(seq=int(head.get("seq", 0)), batches=dict(head.get("batches") or {}))
+
+    def _raw_many(self, client_id: str, skus: Collection[str]) -> list[dict[str, Any]]:
         pk = client_pk(client_id)
         keys = [key(pk, product_sk(sku)) for sku in sorted(set(skus))]
-        found: dict[str, CatalogueProduct] = {}
+        items: list[dict[str, Any]] = []
         for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-            for item in self._batch_get(keys[start : start + MAX_BATCH_GET_KEYS]):
-                product = product_from_item(from_wire(item))
-                found[product.sku] = product
-        return found
+            items += [from_wire(item) for item in self._batch_get(keys[start : start + MAX_BATCH_GET_KEYS])]
+        return items
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -264,30 +422,42 @@ class DynamoProductRepository:
         start = decode_page_token(next_token, partition=partition, sk_prefix=PRODUCT_PREFIX)
         if start is not None:
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list products"):
-            response = self._db.query(**request)
-        items = [product_from_item(from_wire(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
+        last: dict[str, Any] | None = None
+
+        def read() -> list[dict[str, Any]]:
+            nonlocal last
+            with dynamodb_errors("list products"):
+                response = self._db.query(**request)
+            last = response.get("LastEvaluatedKey")
+            return [from_wire(item) for item in response.get("Items", [])]
+
+        items = self._consistent_read(client_id, read)
         return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
 
     def iter_catalogue(self, client_id: str) -> Iterator[CatalogueProduct]:
         """Every product of the client, in SKU (byte) order: Query pages of up to 1 MB over the client's
-        partition, eventually consistent (half the read cost; a sync minutes later reads it again).
+        partition, strongly consistent, all read before the first is yielded (the stock sync and the
+        order import hold the whole catalogue anyway), so that the pass shows each batch whole: as of
+        one moment of the batch head, read again if a batch committed meanwhile.
 
         Measured under moto with the items `test_products_repository` loads (about 200 bytes each):
-        20,000 products take 5 Query calls; 100,000 take 21 (and nothing else: no Scan, no GetItem).
+        20,000 products take 5 Query calls; 100,000 take 21 (and one GetItem of the batch head; no Scan).
         """
-        request = self._catalogue_query(client_pk(client_id))
-        request["ConsistentRead"] = False
-        while True:
-            with dynamodb_errors("read catalogue"):
-                response = self._db.query(**request)
-            for item in response.get("Items", []):
-                yield product_from_item(from_wire(item))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
+
+        def read() -> list[dict[str, Any]]:
+            request = self._catalogue_query(client_pk(client_id))
+            request["ConsistentRead"] = True
+            items: list[dict[str, Any]] = []
+            while True:
+                with dynamodb_errors("read catalogue"):
+                    response = self._db.query(**request)
+                items += [from_wire(item) for item in response.get("Items", [])]
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return items
+                request["ExclusiveStartKey"] = last
+
+        return iter(self._consistent_read(client_id, read))
 
     def _catalogue_query(self, partition: str) -> dict[str, Any]:
         return {
@@ -305,6 +475,218 @@ class DynamoProductRepository:
             self._transact(transaction_actions(self._table, client_id, transaction), "write products", committed)
             committed += len(transaction.changes)
 
+    def apply_batch(self, client_id: str, staged: Sequence[StagedProduct], *, now: datetime) -> None:
+        """Make every product of `staged` visible at once, or none of them: enter the batch in the head
+        (pending), stage each product, then commit it in the head — the one write readers go by — and
+        roll forward. A lost race while staging raises `CatalogueChanged`, any other failure
+        propagates; either way the batch is aborted first and what it staged cleared (as far as the
+        data store lets us: what an aborted or pending batch staged hides nothing from readers, and the
+        next writer that meets it clears it)."""
+        if not staged:
+            return
+        batch_id = uuid.uuid4().hex
+        pending = f"pending {iso(now + BATCH_EXPIRY)}"
+        self._start(client_id, batch_id, pending)
+        staging = self._stage(batch_id, staged)
+        if staging.failure is not None:
+            self._abandon(client_id, batch_id, pending, staging.staged)
+            if _is_condition_failure(staging.failure):
+                raise CatalogueChanged() from staging.failure
+            raise staging.failure
+        try:
+            seq = self._finish(client_id, batch_id, pending, commit=True)
+        except Exception:
+            # The outcome is unknown; aborting settles it (a committed batch refuses the abort).
+            if self._finish(client_id, batch_id, pending, commit=False) is not None:
+                self._clear(batch_id, staging.staged)
+                raise
+            seq = self._view(client_id).batches.get(batch_id)
+        if not isinstance(seq, int):  # another writer found the batch expired and aborted it
+            self._clear(batch_id, staging.staged)
+            raise CatalogueChanged()
+        if self._roll_forward(batch_id, seq, [s.product for s in staging.staged]):
+            self._forget(client_id, batch_id, seq)
+
+    def settle(self, client_id: str, skus: Collection[str], *, now: datetime) -> None:
+        """Release the products among `skus` that batches hold and no longer need: roll forward those
+        of committed batches, clear those of aborted ones, and abort batches pending past their
+        expiry. Products of a batch still in progress stay held."""
+        view = self._view(client_id)
+        items = [item for item in self._raw_many(client_id, skus) if _STAGED_BY in item]
+        statuses: dict[str, Any] = {}
+        for batch in {item[_STAGED_BY] for item in items}:
+            status = view.batches.get(batch, "aborted")  # unknown: never entered, or forgotten once cleared
+            if isinstance(status, str) and status.startswith("pending ") and parse_iso(status[8:]) <= now:
+                status = "aborted" if self._finish(client_id, batch, status, commit=False) is not None else None
+            statuses[batch] = status
+        for item in items:
+            batch, status = item[_STAGED_BY], statuses[item[_STAGED_BY]]
+            sku = item["SK"][len(PRODUCT_PREFIX) :]
+            if isinstance(status, int):
+                self._roll_forward(batch, status, [product_from_item(item[_STAGED])])
+            elif status == "aborted":
+                self._clear_item(batch, client_id, sku, has_content="sku" in item)
+
+    def _head_request(self, client_id: str, expression: str, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        names = {"#seq": "seq", "#batches": "batches", **extra.pop("names", {})}
+        said = expression + extra.get("ConditionExpression", "")
+        return {
+            "TableName": self._table,
+            "Key": key(client_pk(client_id), BATCH_HEAD_SK),
+            "UpdateExpression": expression,
+            # DynamoDB refuses a name or value the expressions do not use.
+            "ExpressionAttributeNames": {k: v for k, v in names.items() if k in said},
+            "ExpressionAttributeValues": to_wire({k: v for k, v in values.items() if k in said}),
+            **extra,
+        }
+
+    def _start(self, client_id: str, batch_id: str, pending: str) -> None:
+        with dynamodb_errors("start product batch"):
+            # A map entry can only be set in a map that exists: the first batch of a client makes the head.
+            self._db.update_item(
+                **self._head_request(
+                    client_id,
+                    "SET #seq = if_not_exists(#seq, :zero), #batches = if_not_exists(#batches, :none)",
+                    {":zero": 0, ":none": {}},
+                )
+            )
+            self._db.update_item(
+                **self._head_request(
+                    client_id,
+                    "SET #batches.#batch = :pending",
+                    {":pending": pending},
+                    names={"#batch": batch_id},
+                    ConditionExpression="attribute_not_exists(#batches.#batch)",
+                )
+            )
+
+    def _finish(self, client_id: str, batch_id: str, pending: str, *, commit: bool) -> int | str | None:
+        """Commit (the next commit number) or abort a batch still `pending`; None when it was not."""
+        expression = (
+            "SET #seq = #seq + :one, #batches.#batch = #seq + :one" if commit else "SET #batches.#batch = :aborted"
+        )
+        values = {":pending": pending, ":one": 1} if commit else {":pending": pending, ":aborted": "aborted"}
+        try:
+            with dynamodb_errors("finish product batch"):
+                response = self._db.update_item(
+                    **self._head_request(
+                        client_id,
+                        expression,
+                        values,
+                        names={"#batch": batch_id},
+                        ConditionExpression="#batches.#batch = :pending",
+                        ReturnValues="UPDATED_NEW",
+                    )
+                )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        status = from_wire(response.get("Attributes", {})).get("batches", {}).get(batch_id)
+        return status if isinstance(status, int | str) else None
+
+    def _forget(self, client_id: str, batch_id: str, status: int | str) -> None:
+        """Drop a finished batch from the head once no product carries its marker (best effort: a
+        leftover entry costs a few bytes of the head and nothing else)."""
+        try:
+            with dynamodb_errors("forget product batch"):
+                self._db.update_item(
+                    **self._head_request(
+                        client_id,
+                        "REMOVE #batches.#batch",
+                        {":status": status},
+                        names={"#batch": batch_id},
+                        ConditionExpression="#batches.#batch = :status",
+                    )
+                )
+        except Exception:  # the batch's work is done either way
+            logger.warning("product batch not forgotten", extra={"client_id": client_id, "batch_id": batch_id})
+
+    def _stage(self, batch_id: str, staged: Sequence[StagedProduct]) -> _Staging:
+        staging = _Staging()
+
+        def stage_one(item: StagedProduct) -> None:
+            if staging.stop.is_set():
+                return
+            try:
+                with dynamodb_errors("stage products"):
+                    self._db.update_item(**stage_request(self._table, batch_id, item))
+            except Exception as error:  # any failure stops the batch; apply_batch re-raises it
+                with staging.lock:
+                    staging.failure = staging.failure or error
+                staging.stop.set()
+                return
+            with staging.lock:
+                staging.staged.append(item)
+
+        self._each(stage_one, staged)
+        return staging
+
+    def _abandon(self, client_id: str, batch_id: str, pending: str, staged: Sequence[StagedProduct]) -> None:
+        try:
+            self._finish(client_id, batch_id, pending, commit=False)
+            self._clear(batch_id, staged)
+            self._forget(client_id, batch_id, "aborted")
+        except Exception:  # the caller reports the first failure; markers left hide nothing
+            logger.warning("product batch not cleared", extra={"client_id": client_id, "batch_id": batch_id})
+
+    def _clear(self, batch_id: str, staged: Sequence[StagedProduct]) -> None:
+        self._each(
+            lambda s: self._clear_item(
+                batch_id, s.product.client_id, s.product.sku, has_content=s.expected_version is not None
+            ),
+            staged,
+        )
+
+    def _clear_item(self, batch_id: str, client_id: str, sku: str, *, has_content: bool) -> None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key(client_pk(client_id), product_sk(sku)),
+            "ConditionExpression": "#staged_by = :batch",
+            "ExpressionAttributeValues": {":batch": {"S": batch_id}},
+        }
+        try:
+            with dynamodb_errors("clear staged product"):
+                if has_content:
+                    self._db.update_item(
+                        **request,
+                        UpdateExpression="REMOVE #staged_by, #staged",
+                        ExpressionAttributeNames={"#staged_by": _STAGED_BY, "#staged": _STAGED},
+                    )
+                else:
+                    self._db.delete_item(**request, ExpressionAttributeNames={"#staged_by": _STAGED_BY})
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def _roll_forward(self, batch_id: str, seq: int, products: Sequence[CatalogueProduct]) -> bool:
+        """After the commit: readers already see the batch, so a failure here only leaves markers for the
+        next writer (`settle`) to roll forward. True when every product was rolled forward."""
+
+        def roll(product: CatalogueProduct) -> None:
+            try:
+                with dynamodb_errors("roll forward products"):
+                    self._db.update_item(**roll_forward_request(self._table, batch_id, seq, product))
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+
+        try:
+            self._each(roll, products)
+        except Exception:  # the batch is committed and visible; only the tidying failed
+            logger.warning("product batch not rolled forward", extra={"batch_id": batch_id})
+            return False
+        return True
+
+    def _each[T](self, action: Callable[[T], None], items: Sequence[T]) -> None:
+        if self._workers <= 1 or len(items) <= 1:
+            for item in items:
+                action(item)
+            return
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            for _ in pool.map(action, items):
+                pass
+
     def delete(self, product: CatalogueProduct) -> None:
         pk = client_pk(product.client_id)
         actions: list[dict[str, Any]] = [
@@ -312,8 +694,9 @@ class DynamoProductRepository:
                 "Delete": {
                     "TableName": self._table,
                     "Key": key(pk, product_sk(product.sku)),
-                    "ConditionExpression": "#version = :expected AND attribute_not_exists(used_by)",
-                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ConditionExpression": "#version = :expected AND attribute_not_exists(used_by)"
+                    " AND attribute_not_exists(#staged_by)",
+                    "ExpressionAttributeNames": {"#version": "version", "#staged_by": _STAGED_BY},
                     "ExpressionAttributeValues": {":expected": {"N": str(product.version)}},
                 }
             }
@@ -336,3 +719,7 @@ class DynamoProductRepository:
             if reasons & _BUSY_REASONS:
                 raise DependencyUnavailable(f"The data store is busy ({operation}); retry shortly.") from error
             raise
+
+
+def _is_condition_failure(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and error_code(error) == "ConditionalCheckFailedException"

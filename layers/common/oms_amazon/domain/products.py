@@ -122,6 +122,17 @@ class ProductChange:
     leaves: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class StagedProduct:
+    """A product's whole state after a batch (`used_in_bundles` included), and the state it was planned
+    against: the stored `version` (None: it must not exist yet) and the bundles that used it. A batch is
+    a list of these, made visible together or not at all."""
+
+    product: CatalogueProduct
+    expected_version: int | None
+    expected_used_in_bundles: frozenset[str]
+
+
 def membership_changes(
     old: tuple[Component, ...], new: tuple[Component, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:

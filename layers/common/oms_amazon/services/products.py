@@ -6,18 +6,18 @@ meanwhile. When something did (a concurrent request), the plan is made again fro
 lost race ends either in success or in the precise error that the new state deserves (a component
 that was just deleted is `component_not_found`, not a vague conflict).
 
-A batch is all-or-nothing with respect to validation: every item is checked (shape, SKU rules,
-duplicates, bundle rules against the batch plus the stored catalogue) before anything is written,
-and one refused item refuses the batch with one detail per refused item. See `put_batch` for what
-happens when the data store fails part-way through the writes.
+A batch is all-or-nothing: every item is checked (shape, SKU rules, duplicates, bundle rules against
+the batch plus the stored catalogue) before anything is written, one refused item refuses the batch
+with one detail per refused item, and what passes is written so that every reader sees all of it or
+none of it (`ProductRepository.apply_batch`), whatever fails part-way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from oms_amazon.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from oms_amazon.domain.errors import DomainError, InvalidInput, NotFound
 from oms_amazon.domain.products import (
     MAX_BATCH_SIZE,
     MAX_QUANTITY_AVAILABLE,
@@ -29,7 +29,7 @@ from oms_amazon.domain.products import (
     ProductDraft,
     RefusedItem,
     SavedProduct,
-    WriteStatus,
+    StagedProduct,
     membership_changes,
     product_in_bundle,
     too_many_bundles,
@@ -52,7 +52,16 @@ class _Plan:
 
     saved: dict[int, SavedProduct] = field(default_factory=dict)
     problems: dict[int, DomainError] = field(default_factory=dict)
-    changes: list[ProductChange] = field(default_factory=list)  # in the order they must be written
+    changes: list[ProductChange] = field(default_factory=list)
+    stored: dict[str, CatalogueProduct] = field(default_factory=dict)  # what the plan was made against
+
+    @property
+    def touched(self) -> set[str]:
+        """Every product the plan read or writes (bundles' old components included)."""
+        skus = set(self.stored)
+        for change in self.changes:
+            skus |= {change.product.sku, *change.joins, *change.leaves}
+        return skus
 
 
 class ProductService:
@@ -73,30 +82,36 @@ class ProductService:
     def put(self, client_id: str, draft: ProductDraft) -> SavedProduct:
         """Create or replace one product. Replacing keeps `created_at` and the bundles that use it; a
         request that changes nothing writes nothing (and keeps the version)."""
-        saved = _until_settled(lambda: self._put_once(client_id, draft))
+        touched = {draft.sku} | _component_skus(draft)
+
+        def attempt() -> SavedProduct:
+            plan = self._plan(client_id, [draft])
+            touched.update(plan.touched)
+            if plan.problems:
+                raise plan.problems[0]
+            self._products.apply(plan.changes)
+            return plan.saved[0]
+
+        saved = _until_settled(attempt, lambda: self._settle(client_id, touched))
         if saved.status != "unchanged":
             logger.info(f"product {saved.status}", extra=_log_keys(saved.product))
         return saved
 
-    def _put_once(self, client_id: str, draft: ProductDraft) -> SavedProduct:
-        plan = self._plan(client_id, [draft])
-        if plan.problems:
-            raise plan.problems[0]
-        self._products.apply(plan.changes)
-        return plan.saved[0]
-
     def delete(self, client_id: str, sku: str) -> None:
         """Remove a product no bundle uses (else 409 `product_in_bundle` naming the bundles). Deleting
         a bundle takes it out of its components' `used_in_bundles` in the same transaction."""
-        deleted = _until_settled(lambda: self._delete_once(client_id, sku))
-        logger.info("product deleted", extra=_log_keys(deleted))
+        touched = {sku}
 
-    def _delete_once(self, client_id: str, sku: str) -> CatalogueProduct:
-        product = self.get(client_id, sku)
-        if product.used_in_bundles:
-            raise product_in_bundle(sku, product.used_in_bundles, action="be deleted")
-        self._products.delete(product)
-        return product
+        def attempt() -> CatalogueProduct:
+            product = self.get(client_id, sku)
+            touched.update(c.sku for c in product.components)
+            if product.used_in_bundles:
+                raise product_in_bundle(sku, product.used_in_bundles, action="be deleted")
+            self._products.delete(product)
+            return product
+
+        deleted = _until_settled(attempt, lambda: self._settle(client_id, touched))
+        logger.info("product deleted", extra=_log_keys(deleted))
 
     def put_batch(self, client_id: str, items: Sequence[ProductDraft | RefusedItem]) -> BatchOutcome:
         """Create or replace up to `MAX_BATCH_SIZE` products, all or none.
@@ -104,48 +119,30 @@ class ProductService:
         Validation is complete before the first write: if any item is refused, nothing is written and
         `InvalidInput` (`invalid_batch`) lists every refused item as `{index, sku, code, message}`.
 
-        The writes then go in as few DynamoDB transactions as the 100-actions limit allows — simple
-        products first, then bundles (whose components must exist and be simple when they are
-        written) — and items that would not change are not written at all. Each transaction is
-        atomic and carries whole products with their `used_in_bundles` bookkeeping, so the table is
-        consistent after every one of them. The batch as a whole is not one transaction: if the data
-        store fails part-way (503), the transactions already committed stay. Re-sending the same
-        batch is safe and converges: what was written is now unchanged and skipped, the rest is
-        written. If another request changes the catalogue part-way so that an item no longer
-        validates, the answer is 409 `batch_conflict` with the same per-item details, again with
-        the earlier transactions kept.
+        Then every product that changes — the items that would not change are left alone — and every
+        component whose `used_in_bundles` changes is handed to the repository as one batch, which every
+        reader sees whole or not at all. A batch that loses a race (another request changed a product
+        it planned against, or another batch holds one) is planned again from a fresh read; one that
+        keeps losing is 409 `version_conflict`, and one the data store fails is 503: in both cases
+        nothing of it is visible, and re-sending it is safe.
         """
         if not 1 <= len(items) <= MAX_BATCH_SIZE:
             raise InvalidInput(
                 f"A batch holds 1 to {MAX_BATCH_SIZE} products.",
                 details=[{"field": "products", "reason": f"must hold 1 to {MAX_BATCH_SIZE} items"}],
             )
-        # What the first plan meant to do to each item: an item written by an attempt that was then
-        # interrupted by a race is "unchanged" on the re-plan, yet this request created or replaced it.
-        intended: dict[int, WriteStatus] = {}
-        wrote_some = False
+        touched: set[str] = set()
 
         def attempt() -> dict[int, SavedProduct]:
-            nonlocal wrote_some
             plan = self._plan(client_id, items)
+            touched.update(plan.touched)
             if plan.problems:
-                raise _batch_refused(items, plan.problems, after_writes=wrote_some)
-            for index, saved in plan.saved.items():
-                intended.setdefault(index, saved.status)
-            try:
-                self._products.apply(plan.changes)
-            except CatalogueChanged as changed:
-                wrote_some = wrote_some or changed.committed > 0
-                raise
+                raise _batch_refused(items, plan.problems)
+            self._products.apply_batch(client_id, _staged(plan), now=self._clock())
             return plan.saved
 
-        written = _until_settled(attempt)
-        outcome = BatchOutcome(
-            tuple(
-                SavedProduct(saved.product, intended[index] if saved.status == "unchanged" else saved.status)
-                for index, saved in sorted(written.items())
-            )
-        )
+        written = _until_settled(attempt, lambda: self._settle(client_id, touched))
+        outcome = BatchOutcome(tuple(saved for _, saved in sorted(written.items())))
         logger.info(
             "product batch written",
             extra={
@@ -154,6 +151,10 @@ class ProductService:
             },
         )
         return outcome
+
+    def _settle(self, client_id: str, skus: set[str]) -> None:
+        if skus:
+            self._products.settle(client_id, skus, now=self._clock())
 
     def _plan(self, client_id: str, items: Sequence[ProductDraft | RefusedItem]) -> _Plan:
         plan = _Plan()
@@ -176,6 +177,12 @@ class ProductService:
 
         wanted = set(first_at).union(*(_component_skus(d) for d in drafts.values()))
         stored = self._products.get_many(client_id, wanted) if wanted else {}
+        # A bundle the batch replaces may leave components the batch does not name; their
+        # `used_in_bundles` is written with it, so they are read too.
+        left = {c.sku for sku in first_at if sku in stored for c in stored[sku].components} - stored.keys()
+        if left:
+            stored |= self._products.get_many(client_id, left)
+        plan.stored = stored
         in_batch = {d.sku: _planned_shape(d) for d in drafts.values()}
 
         def lookup(sku: str) -> Product | None:
@@ -222,7 +229,6 @@ class ProductService:
                 for index in joined_by[component]:
                     plan.problems.setdefault(index, too_many_bundles(component))
 
-        plan.changes = _write_order(plan.changes, stored)
         plan.problems = dict(sorted(plan.problems.items()))
         return plan
 
@@ -251,13 +257,14 @@ class ProductService:
         return components, 0
 
 
-def _until_settled[T](attempt: Callable[[], T]) -> T:
-    """Run `attempt` (which reads, plans and writes) again while it loses races to other requests."""
+def _until_settled[T](attempt: Callable[[], T], settle: Callable[[], None]) -> T:
+    """Run `attempt` (which reads, plans and writes) again while it loses races to other requests,
+    letting go first of what finished or abandoned batches still hold of it."""
     for _ in range(ATTEMPTS - 1):
         try:
             return attempt()
         except CatalogueChanged:
-            continue
+            settle()
     return attempt()
 
 
@@ -313,35 +320,50 @@ def _planned_shape(draft: ProductDraft) -> Product:
     return Product(draft.sku, draft.quantity_available or 0, _BUNDLE_MARK if draft.wants_bundle else ())
 
 
-def _write_order(changes: list[ProductChange], stored: Mapping[str, CatalogueProduct]) -> list[ProductChange]:
-    """Simple products first: a bundle's components must exist and be simple when it is written.
-    Among bundles, a product that other bundles of this batch still use is written after them, since
-    it may become a bundle only once they have let go of it."""
-    simple = [c for c in changes if not c.product.is_bundle]
-    bundles = [c for c in changes if c.product.is_bundle]
+def _staged(plan: _Plan) -> list[StagedProduct]:
+    """The whole new state of every product the plan changes: its changed products, with the bundles
+    that will use them, and the components outside the plan whose `used_in_bundles` it changes."""
+    users: dict[str, set[str]] = {}
 
-    def still_used(change: ProductChange) -> bool:
-        current = stored.get(change.product.sku)
-        return bool(current and current.used_in_bundles)
+    def users_of(sku: str) -> set[str]:
+        if sku not in users:
+            users[sku] = set(plan.stored[sku].used_in_bundles) if sku in plan.stored else set()
+        return users[sku]
 
-    return simple + [c for c in bundles if not still_used(c)] + [c for c in bundles if still_used(c)]
+    for change in plan.changes:
+        for component in change.joins:
+            users_of(component).add(change.product.sku)
+        for component in change.leaves:
+            users_of(component).discard(change.product.sku)
+
+    def before(sku: str) -> frozenset[str]:
+        return plan.stored[sku].used_in_bundles if sku in plan.stored else frozenset()
+
+    staged = [
+        StagedProduct(
+            replace(change.product, used_in_bundles=frozenset(users.get(sku, change.product.used_in_bundles))),
+            change.expected_version,
+            before(sku),
+        )
+        for change in plan.changes
+        if (sku := change.product.sku)
+    ]
+    in_plan = {change.product.sku for change in plan.changes}
+    for sku, now_used in users.items():
+        current = plan.stored.get(sku)
+        if sku in in_plan or current is None or frozenset(now_used) == current.used_in_bundles:
+            continue
+        staged.append(
+            StagedProduct(replace(current, used_in_bundles=frozenset(now_used)), current.version, before(sku))
+        )
+    return staged
 
 
-def _batch_refused(
-    items: Sequence[ProductDraft | RefusedItem], problems: Mapping[int, DomainError], *, after_writes: bool
-) -> DomainError:
+def _batch_refused(items: Sequence[ProductDraft | RefusedItem], problems: Mapping[int, DomainError]) -> DomainError:
     details = [
         {"index": index, "sku": _shown_sku(items[index]), "code": error.code, "message": error.message}
         for index, error in problems.items()
     ]
-    if after_writes:
-        return Conflict(
-            "The catalogue changed while this batch was being written and some of its products no longer "
-            "validate. The products written before that are kept; fix the listed products and send the batch "
-            "again (re-sending is safe).",
-            code="batch_conflict",
-            details=details,
-        )
     return InvalidInput(
         f"{len(details)} of {len(items)} products were refused, so nothing was written. "
         "Each refused product is listed in details by its index in products.",

@@ -158,7 +158,10 @@ def list_products(
     description="Create or replace 1 to 1000 products, all or none. Every item is checked first (shape, SKU "
     "rules, duplicates in the batch, bundle rules against the batch and the catalogue); if any is refused, "
     "nothing is written and the 400 invalid_batch lists each refused item as {index, sku, code, message}. "
-    "Simple products are written before bundles. Re-sending a batch is safe: unchanged products are skipped.",
+    "Then every reader sees the whole batch at once or none of it: a batch that keeps losing races to other writes "
+    "(409 version_conflict) or that the data store fails (503) leaves nothing visible (if the data store fails on "
+    "the very write that commits it, the batch is wholly visible or not at all). Re-sending a batch is safe: "
+    "unchanged products are skipped.",
 )
 def put_products(body: Annotated[ProductBatchIn, Body()]) -> ProductBatchOut:
     client_id = _client()
