@@ -247,7 +247,7 @@ def test_a_batch_that_would_nest_bundles_after_a_race_is_refused_whole(service, 
     assert consistent({p.sku: p for p in reader.iter_catalogue(CLIENT)})
 
 
-def test_concurrent_batches_over_the_same_products_keep_the_bundles_right_and_no_reader_sees_half_of_one(
+def test_concurrent_batches_and_writes_over_the_same_products_keep_the_bundles_right_and_no_reader_sees_half_a_batch(
     aws, table_name
 ):
     seed = ProductService(DynamoProductRepository(boto3.client("dynamodb"), table_name), Clock())
@@ -260,14 +260,24 @@ def test_concurrent_batches_over_the_same_products_keep_the_bundles_right_and_no
         [bundle("K2", "S5"), bundle("K1", "S4")],
         [simple("S2", 60), simple("S4", 60), bundle("K4", "S2")],
     ]
+    # Single writes of the same products race the batches too.
+    singles: list[Callable[[ProductService], object]] = [
+        lambda service: service.put(CLIENT, bundle("K5", "S3", "S5")),
+        lambda service: service.put(CLIENT, simple("S4", 70)),
+        lambda service: service.delete(CLIENT, "S5"),
+    ]
+    writes: list[Callable[[ProductService], object]] = [
+        *(lambda service, batch=batch: service.put_batch(CLIENT, batch) for batch in batches),
+        *singles,
+    ]
     outcomes: dict[int, str] = {}
-    start = threading.Barrier(len(batches))
+    start = threading.Barrier(len(writes))
 
     def run(index: int) -> None:
         service = ProductService(DynamoProductRepository(boto3.client("dynamodb"), table_name, workers=2), Clock())
         start.wait()
         try:
-            service.put_batch(CLIENT, batches[index])
+            writes[index](service)
             outcomes[index] = "written"
         except DomainError as error:
             outcomes[index] = error.code
@@ -280,7 +290,7 @@ def test_concurrent_batches_over_the_same_products_keep_the_bundles_right_and_no
         while not done.is_set():
             snapshots.append({p.sku: p for p in reader.page(CLIENT, limit=100, next_token=None).items})
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(batches))]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(writes))]
     watcher = threading.Thread(target=read)
     watcher.start()
     for thread in threads:
@@ -291,8 +301,9 @@ def test_concurrent_batches_over_the_same_products_keep_the_bundles_right_and_no
     watcher.join()
 
     catalogue = {p.sku: p for p in seed.page(CLIENT, limit=100, next_token=None).items}
-    assert set(outcomes) == set(range(len(batches)))
-    assert set(outcomes.values()) <= {"written", "version_conflict", "invalid_batch"}
+    assert set(outcomes) == set(range(len(writes)))
+    refusals = {"version_conflict", "invalid_batch", "product_in_bundle", "component_not_found"}
+    assert set(outcomes.values()) <= {"written", *refusals}
     assert "written" in outcomes.values()
     assert consistent(catalogue), shape(catalogue)
     assert snapshots
