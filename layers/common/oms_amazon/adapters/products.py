@@ -511,11 +511,13 @@ class DynamoProductRepository:
         """Release the products among `skus` that batches hold and no longer need: roll forward those
         of committed batches, clear those of aborted ones, and abort batches pending past their
         expiry. Products of a batch still in progress stay held."""
-        view = self._view(client_id)
         items = [item for item in self._raw_many(client_id, skus) if _STAGED_BY in item]
+        # The head is read after the items: every batch whose marker they show entered the head before
+        # staging, so one missing from it was forgotten once its markers were gone (ours are stale: skip).
+        view = self._view(client_id)
         statuses: dict[str, Any] = {}
         for batch in {item[_STAGED_BY] for item in items}:
-            status = view.batches.get(batch, "aborted")  # unknown: never entered, or forgotten once cleared
+            status = view.batches.get(batch)
             if isinstance(status, str) and status.startswith("pending ") and parse_iso(status[8:]) <= now:
                 status = "aborted" if self._finish(client_id, batch, status, commit=False) is not None else None
             statuses[batch] = status
