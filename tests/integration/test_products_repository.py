@@ -16,13 +16,17 @@ from botocore.stub import Stubber
 from oms_amazon.adapters.items import to_wire
 from oms_amazon.adapters.products import (
     MAX_TRANSACTION_ACTIONS,
+    BatchHeadView,
     DynamoProductRepository,
     pack_transactions,
     product_to_item,
+    roll_forward_request,
+    stage_request,
     transaction_actions,
+    visible_product,
 )
 from oms_amazon.domain.errors import DependencyUnavailable
-from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange
+from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.stock import MAX_BUNDLE_COMPONENTS, Component
 
 from tests.conftest import all_items
@@ -337,3 +341,50 @@ def test_a_cancelled_transaction_is_a_race_or_a_busy_store(reason, raised):
         with pytest.raises(raised):
             DynamoProductRepository(client, "table").apply([ProductChange(product("A"), None)])
         stub.assert_no_pending_responses()
+
+
+# --- batches (pure request builders) -------------------------------------------------------------------
+
+
+def test_staging_a_new_product_requires_that_nothing_holds_its_key():
+    request = stage_request("t", "b1", StagedProduct(product("NEW"), None, frozenset()))
+
+    assert request["UpdateExpression"] == "SET #staged_by = :batch, #staged = :staged"
+    assert request["ConditionExpression"] == (
+        "attribute_not_exists(PK) AND attribute_not_exists(used_by) AND attribute_not_exists(#staged_by)"
+    )
+    assert request["ExpressionAttributeValues"][":staged"]["M"]["sku"] == {"S": "NEW"}
+
+
+def test_staging_a_component_requires_its_version_and_the_very_bundles_it_was_planned_with():
+    component = replace(product("A"), version=4, used_in_bundles=frozenset({"KIT-1", "KIT-2"}))
+
+    request = stage_request("t", "b1", StagedProduct(component, 4, frozenset({"KIT-1"})))
+
+    assert request["ConditionExpression"] == (
+        "#version = :expected AND used_by = :used_by AND attribute_not_exists(#staged_by)"
+    )
+    assert request["ExpressionAttributeValues"][":used_by"] == {"SS": ["KIT-1"]}
+    assert sorted(request["ExpressionAttributeValues"][":staged"]["M"]["used_by"]["SS"]) == ["KIT-1", "KIT-2"]
+
+
+def test_rolling_forward_only_touches_an_item_its_batch_still_holds_and_leaves_the_commit_number():
+    request = roll_forward_request("t", "b1", 7, product("A"))
+
+    assert request["ConditionExpression"] == "#staged_by = :batch"
+    assert request["ExpressionAttributeValues"][":batch"] == {"S": "b1"}
+    assert request["ExpressionAttributeValues"][":written_seq"] == {"N": "7"}
+    assert request["UpdateExpression"].endswith("REMOVE #components, #used_by, #staged_by, #staged")
+
+
+def test_a_reader_shows_a_staged_product_only_for_a_batch_committed_before_it_read_the_head():
+    old, new = product("A", 1), product("A", 2)
+    item = {**product_to_item(old), "staged_by": "b1", "staged": product_to_item(new)}
+    fresh = {k: v for k, v in item.items() if k in ("PK", "SK", "staged_by", "staged")}
+
+    assert visible_product(item, BatchHeadView(seq=3, batches={"b1": 3})) == new
+    assert visible_product(item, BatchHeadView(seq=2, batches={"b1": 3})) == old, "committed after the head was read"
+    assert visible_product(item, BatchHeadView(seq=3, batches={"b1": "pending 2026-11-29T09:05:00.000Z"})) == old
+    assert visible_product(item, BatchHeadView(seq=3, batches={})) == old, "a batch that entered the head later"
+    assert visible_product(fresh, BatchHeadView(seq=3, batches={"b1": "aborted"})) is None
+    assert not BatchHeadView(seq=2, batches={}).is_current({**product_to_item(new), "written_seq": 3})

@@ -124,7 +124,7 @@ def _content(product: CatalogueProduct) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _View:
+class BatchHeadView:
     """The batch head as a read found it before reading products: which batches had committed, and the
     commit number they reached. A read shows each batch as of that moment, so never part of one."""
 
@@ -141,7 +141,7 @@ class _View:
         return int(item.get(_WRITTEN_SEQ, 0)) <= self.seq
 
 
-def visible_product(item: dict[str, Any], view: _View) -> CatalogueProduct | None:
+def visible_product(item: dict[str, Any], view: BatchHeadView) -> CatalogueProduct | None:
     """What a reader with `view` sees of a product item."""
     batch = item.get(_STAGED_BY)
     if batch is not None and view.committed(batch):
@@ -385,13 +385,13 @@ class DynamoProductRepository:
                 return [product for item in items if (product := visible_product(item, view)) is not None]
         raise DependencyUnavailable("The catalogue kept changing while it was read; retry shortly.")
 
-    def _view(self, client_id: str) -> _View:
+    def _view(self, client_id: str) -> BatchHeadView:
         with dynamodb_errors("read product batches"):
             response = self._db.get_item(
                 TableName=self._table, Key=key(client_pk(client_id), BATCH_HEAD_SK), ConsistentRead=True
             )
         head = from_wire(response.get("Item") or {})
-        return _View(seq=int(head.get("seq", 0)), batches=dict(head.get("batches") or {}))
+        return BatchHeadView(seq=int(head.get("seq", 0)), batches=dict(head.get("batches") or {}))
 
     def _raw_many(self, client_id: str, skus: Collection[str]) -> list[dict[str, Any]]:
         pk = client_pk(client_id)
