@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from oms_amazon.adapters.products import BATCH_EXPIRY, DynamoProductRepository
+from oms_amazon.adapters.items import to_wire
+from oms_amazon.adapters.products import BATCH_EXPIRY, DynamoProductRepository, product_to_item
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, DomainError
 from oms_amazon.domain.products import MAX_BATCH_SIZE, CatalogueProduct, ProductDraft
 from oms_amazon.services.products import ProductService
@@ -343,3 +344,13 @@ def test_a_reader_learns_every_batch_from_one_read_of_the_batch_head(service, cl
 
     assert {p.quantity_available for p in products} == {9}
     assert dict(counted.calls) == {"get_item": 1, "query": 1}, "the batch head, then the products"
+
+
+def test_a_batch_joins_a_component_whose_bundles_nearly_fill_its_item(service, reader, dynamodb, table_name):
+    users = frozenset(f"KIT-{n:04d}-" + "x" * 190 for n in range(1200))  # 240,000 bytes of bundle SKUs
+    component = CatalogueProduct(CLIENT, "A", None, 5, (), users, T0, T0)
+    dynamodb.put_item(TableName=table_name, Item=to_wire(product_to_item(component)))
+
+    service.put_batch(CLIENT, [bundle("NEW-KIT", "A"), simple("B")])
+
+    assert reader.get(CLIENT, "A").used_in_bundles == users | {"NEW-KIT"}  # type: ignore[union-attr]

@@ -365,7 +365,9 @@ def test_staging_a_component_requires_its_version_and_the_very_bundles_it_was_pl
         "#version = :expected AND used_by = :used_by AND attribute_not_exists(#staged_by)"
     )
     assert request["ExpressionAttributeValues"][":used_by"] == {"SS": ["KIT-1"]}
-    assert sorted(request["ExpressionAttributeValues"][":staged"]["M"]["used_by"]["SS"]) == ["KIT-1", "KIT-2"]
+    staged = request["ExpressionAttributeValues"][":staged"]["M"]
+    assert (staged["joins"], staged["leaves"]) == ({"L": [{"S": "KIT-2"}]}, {"L": []}), "a change, not the whole set"
+    assert "used_by" not in staged
 
 
 def test_rolling_forward_only_touches_an_item_its_batch_still_holds_and_leaves_the_commit_number():
@@ -379,7 +381,7 @@ def test_rolling_forward_only_touches_an_item_its_batch_still_holds_and_leaves_t
 
 def test_a_reader_shows_a_staged_product_only_for_a_batch_committed_before_it_read_the_head():
     old, new = product("A", 1), product("A", 2)
-    item = {**product_to_item(old), "staged_by": "b1", "staged": product_to_item(new)}
+    item = {**product_to_item(old), "staged_by": "b1", "staged": {**product_to_item(new), "joins": [], "leaves": []}}
     fresh = {k: v for k, v in item.items() if k in ("PK", "SK", "staged_by", "staged")}
 
     assert visible_product(item, BatchHeadView(seq=3, batches={"b1": 3})) == new

@@ -17,20 +17,23 @@ and each is conditional on the version it was planned against (or on not existin
 
 A batch (`apply_batch`, up to 1,000 products and the components they join or leave) is made visible
 by one write, not by 1,000:
-- `CLIENT#<client>` / `PRODUCT_BATCH#<id>`: the batch record, `status` pending → committed (or
-  aborted), `expires_at`, `ttl` (kept 30 days).
-- each product the batch changes is first *staged*: its whole new state goes in `staged` and the
-  batch id in `staged_by`, leaving its visible attributes as they were. The staging write is
-  conditional on the version and `used_by` the batch was planned against and on no other batch
-  holding the item. A product the batch creates is, until then, an item with only `staged`.
-- flipping the record to committed is the one write that makes the whole batch visible; each item is
-  then rolled forward (`staged` becomes the item, the marker goes) — an optimisation only.
-Every read resolves markers through the batch records (one BatchGetItem per distinct batch on a
-page): a product staged by a batch that is not committed reads as it was (or not at all when new);
-one staged by a committed batch reads as staged. So no reader sees part of a batch, whether the
-batch is still staging, failed half-way, or is being rolled forward. Single writes and deletes are
-conditional on `attribute_not_exists(staged_by)`: a staged item is held by its batch until it is
-rolled forward or cleared (`settle`, which also aborts a batch left pending past `expires_at`).
+- `CLIENT#<client>` / `PRODUCT_BATCHES`: the client's batch head. `seq` counts committed batches;
+  `batches` maps each unfinished batch to `pending <expires_at>`, its commit number, or `aborted`.
+- each product the batch changes is first *staged*: its new state goes in `staged` (`used_by` as the
+  bundles it gains and loses) and the batch id in `staged_by`, leaving its visible attributes as
+  they were. The staging write is conditional on the version and `used_by` the batch was planned
+  against and on no other batch holding the item. A product the batch creates is, until then, an
+  item with only `staged`.
+- giving the batch the next commit number in the head is the one write that makes it visible; each
+  item is then rolled forward (`staged` becomes the item, the marker goes, `written_seq` keeps the
+  commit number) and the batch leaves the head — tidying only.
+Every read first reads the head, then the products: a product staged by a batch that had not
+committed by then reads as it was (or not at all when new), one staged by a batch that had, as
+staged; a product rolled forward by a batch that committed after the head was read makes the read
+start again. So no read — one product, a page, the whole catalogue — shows part of a batch, whether
+it is staging, failed half-way, or being rolled forward. Single writes and deletes are conditional on
+`attribute_not_exists(staged_by)`: a staged item is held by its batch until it is rolled forward or
+cleared (`settle`, which also aborts a batch left pending past its expiry).
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ def visible_product(item: dict[str, Any], view: BatchHeadView) -> CatalogueProdu
     """What a reader with `view` sees of a product item."""
     batch = item.get(_STAGED_BY)
     if batch is not None and view.committed(batch):
-        return product_from_item(item[_STAGED])
+        return staged_product(item)
     if "sku" not in item:
         return None  # only staged, by a batch that had not committed: not a product yet
     return product_from_item(item)
@@ -295,7 +298,7 @@ def stage_request(table: str, batch_id: str, staged: StagedProduct) -> dict[str,
     batch was planned against and no other batch holds it. Nothing a reader sees changes."""
     product = staged.product
     names = {"#staged_by": _STAGED_BY, "#staged": _STAGED}
-    values: dict[str, Any] = to_wire({":batch": batch_id, ":staged": _whole_state(product)})
+    values: dict[str, Any] = to_wire({":batch": batch_id, ":staged": _staged_state(staged)})
     if staged.expected_version is None:
         condition = "attribute_not_exists(PK)"
     else:
@@ -336,9 +339,22 @@ def roll_forward_request(table: str, batch_id: str, seq: int, product: Catalogue
     }
 
 
-def _whole_state(product: CatalogueProduct) -> dict[str, Any]:
-    state = {k: v for k, v in product_to_item(product).items() if k not in ("PK", "SK")}
+def _staged_state(staged: StagedProduct) -> dict[str, Any]:
+    """The product's new state, with `used_by` as the bundles it gains and loses: the whole set beside
+    the item's own could take it past DynamoDB's 400 KB (the item is held, so its own set stays put)."""
+    state = {k: v for k, v in product_to_item(staged.product).items() if k not in ("PK", "SK", "used_by")}
+    now_used = staged.product.used_in_bundles
+    state["joins"] = sorted(now_used - staged.expected_used_in_bundles)
+    state["leaves"] = sorted(staged.expected_used_in_bundles - now_used)
     return {k: v for k, v in state.items() if v is not None}
+
+
+def staged_product(item: dict[str, Any]) -> CatalogueProduct:
+    """The state a batch staged on an item."""
+    staged = item[_STAGED]
+    used = (set(item.get("used_by") or ()) | set(staged.get("joins") or ())) - set(staged.get("leaves") or ())
+    state = {k: v for k, v in staged.items() if k not in ("joins", "leaves")}
+    return product_from_item({**state, "used_by": used})
 
 
 @dataclass
@@ -525,7 +541,7 @@ class DynamoProductRepository:
             batch, status = item[_STAGED_BY], statuses[item[_STAGED_BY]]
             sku = item["SK"][len(PRODUCT_PREFIX) :]
             if isinstance(status, int):
-                self._roll_forward(batch, status, [product_from_item(item[_STAGED])])
+                self._roll_forward(batch, status, [staged_product(item)])
             elif status == "aborted":
                 self._clear_item(batch, client_id, sku, has_content="sku" in item)
 
