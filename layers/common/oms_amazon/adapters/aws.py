@@ -6,9 +6,14 @@ API's services, and boto3 (with botocore) is imported on the first client, not a
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
+
+# boto3's default session is not thread-safe: two clients built from it at once can fail inside
+# botocore (a KeyError while it registers its components). A client, once built, is thread-safe.
+_building = threading.Lock()
 
 
 def utc_now() -> datetime:
@@ -19,4 +24,5 @@ def utc_now() -> datetime:
 def aws_client(service: str) -> Any:
     import boto3
 
-    return boto3.client(service)
+    with _building:
+        return boto3.client(service)
