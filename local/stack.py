@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from secrets import token_urlsafe
 from typing import Any
@@ -17,6 +16,7 @@ import boto3
 
 from local.functions import LocalFunctions, add_layer_to_path, apply_environment, resolve_environment
 from local.gateway import LocalGateway
+from local.moto_threads import guard_dynamodb, guard_sqs
 from local.template import parameter_defaults, queue_definitions, resources, table_definitions
 
 STACK_NAME = "oms-amazon-local"
@@ -138,26 +138,6 @@ def create_resources(names: dict[str, str], client_factory: Any = boto3.client) 
             secrets.put_secret_value(SecretId=names[logical_id], SecretString=json.dumps(app))
 
 
-def serialize_dynamodb_actions() -> None:
-    """DynamoDB is safe under concurrent requests; moto's backend is not: a transaction deep-copies
-    each table it touches while other request threads write to it ("dictionary changed size during
-    iteration", a 500). The local stack runs its functions on threads, so moto serves one DynamoDB
-    action at a time (SQS and the rest stay concurrent: the pollers long-poll)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    if getattr(DynamoHandler.call_action, "serialized", False):
-        return
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def serialized(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    serialized.serialized = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = serialized  # type: ignore[method-assign]
-
-
 def function_environments(names: dict[str, str]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for logical_id in resources("AWS::Serverless::Function"):
@@ -201,7 +181,8 @@ class LocalStack:
         from local.simulator import SimulatorServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        serialize_dynamodb_actions()
+        guard_dynamodb()
+        guard_sqs()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
         self.moto.start()
         self.simulator = SimulatorServer(host="127.0.0.1", port=self.ports.simulator)

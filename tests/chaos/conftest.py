@@ -4,11 +4,7 @@ empty stack, the simulator's control API, the gateway, and the functions' invoca
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import pytest
@@ -29,48 +25,13 @@ def _forget_cached_adapters() -> None:
     forget_amazon_state()
 
 
-@contextmanager
-def one_fifo_receive_at_a_time() -> Iterator[None]:
-    """moto decides which FIFO message groups are busy once per long poll, so two pollers waiting on
-    one queue can both take a message of the same group, which SQS never allows (and the connector
-    relies on: one worker per seller at a time). The chaos test polls each queue from two containers,
-    so moto's receives run one at a time, without waiting inside the lock; the wait happens outside."""
-    from moto.sqs.models import SQSBackend
-
-    receive = SQSBackend.receive_message
-    lock = threading.Lock()
-
-    def receive_message(
-        self: SQSBackend,
-        queue_name: str,
-        count: int,
-        wait_seconds_timeout: int,
-        visibility_timeout: int,
-        message_attribute_names: list[str] | None = None,
-    ) -> Any:
-        deadline = time.monotonic() + wait_seconds_timeout
-        while True:
-            with lock:
-                found = receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
-            if found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.05)
-
-    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        SQSBackend.receive_message = receive  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     running = LocalStack(ports=Ports(gateway=0, simulator=0, moto=0), log_level="ERROR", schedule_speedup=0.0001)
-    with one_fifo_receive_at_a_time():
-        running.start()
-        _forget_cached_adapters()
-        yield running
-        running.stop()
+    running.start()
+    _forget_cached_adapters()
+    yield running
+    running.stop()
     _forget_cached_adapters()
 
 
