@@ -18,11 +18,13 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stack = LocalStack(
-        ports=Ports(gateway=args.gateway_port, simulator=args.simulator_port, moto=args.moto_port)
+        ports=Ports(gateway=args.gateway_port, simulator=args.simulator_port, moto=args.moto_port),
+        concurrency=args.concurrency,
     ).start()
     print(f"API gateway   {stack.api_url}  (identity: X-Client-Id, X-Admin: true)")
     print(f"SP-API sim    {stack.simulator_url}  (control API under /_sim)")
     print(f"moto (AWS)    {stack.moto_url}")
+    print(f"Functions     up to {stack.functions.concurrency} concurrent invocations each")
     print(f"Console       {stack.api_url}/console/?as=<client_id>  (&admin=true for the admins group)")
     print(f"Appstore      {stack.simulator_url}/selling-partner-appstore/dp/amzn1.sp.solution.local")
     print("Local stack ready", flush=True)
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--gateway-port", type=int, default=3000)
     serve_parser.add_argument("--simulator-port", type=int, default=8100)
     serve_parser.add_argument("--moto-port", type=int, default=5000)
+    serve_parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="concurrent invocations per function (default: $LOCAL_FUNCTION_CONCURRENCY, else 4)",
+    )
     serve_parser.set_defaults(func=serve)
     commands.add_parser("run", help="play the whole scenario and stop").set_defaults(func=run)
     invoke_parser = commands.add_parser("invoke", help="invoke one function against the running stack")

@@ -154,12 +154,17 @@ class LocalStack:
     log_level: str = "INFO"
     schedule_speedup: float = 1.0
     triggers: bool = True
+    concurrency: int | None = None  # invocations per function at once; None: LOCAL_FUNCTION_CONCURRENCY or 4
     moto: Any = None
     simulator: Any = None
     gateway: LocalGateway | None = None
     functions: LocalFunctions = field(default_factory=LocalFunctions)
     names: dict[str, str] = field(default_factory=dict)
     runner: Any = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency is not None:
+            self.functions = LocalFunctions(self.concurrency)
 
     @property
     def moto_url(self) -> str:

@@ -174,6 +174,7 @@ class QueueTrigger:
     queue: str  # logical id
     batch_size: int
     reports_failures: bool
+    maximum_concurrency: int | None = None  # the event source's ScalingConfig
 
 
 def queue_triggers() -> list[QueueTrigger]:
@@ -185,7 +186,12 @@ def queue_triggers() -> list[QueueTrigger]:
             props = event["Properties"]
             queue = props["Queue"]["Fn::GetAtt"][0]
             reports = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
-            found.append(QueueTrigger(logical_id, queue, int(props.get("BatchSize", 10)), reports))
+            scaling = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+            found.append(
+                QueueTrigger(
+                    logical_id, queue, int(props.get("BatchSize", 10)), reports, int(scaling) if scaling else None
+                )
+            )
     return found
 
 

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -66,7 +66,8 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 class TriggerRunner:
-    """The template's schedules and queue triggers, each on a thread of its own.
+    """The template's schedules and queue triggers, each on a thread of its own; a queue's messages go
+    to up to `deliveries_at_once` concurrent invocations, each batch on a thread of its own.
 
     A function that raises is Lambda's invocation error: logged, and the message retried as SQS
     would. A failure of the runner's own calls to SQS is survived (the poller waits and goes on) and
@@ -79,6 +80,7 @@ class TriggerRunner:
         self.speedup = speedup
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.deliveries: set[threading.Thread] = set()
         self.busy = 0
         self.lock = threading.Lock()
         self.faults: list[str] = []
@@ -97,7 +99,9 @@ class TriggerRunner:
         self.stopping.set()
         with self._gate:
             self._gate.notify_all()
-        for thread in self.threads:
+        with self.lock:
+            deliveries = list(self.deliveries)
+        for thread in self.threads + deliveries:
             thread.join(timeout=10)
 
     @contextmanager
@@ -176,18 +180,36 @@ class TriggerRunner:
                 if go:
                     self.fire(schedule)
 
-    def _poll_queue(self, trigger: QueueTrigger) -> None:
-        while not self.stopping.is_set():
-            with self._turn() as go:
-                if not go:
-                    return
-                try:
-                    self._poll_once(trigger)
-                except Exception as error:  # survive anything: the next poll starts afresh
-                    self._fault(f"polling {trigger.queue}", error)
-                    self.stopping.wait(1)
+    def deliveries_at_once(self, trigger: QueueTrigger) -> int:
+        """How many invocations a queue's poller keeps going: the function's concurrency, or the event
+        source's `ScalingConfig.MaximumConcurrency` when that is lower."""
+        return min(self.functions.concurrency, trigger.maximum_concurrency or self.functions.concurrency)
 
-    def _poll_once(self, trigger: QueueTrigger) -> None:
+    def _poll_queue(self, trigger: QueueTrigger) -> None:
+        """Receives whenever one of the queue's delivery slots is free and hands the batch to an invocation
+        of its own. FIFO order is SQS's to keep, as in AWS: a message group with a message in flight (being
+        processed, or failed and waiting out its visibility) gives no other message until that one is
+        deleted or visible again."""
+        slots = threading.BoundedSemaphore(self.deliveries_at_once(trigger))
+        while not self.stopping.is_set():
+            if not slots.acquire(timeout=0.5):
+                continue
+            handed_over = False
+            try:
+                with self._turn() as go:
+                    if not go:
+                        return
+                    try:
+                        handed_over = self._poll_once(trigger, slots.release)
+                    except Exception as error:  # survive anything: the next poll starts afresh
+                        self._fault(f"polling {trigger.queue}", error)
+                        self.stopping.wait(1)
+            finally:
+                if not handed_over:
+                    slots.release()
+
+    def _poll_once(self, trigger: QueueTrigger, release_slot: Callable[[], None]) -> bool:
+        """One receive; True when its messages went to an invocation (which frees the slot when done)."""
         url = self.names[trigger.queue]
         received = self.sqs.receive_message(
             QueueUrl=url,
@@ -197,12 +219,28 @@ class TriggerRunner:
             MessageAttributeNames=["All"],
         )
         messages = received.get("Messages", [])
-        if messages:
-            self._deliver(trigger, url, self.names[f"{trigger.queue}.Arn"], messages)
-
-    def _deliver(self, trigger: QueueTrigger, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return False
+        # Counted busy and in flight before the poll's turn ends: `paused()` and `wait_idle` wait for it.
         with self.lock:
             self.busy += 1
+        with self._gate:
+            self._active += 1
+        arguments = (trigger, url, self.names[f"{trigger.queue}.Arn"], messages, release_slot)
+        thread = threading.Thread(target=self._deliver, args=arguments, name=f"invoke-{trigger.function}", daemon=True)
+        with self.lock:
+            self.deliveries.add(thread)
+        thread.start()
+        return True
+
+    def _deliver(
+        self,
+        trigger: QueueTrigger,
+        url: str,
+        arn: str,
+        messages: list[dict[str, Any]],
+        release_slot: Callable[[], None],
+    ) -> None:
         try:
             try:
                 result = self.functions.invoke(trigger.function, sqs_event(messages, arn))
@@ -227,6 +265,11 @@ class TriggerRunner:
         finally:
             with self.lock:
                 self.busy -= 1
+                self.deliveries.discard(threading.current_thread())
+            release_slot()
+            with self._gate:
+                self._active -= 1
+                self._gate.notify_all()
 
     def wait_idle(self, timeout: float = 60) -> bool:
         """True once every triggered queue is empty and no worker is running (tests and demos)."""
