@@ -67,7 +67,8 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 class TriggerRunner:
     """The template's schedules and queue triggers, each on a thread of its own; a queue's messages go
-    to up to `deliveries_at_once` concurrent invocations, each batch on a thread of its own.
+    to up to `deliveries_at_once` concurrent invocations, each batch on a thread of its own, and each
+    scheduled firing runs on a thread of its own too.
 
     A function that raises is Lambda's invocation error: logged, and the message retried as SQS
     would. A failure of the runner's own calls to SQS is survived (the poller waits and goes on) and
@@ -80,7 +81,7 @@ class TriggerRunner:
         self.speedup = speedup
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.deliveries: set[threading.Thread] = set()
+        self.in_flight: set[threading.Thread] = set()  # deliveries and firings under way
         self.busy = 0
         self.lock = threading.Lock()
         self.faults: list[str] = []
@@ -100,8 +101,8 @@ class TriggerRunner:
         with self._gate:
             self._gate.notify_all()
         with self.lock:
-            deliveries = list(self.deliveries)
-        for thread in self.threads + deliveries:
+            in_flight = list(self.in_flight)
+        for thread in self.threads + in_flight:
             thread.join(timeout=10)
 
     @contextmanager
@@ -174,11 +175,33 @@ class TriggerRunner:
                 self._fault(f"dead-lettering {schedule.function}'s event", error)
 
     def _run_schedule(self, schedule: Schedule) -> None:
+        """Fires at every interval, whether or not the last firing has ended: EventBridge invokes the
+        function asynchronously, so a slow tick overlaps the next (which waits for a free container)."""
         interval = self.interval_seconds(schedule)
         while not self.stopping.wait(interval):
             with self._turn() as go:
                 if go:
-                    self.fire(schedule)
+                    self._in_flight(f"tick-{schedule.function}", lambda: self.fire(schedule))
+
+    def _in_flight(self, name: str, work: Callable[[], None]) -> None:
+        """`work` on a thread of its own, counted in flight until it ends: `paused()` and `stop()` wait for it."""
+        with self._gate:
+            self._active += 1
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self.lock:
+                    self.in_flight.discard(threading.current_thread())
+                with self._gate:
+                    self._active -= 1
+                    self._gate.notify_all()
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self.lock:
+            self.in_flight.add(thread)
+        thread.start()
 
     def deliveries_at_once(self, trigger: QueueTrigger) -> int:
         """How many invocations a queue's poller keeps going: the function's concurrency, or the event
@@ -224,13 +247,8 @@ class TriggerRunner:
         # Counted busy and in flight before the poll's turn ends: `paused()` and `wait_idle` wait for it.
         with self.lock:
             self.busy += 1
-        with self._gate:
-            self._active += 1
-        arguments = (trigger, url, self.names[f"{trigger.queue}.Arn"], messages, release_slot)
-        thread = threading.Thread(target=self._deliver, args=arguments, name=f"invoke-{trigger.function}", daemon=True)
-        with self.lock:
-            self.deliveries.add(thread)
-        thread.start()
+        arn = self.names[f"{trigger.queue}.Arn"]
+        self._in_flight(f"invoke-{trigger.function}", lambda: self._deliver(trigger, url, arn, messages, release_slot))
         return True
 
     def _deliver(
@@ -265,11 +283,7 @@ class TriggerRunner:
         finally:
             with self.lock:
                 self.busy -= 1
-                self.deliveries.discard(threading.current_thread())
             release_slot()
-            with self._gate:
-                self._active -= 1
-                self._gate.notify_all()
 
     def wait_idle(self, timeout: float = 60) -> bool:
         """True once every triggered queue is empty and no worker is running (tests and demos)."""

@@ -30,12 +30,13 @@ WORKER = "StockSyncWorkerFunction"
 def test_two_requests_to_one_function_run_at_once_each_with_its_own_caller_context_and_log_keys(
     stack: LocalStack, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from oms_amazon.api import identity
     from oms_amazon.api.routes import accounts
     from oms_amazon.observability import logger
 
     both_inside = threading.Barrier(2, timeout=MEETING_DEADLINE)
     seen: list[tuple[str, str, Any]] = []
-    acting_client = accounts.acting_client
+    acting_client = identity.acting_client
 
     def meet_then_read(event: dict[str, Any]) -> str:
         both_inside.wait()  # BrokenBarrierError (a 500) unless the other request is inside too
@@ -142,3 +143,42 @@ def test_the_concurrency_comes_from_the_argument_then_the_environment(monkeypatc
         configured_concurrency()
     with pytest.raises(ValueError, match="at least one"):
         configured_concurrency(0)
+
+
+class MeetingFunctions:
+    """Functions whose first two invocations each wait (up to a deadline) for the other to arrive."""
+
+    concurrency = DEFAULT_CONCURRENCY
+
+    def __init__(self) -> None:
+        self.both_inside = threading.Barrier(2, timeout=MEETING_DEADLINE)
+        self.met: list[str] = []
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> None:
+        if len(self.met) < 2:
+            self.both_inside.wait()
+            self.met.append(event["id"])
+
+
+def test_a_schedule_fires_again_while_its_last_firing_still_runs_as_eventbridge_does(stack: LocalStack) -> None:
+    from local.template import schedules
+    from local.triggers import TriggerRunner
+
+    tick = schedules()[0]
+    functions = MeetingFunctions()
+    # Every 50 ms: the second firing comes while the first waits for it.
+    runner = TriggerRunner(functions, stack.names, speedup=60 * rate_of(tick, stack) / 0.05)  # type: ignore[arg-type]
+    runner._spawn(runner._run_schedule, tick, "schedule-under-test")
+    try:
+        eventually(lambda: len(functions.met) == 2, timeout=MEETING_DEADLINE * 2, what="two firings at once")
+    finally:
+        runner.stop()
+
+    assert len(set(functions.met)) == 2
+    assert not functions.both_inside.broken
+
+
+def rate_of(tick: Any, stack: LocalStack) -> float:
+    from local.template import local_rate_parameters, rate_minutes
+
+    return rate_minutes(tick.expression, local_rate_parameters(stack.names))
