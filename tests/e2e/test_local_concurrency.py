@@ -1,9 +1,12 @@
 """The local stack runs a function's invocations at once, as Lambda does: two API requests meet inside
 the function, each with its own caller, context and log keys; a FIFO queue feeds several invocations
-at once yet gives one message per group at a time, in order, a failed one first again."""
+at once yet gives one message per group at a time, in order, a failed one first again; a schedule
+fires again while its last firing runs; and moto, called from many threads, still lets exactly one of
+several conditional writes to an item win."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from collections import defaultdict
@@ -182,3 +185,39 @@ def rate_of(tick: Any, stack: LocalStack) -> float:
     from local.template import local_rate_parameters, rate_minutes
 
     return rate_minutes(tick.expression, local_rate_parameters(stack.names))
+
+
+def test_concurrent_conditional_writes_to_one_item_let_exactly_one_win_as_dynamodb_does(
+    stack: LocalStack, http: httpx.Client
+) -> None:
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=stack.moto_url, region_name=REGION, aws_access_key_id="l", aws_secret_access_key="l"
+    )
+    table = stack.names["ConnectorTable"]
+    claimants, keys = 8, 40
+
+    def claim(key_and_claimant: tuple[int, int]) -> bool:
+        key, claimant = key_and_claimant
+        try:
+            dynamodb.put_item(
+                TableName=table,
+                Item={"PK": {"S": f"CLAIM#{key}"}, "SK": {"S": "CLAIM"}, "by": {"N": str(claimant)}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    attempts = [(key, claimant) for key in range(keys) for claimant in range(claimants)]
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads change hands between any two steps: races show at once
+    try:
+        with ThreadPoolExecutor(claimants) as pool:
+            won = list(pool.map(claim, attempts))
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    winners: dict[int, int] = defaultdict(int)
+    for (key, _), success in zip(attempts, won, strict=True):
+        winners[key] += success
+    assert winners == dict.fromkeys(range(keys), 1)
