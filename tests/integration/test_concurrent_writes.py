@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from local.stack import serialize_dynamodb_actions
+from local.functions import keep_powertools_state_per_thread
+from local.moto_threads import guard_dynamodb
 from tests.conftest import ApiCaller, EveryMarketplace
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,10 @@ def atomic_dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)  # restored after the test
-    serialize_dynamodb_actions()
+    guard_dynamodb()
+    # Two "containers" of the API function in one process: each thread keeps its own current event, as each
+    # Lambda container does (else a route may read the other request's caller and body).
+    keep_powertools_state_per_thread()
 
 
 def race[T](*calls: Callable[[], T]) -> list[T]:

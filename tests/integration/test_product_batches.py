@@ -22,7 +22,7 @@ from oms_amazon.domain.errors import Conflict, DependencyUnavailable, DomainErro
 from oms_amazon.domain.products import MAX_BATCH_SIZE, CatalogueProduct, ProductDraft
 from oms_amazon.services.products import ProductService
 
-from local.stack import serialize_dynamodb_actions
+from local.moto_threads import guard_dynamodb
 from tests.conftest import all_items
 
 pytestmark = pytest.mark.integration
@@ -78,9 +78,12 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def one_dynamodb_action_at_a_time(aws: None) -> None:
-    # moto's backend is not thread-safe (DynamoDB is); the local stack serialises it the same way.
-    serialize_dynamodb_actions()
+def one_dynamodb_action_at_a_time(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto's backend is not thread-safe (DynamoDB is); the local stack guards it the same way.
+    from moto.dynamodb.responses import DynamoHandler
+
+    monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)  # restored after the test
+    guard_dynamodb()
 
 
 @pytest.fixture
