@@ -4,24 +4,26 @@ run's `/errors`, to its own client only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from oms_amazon import wiring
 from oms_amazon.domain.stock_sync import SkuError, StockRun
+from oms_amazon.services.stock_sync import new_run_id
 
 from tests.conftest import ApiCaller
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+# From the test clock (whole seconds: what was sent is stored to the second), never a written date.
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 def run_with_errors(api: ApiCaller, n: int) -> tuple[str, StockRun]:
     status, account = api("POST", "/accounts", {"merchant_id": "A2SELLERUK01", "marketplace": "UK"})
     assert status == 201, account
     store = wiring.stock_store()
-    run = StockRun("20261129T090000000000-abcdef", "acme-outdoor", account["id"], "submitted", "manual", T0)
+    run = StockRun(new_run_id(T0), "acme-outdoor", account["id"], "submitted", "manual", T0)
     first = run.adding_errors([SkuError(f"SKU-{i:05d}", "90220", f"Amazon refused message {i}") for i in range(n // 2)])
     store.save_run(first)
     # The report of a later feed adds the rest, to the record as read back.

@@ -20,7 +20,8 @@ from tests.conftest import all_items
 pytestmark = pytest.mark.integration
 
 CLIENT, SELLER, REGION = "acme-outdoor", "A2SELLERUK01", "EU"
-T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+# From the test clock (whole seconds: what was sent is stored to the second), never a written date.
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 class Counting:
