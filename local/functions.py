@@ -227,6 +227,9 @@ def _import_file(name: str, path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
+    # Registered as an import registers it: what the module defines can find its own globals by name
+    # (pydantic resolves a model's annotations through `sys.modules`).
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
