@@ -152,7 +152,7 @@ class ConnectorStockSync:
         now = self.amazon.clock.wall()
         run = StockRun(new_run_id(now), CLIENT, self.account.id, "queued", "manual", now)
         self.store.save_run(run)
-        self.worker.handle(Job("stock_sync", CLIENT, self.account.id, run.run_id))
+        self.worker.handle(Job(job="stock_sync", client_id=CLIENT, account_id=self.account.id, run_id=run.run_id))
         final = self.store.get_run(CLIENT, self.account.id, run.run_id)
         if final is None or final.status != "done":
             raise AssertionError(f"the connector's stock sync did not finish: {final}")
@@ -240,7 +240,7 @@ def drive(connector: ConnectorStockSync, deliveries: dict[str, int]) -> StockRun
         now = clock.wall()
         run = StockRun(new_run_id(now), CLIENT, connector.account.id, "queued", "schedule", now)
         connector.store.save_run(run)
-        return run, Job("stock_sync", CLIENT, connector.account.id, run.run_id)
+        return run, Job(job="stock_sync", client_id=CLIENT, account_id=connector.account.id, run_id=run.run_id)
 
     run, job = queue_run()
     for _ in range(20):
@@ -262,7 +262,7 @@ def drive(connector: ConnectorStockSync, deliveries: dict[str, int]) -> StockRun
         due = connector.store.reconcile_after_seconds(clock)
         clock.advance(_next_tick(origin, due) - clock.now)
         deliveries["reconcile_jobs"] = deliveries.get("reconcile_jobs", 0) + 1
-        job = Job("reconcile", CLIENT, connector.account.id)
+        job = Job(job="reconcile", client_id=CLIENT, account_id=connector.account.id)
     raise AssertionError("the run did not finish within 20 deliveries")
 
 
@@ -418,7 +418,9 @@ class ConnectorOrderImport:
         )
 
     def run(self) -> dict[str, int]:
-        return self.worker.handle(ImportJob(CLIENT, SELLER, UK.region, "manual"))
+        return self.worker.handle(
+            ImportJob(job="order_import", client_id=CLIENT, merchant_id=SELLER, region=UK.region, trigger="manual")
+        )
 
 
 def order_case(count: int, api_version: str) -> dict[str, Any]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
+from oms_amazon.batch import FifoJobProcessor, JobRecord
 from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.services.order_import import ImportJob
+from pydantic import Json
 
-processor = SqsFifoPartialProcessor()
+
+class ImportRecord(JobRecord):
+    body: Json[ImportJob]
+
+
+# A message that is not an order-import job goes to OrderImportDLQ at once, not after five deliveries.
+processor = FifoJobProcessor(ImportRecord, dead_letters=wiring.order_import_dead_letters)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
@@ -24,12 +30,17 @@ def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return wiring.order_import_scheduler().tick()
 
 
-def _job(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    job = ImportJob.from_message(json.loads(record.body))
-    logger.set_correlation_id(record.message_id)
-    logger.append_keys(job="order_import", trigger=job.trigger, client_id=job.client_id, account_id=job.account_id)
-    # A long search stops while a page still fits in the invocation; the next job goes on from its checkpoint.
-    wiring.order_import_worker().handle(job, time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000)
+def _job(record: ImportRecord, lambda_context: LambdaContext) -> None:
+    job = record.body
+    with logger.append_context_keys(
+        correlation_id=record.messageId,
+        job="order_import",
+        trigger=job.trigger,
+        client_id=job.client_id,
+        account_id=job.account_id,
+    ):
+        # A long search stops while a page still fits in the invocation; the next job goes on from its checkpoint.
+        wiring.order_import_worker().handle(job, time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
+from oms_amazon.batch import FifoJobProcessor, JobRecord
 from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.services.stock_sync import Job
+from pydantic import Json
 
-processor = SqsFifoPartialProcessor()
+
+class StockSyncRecord(JobRecord):
+    body: Json[Job]
+
+
+# A message that is not a stock-sync job goes to StockSyncDLQ at once, not after five deliveries.
+processor = FifoJobProcessor(StockSyncRecord, dead_letters=wiring.stock_sync_dead_letters)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
@@ -24,12 +30,17 @@ def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return wiring.stock_sync_scheduler().tick()
 
 
-def _job(record: SQSRecord) -> None:
-    job = Job.from_message(json.loads(record.body))
+def _job(record: StockSyncRecord) -> None:
+    job = record.body
     # The run id ties the worker's lines to the tick or API call that queued the run.
-    logger.set_correlation_id(job.run_id or record.message_id)
-    logger.append_keys(job=job.kind, run_id=job.run_id, client_id=job.client_id, account_id=job.account_id)
-    wiring.stock_sync_worker().handle(job)
+    with logger.append_context_keys(
+        correlation_id=job.run_id or record.messageId,
+        job=job.kind,
+        run_id=job.run_id,
+        client_id=job.client_id,
+        account_id=job.account_id,
+    ):
+        wiring.stock_sync_worker().handle(job)
 
 
 @logger.inject_lambda_context(clear_state=True)

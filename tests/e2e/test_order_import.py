@@ -424,7 +424,7 @@ def test_a_backlog_goes_on_from_its_checkpoint_across_jobs_cut_by_time_without_r
     monkeypatch.setenv("ORDERS_API_VERSION", "2026-01-01")
     wiring.reset()
     put_orders(sim, [amazon_order(n, "Std UK Dom_1", "Standard") for n in range(1, 251)])  # 3 pages of 100
-    job = ImportJob("acme-outdoor", "", "", "manual", account["id"])
+    job = ImportJob(job="order_import", client_id="acme-outdoor", trigger="manual", account_id=account["id"])
     worker = wiring.order_import_worker()
 
     def searches() -> int:

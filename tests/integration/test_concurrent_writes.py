@@ -171,7 +171,9 @@ def importer(aws, monkeypatch):
         def run(self, client_id: str) -> dict[str, int]:
             from oms_amazon.services.order_import import ImportJob
 
-            return wiring.order_import_worker().handle(ImportJob(client_id, SELLER, "eu"))
+            return wiring.order_import_worker().handle(
+                ImportJob(job="order_import", client_id=client_id, merchant_id=SELLER, region="eu", trigger="schedule")
+            )
 
     importer = Importer()
     monkeypatch.setattr(wiring, "seller_amazon", lambda *_: importer.search)

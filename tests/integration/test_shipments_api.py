@@ -175,9 +175,10 @@ def run_worker(*, wait_seconds: int = 0) -> list[str]:
     sqs = boto3.client("sqs")
     url = os.environ["SHIPMENT_QUEUE_URL"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds).get(
-        "Messages", []
-    )
+    # With every attribute, as Lambda's event source mapping delivers them.
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+    ).get("Messages", [])
     if not messages:
         return []
     handler = load_handler("ShipmentWorkerFunction")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from local.template import ROOT, TEMPLATE, load_template, resources
+from local.template import ROOT, TEMPLATE, function_environment, load_template, resources
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 
@@ -64,7 +64,8 @@ NEEDED: dict[str, set[str]] = {
         "dynamodb:GetItem",
         "sqs:SendMessage",
     },
-    "StockSyncWorkerFunction": TABLE_ITEMS | READ_SECRET,
+    # each worker sends a job message it cannot parse to its queue's DLQ (oms_amazon.batch)
+    "StockSyncWorkerFunction": TABLE_ITEMS | READ_SECRET | {"sqs:SendMessage"},
     "OrderImportTickFunction": {
         "dynamodb:Query",
         # judging held orders again after a mapping changed reads their account and rewrites them
@@ -77,7 +78,7 @@ NEEDED: dict[str, set[str]] = {
         "events:PutEvents",
     },
     # the importer seals each order's buyer data (adapters.pii) and never opens it
-    "OrderImportWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents", "kms:Encrypt"},
+    "OrderImportWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents", "kms:Encrypt", "sqs:SendMessage"},
     "ShipmentWorkerFunction": TABLE_ITEMS | READ_SECRET | {"events:PutEvents", "sqs:SendMessage"},
 }
 # Only the importer may seal buyer data and only the API may open it (SPEC §6.8).
@@ -170,6 +171,40 @@ def _reads_seller_secrets(logical_id: str) -> bool:
         and any(isinstance(r, dict) and "/sellers/" in json.dumps(r) for r in _list(s["Resource"]))
         for s in statements(logical_id)
     )
+
+
+def _queues_sent_to(logical_id: str) -> set[str]:
+    return {
+        resource["Fn::GetAtt"][0]
+        for statement in statements(logical_id)
+        if "sqs:SendMessage" in _list(statement["Action"])
+        for resource in _list(statement["Resource"])
+        if isinstance(resource, dict) and "Fn::GetAtt" in resource
+    }
+
+
+def test_a_worker_may_send_to_the_dead_letter_queue_of_the_queue_it_consumes_and_no_function_to_another() -> None:
+    queues = resources("AWS::SQS::Queue")
+    dead_letter_queues = {logical_id for logical_id in queues if logical_id.endswith("DLQ")}
+    # What a worker dead-letters itself (a job message it cannot parse, oms_amazon.batch), by its variable.
+    variables = {
+        "StockSyncDLQ": "STOCK_SYNC_DLQ_URL",
+        "OrderImportDLQ": "ORDER_IMPORT_DLQ_URL",
+        "ShipmentDLQ": "SHIPMENT_DLQ_URL",
+    }
+    workers = 0
+    for logical_id, function in FUNCTIONS.items():
+        consumed = [
+            e["Properties"]["Queue"]["Fn::GetAtt"][0]
+            for e in function["Properties"]["Events"].values()
+            if e["Type"] == "SQS"
+        ]
+        own = {queues[q]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in consumed}
+        assert _queues_sent_to(logical_id) & dead_letter_queues == own, logical_id
+        for dead_letter_queue in own:
+            assert function_environment(logical_id)[variables[dead_letter_queue]] == {"Ref": dead_letter_queue}
+        workers += bool(own)
+    assert workers == 3
 
 
 def test_the_scheduled_ticks_cannot_touch_a_secret() -> None:

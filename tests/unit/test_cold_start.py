@@ -22,20 +22,27 @@ FUNCTIONS = ROOT / "functions"
 # What each handler's import may not bring in. Amazon's client (httpx, the SP-API models) comes with a
 # worker's first job, boto3 with the first AWS client: neither belongs to the init of any handler.
 NEVER_AT_INIT = ("httpx", "boto3", "botocore.session", "oms_amazon.adapters.sp_api", "oms_amazon.adapters.amazon")
+# A worker parses its SQS records with Powertools' SQS model alone. Powertools' batch utility imports its
+# Kinesis, DynamoDB and Kafka record models too when pydantic is imported before it: a handler imports it first.
+OTHER_EVENT_MODELS = tuple(
+    f"aws_lambda_powertools.utilities.parser.models.{name}" for name in ("kinesis", "dynamodb", "kafka", "apigw")
+)
 NOT_IMPORTED = {
     "order_import": (
         *NEVER_AT_INIT,
+        *OTHER_EVENT_MODELS,
         "oms_amazon.api",
         "oms_amazon.services.stock_sync",
         "oms_amazon.services.shipments",
     ),
     "stock_sync": (
         *NEVER_AT_INIT,
+        *OTHER_EVENT_MODELS,
         "oms_amazon.api",
         "oms_amazon.services.order_import",
         "oms_amazon.services.shipments",
     ),
-    "shipments": (*NEVER_AT_INIT, "oms_amazon.api", "oms_amazon.services.stock_sync"),
+    "shipments": (*NEVER_AT_INIT, *OTHER_EVENT_MODELS, "oms_amazon.api", "oms_amazon.services.stock_sync"),
     "api": NEVER_AT_INIT,
 }
 

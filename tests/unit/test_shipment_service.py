@@ -3,6 +3,7 @@ Amazon for each request and each answer Amazon gives."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -184,7 +185,7 @@ class FakeQueue:
         self.sent.append((body, delay_seconds))
 
     def jobs(self) -> list[ShipmentJob]:
-        return [ShipmentJob.from_message(body) for body, _ in self.sent]
+        return [ShipmentJob.model_validate_json(json.dumps(body)) for body, _ in self.sent]
 
 
 @dataclass
@@ -266,7 +267,7 @@ class World:
 
     def run_next_job(self) -> str:
         body, _ = self.queue.sent.pop(0)
-        return self.worker.handle(ShipmentJob.from_message(body))
+        return self.worker.handle(ShipmentJob.model_validate_json(json.dumps(body)))
 
 
 @pytest.fixture

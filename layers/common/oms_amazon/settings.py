@@ -28,6 +28,10 @@ class Settings(BaseModel):
     stock_sync_queue_url: str = Field(alias="STOCK_SYNC_QUEUE_URL", min_length=8)
     order_import_queue_url: str = Field(alias="ORDER_IMPORT_QUEUE_URL", min_length=8)
     shipment_queue_url: str = Field(alias="SHIPMENT_QUEUE_URL", min_length=8)
+    # Where a worker sends a job message it cannot parse, at once rather than after five deliveries.
+    stock_sync_dlq_url: str = Field(alias="STOCK_SYNC_DLQ_URL", min_length=8)
+    order_import_dlq_url: str = Field(alias="ORDER_IMPORT_DLQ_URL", min_length=8)
+    shipment_dlq_url: str = Field(alias="SHIPMENT_DLQ_URL", min_length=8)
     # First retry delay of a shipment confirmation; doubles per attempt up to SQS's 900 s (tests: 1).
     shipment_retry_base_seconds: int = Field(alias="SHIPMENT_RETRY_BASE_SECONDS", ge=1, le=900)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)

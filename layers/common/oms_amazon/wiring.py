@@ -12,6 +12,7 @@ from oms_amazon.settings import settings
 
 # Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
 if TYPE_CHECKING:
+    from oms_amazon.batch import DeadLetterQueue
     from oms_amazon.domain.marketplaces import Marketplace
     from oms_amazon.domain.sku_aliases import SkuAlias
     from oms_amazon.ports import AmazonSeller
@@ -337,6 +338,26 @@ def shipment_worker() -> ShipmentWorker:
     )
 
 
+@cache
+def _dead_letters(queue_url: str) -> DeadLetterQueue:
+    from oms_amazon.adapters.queues import SqsDeadLetterQueue
+
+    return SqsDeadLetterQueue(aws_client("sqs"), queue_url)
+
+
+# Each worker's dead-letter queue, for the job messages it cannot parse (oms_amazon.batch).
+def stock_sync_dead_letters() -> DeadLetterQueue:
+    return _dead_letters(settings().stock_sync_dlq_url)
+
+
+def order_import_dead_letters() -> DeadLetterQueue:
+    return _dead_letters(settings().order_import_dlq_url)
+
+
+def shipment_dead_letters() -> DeadLetterQueue:
+    return _dead_letters(settings().shipment_dlq_url)
+
+
 def reset() -> None:
     for cached in (
         amazon_connections,
@@ -360,5 +381,6 @@ def reset() -> None:
         shipment_service,
         _shipment_connections,
         shipment_worker,
+        _dead_letters,
     ):
         cached.cache_clear()

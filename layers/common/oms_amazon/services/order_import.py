@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
@@ -170,21 +171,32 @@ SkuSource = Callable[[str], Iterable[str]]
 OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
 
 
-@dataclass(frozen=True, slots=True)
-class ImportJob:
+class ImportJob(BaseModel):
     """One import of a client's seller in one region, over all of its importing marketplaces.
     `account_id` names the account a manual run was asked for (a job of the older, per-account shape
-    carries only it: its seller and region are read from the account)."""
+    carries only it: its seller and region are read from the account). Strict, as every job message:
+    types are not coerced and no other key is accepted (`oms_amazon.batch`)."""
 
-    client_id: str
-    merchant_id: str
-    region: str
-    trigger: str = "schedule"
-    account_id: str | None = None
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    kind: Literal["order_import"] = Field(alias="job")
+    client_id: str = Field(min_length=1)
+    merchant_id: str = ""
+    region: str = Field("", pattern=r"^(na|eu|fe)?$")
+    trigger: Literal["schedule", "manual", "by_id", "backfill"]
+    account_id: str | None = Field(None, min_length=1)
     # Instead of the watermark's window: these orders by id (any age), or a backfill window.
     order_ids: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _names_its_seller_or_its_account(self) -> Self:
+        names_its_seller = bool(self.merchant_id and self.region)
+        older_shape = not (self.merchant_id or self.region) and self.account_id is not None
+        if names_its_seller or older_shape:
+            return self
+        raise ValueError("an import job names its seller and region, or (the older shape) only its account")
 
     def to_message(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -203,19 +215,6 @@ class ImportJob:
         if self.until is not None:
             body["until"] = self.until.isoformat()
         return body
-
-    @classmethod
-    def from_message(cls, body: dict[str, Any]) -> ImportJob:
-        return cls(
-            body["client_id"],
-            body.get("merchant_id", ""),
-            body.get("region", ""),
-            body.get("trigger", "schedule"),
-            body.get("account_id"),
-            tuple(body.get("order_ids") or ()),
-            datetime.fromisoformat(body["since"]) if body.get("since") else None,
-            datetime.fromisoformat(body["until"]) if body.get("until") else None,
-        )
 
 
 class OrderImportScheduler:
@@ -252,7 +251,9 @@ class OrderImportScheduler:
             skipped += len(accounts) - len(claimed)
             if not claimed:
                 continue
-            job = ImportJob(client_id, merchant_id, region, "schedule")
+            job = ImportJob(
+                job="order_import", client_id=client_id, merchant_id=merchant_id, region=region, trigger="schedule"
+            )
             # The same id for every tick of the minute: SQS drops a second tick's copy of the job.
             self._send(job, dedup_id=f"import-{client_id}-{merchant_id}-{region}-{now:%Y%m%dT%H%M}")
             queued += 1
@@ -275,13 +276,29 @@ class OrderImportScheduler:
     def run_now(self, client_id: str, account_id: str) -> None:
         account = self._importing(client_id, account_id)
         self._queue_for(
-            account, ImportJob(account.client_id, account.merchant_id, account.region, "manual", account.id)
+            account,
+            ImportJob(
+                job="order_import",
+                client_id=account.client_id,
+                merchant_id=account.merchant_id,
+                region=account.region,
+                trigger="manual",
+                account_id=account.id,
+            ),
         )
 
     def import_order(self, client_id: str, account_id: str, order_id: str) -> None:
         """Fetch one order by id, of any age Amazon serves (an order the watermark's window missed)."""
         account = self._importing(client_id, account_id)
-        job = ImportJob(account.client_id, account.merchant_id, account.region, "by_id", account.id, (order_id,))
+        job = ImportJob(
+            job="order_import",
+            client_id=account.client_id,
+            merchant_id=account.merchant_id,
+            region=account.region,
+            trigger="by_id",
+            account_id=account.id,
+            order_ids=(order_id,),
+        )
         self._queue_for(account, job)
 
     def backfill(self, client_id: str, account_id: str, since: datetime, until: datetime | None) -> datetime:
@@ -301,7 +318,16 @@ class OrderImportScheduler:
         if problem is not None:
             raise InvalidInput(f"Invalid backfill window: {problem}.", code="invalid_window")
         account = self._importing(client_id, account_id)
-        job = ImportJob(account.client_id, account.merchant_id, account.region, "backfill", account.id, (), since, end)
+        job = ImportJob(
+            job="order_import",
+            client_id=account.client_id,
+            merchant_id=account.merchant_id,
+            region=account.region,
+            trigger="backfill",
+            account_id=account.id,
+            since=since,
+            until=end,
+        )
         self._queue_for(account, job)
         return end
 

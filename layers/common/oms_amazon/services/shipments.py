@@ -30,7 +30,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oms_amazon.carriers import resolve_carrier
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
@@ -139,13 +141,18 @@ class Submitted:
     created: bool  # False: the same request was made before; this is the stored shipment
 
 
-@dataclass(frozen=True, slots=True)
-class ShipmentJob:
-    client_id: str
-    amazon_order_id: str
-    sequence: int
-    token: str
-    attempt: int = 1
+class ShipmentJob(BaseModel):
+    """One confirmation attempt of a despatched package, as a message on the shipment queue. Strict, as
+    every job message: types are not coerced and no other key is accepted (`oms_amazon.batch`)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    kind: Literal["confirm_shipment"] = Field(alias="job")
+    client_id: str = Field(min_length=1)
+    amazon_order_id: str = Field(min_length=1)
+    sequence: int = Field(ge=1)
+    token: str = Field(min_length=1)
+    attempt: int = Field(ge=1)
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -158,19 +165,14 @@ class ShipmentJob:
         }
 
     @classmethod
-    def from_message(cls, body: dict[str, Any]) -> ShipmentJob:
-        return cls(
-            str(body["client_id"]),
-            str(body["amazon_order_id"]),
-            int(body["sequence"]),
-            str(body["token"]),
-            int(body.get("attempt", 1)),
-        )
-
-    @classmethod
     def of(cls, shipment: Shipment) -> ShipmentJob:
         return cls(
-            shipment.client_id, shipment.amazon_order_id, shipment.sequence, shipment.job_token, shipment.attempts + 1
+            job="confirm_shipment",
+            client_id=shipment.client_id,
+            amazon_order_id=shipment.amazon_order_id,
+            sequence=shipment.sequence,
+            token=shipment.job_token,
+            attempt=shipment.attempts + 1,
         )
 
 

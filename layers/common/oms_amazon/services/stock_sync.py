@@ -12,9 +12,11 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
@@ -72,21 +74,20 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    kind: Literal["stock_sync", "reconcile", "refresh_listings"]
-    client_id: str
-    account_id: str
-    run_id: str | None = None
+class Job(BaseModel):
+    """A stock-sync job message, as the scheduler queues it and the worker takes it. Strict: types are
+    not coerced and no other key is accepted, so a malformed message fails to parse, once, before any
+    work (`oms_amazon.batch` sends it to the dead-letter queue)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    kind: Literal["stock_sync", "reconcile", "refresh_listings"] = Field(alias="job")
+    client_id: str = Field(min_length=1)
+    account_id: str = Field(min_length=1)
+    run_id: str | None = Field(None, min_length=1)
 
     def to_message(self) -> dict[str, Any]:
         return {"job": self.kind, "client_id": self.client_id, "account_id": self.account_id, "run_id": self.run_id}
-
-    @classmethod
-    def from_message(cls, body: dict[str, Any]) -> Job:
-        return cls(
-            kind=body["job"], client_id=body["client_id"], account_id=body["account_id"], run_id=body.get("run_id")
-        )
 
 
 class StockSyncScheduler:
@@ -108,7 +109,7 @@ class StockSyncScheduler:
             else:
                 queued += 1
         for pending in self._store.feeds_to_reconcile(now):
-            job = Job("reconcile", pending["client_id"], pending["account_id"])
+            job = Job(job="reconcile", client_id=pending["client_id"], account_id=pending["account_id"])
             self._queue.send(
                 job.to_message(),
                 group=seller_group(pending["merchant_id"], pending["region"]),
@@ -153,7 +154,7 @@ class StockSyncScheduler:
                 "listings refresh joined the pending one", extra={"requested_at": refresh.requested_at.isoformat()}
             )
             return refresh
-        job = Job("refresh_listings", client_id, account_id)
+        job = Job(job="refresh_listings", client_id=client_id, account_id=account_id)
         try:
             self._queue.send(
                 job.to_message(),
@@ -187,7 +188,7 @@ class StockSyncScheduler:
 
     def _enqueue(self, account: Account, run: StockRun) -> None:
         now = run.queued_at
-        job = Job("stock_sync", account.client_id, account.id, run.run_id)
+        job = Job(job="stock_sync", client_id=account.client_id, account_id=account.id, run_id=run.run_id)
         try:
             self._queue.send(
                 job.to_message(), group=seller_group(account.merchant_id, account.region), dedup_id=run.run_id
