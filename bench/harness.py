@@ -27,7 +27,7 @@ from oms_amazon.adapters.sp_api import (
     SpApiClient,
     SpApiConfig,
 )
-from oms_amazon.adapters.sp_api.client import MetricsHook
+from oms_amazon.adapters.sp_api.metrics import MetricsHook
 from oms_amazon.domain.marketplaces import Marketplace
 
 from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, Simulator

@@ -20,6 +20,7 @@ from oms_amazon.adapters.amazon import order_from_2026, order_from_v0
 from oms_amazon.adapters.sp_api import SpApiClient
 from oms_amazon.adapters.sp_api.builders import SpApiRequest
 from oms_amazon.adapters.sp_api.models import Order2026
+from oms_amazon.adapters.sp_api.pagination import paginate
 from oms_amazon.domain.orders import AmazonOrder
 
 DETAILS_2026 = "FULFILLMENT,PROCEEDS,RECIPIENT,BUYER"
@@ -41,9 +42,16 @@ def push_stock(
 
 def import_orders_v0(client: SpApiClient, marketplace_id: str, since: datetime) -> list[AmazonOrder]:
     orders = []
-    for page in client.iter_get_orders(
-        marketplace_ids=[marketplace_id], last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True
-    ):
+    pages = paginate(
+        lambda token: client.get_orders(
+            marketplace_ids=[marketplace_id],
+            last_updated_after=since,
+            fulfillment_channels=["MFN"],
+            with_pii=True,
+            next_token=token,
+        )
+    )
+    for page in pages:
         for order in page.orders:
             orders.append(order_from_v0(order, client.list_order_items(order.amazon_order_id, with_pii=True)))
     return orders
@@ -51,9 +59,15 @@ def import_orders_v0(client: SpApiClient, marketplace_id: str, since: datetime) 
 
 def import_orders_2026(client: SpApiClient, marketplace_id: str, since: datetime) -> list[AmazonOrder]:
     orders = []
-    for page in client.iter_search_orders(
-        marketplace_ids=[marketplace_id], last_updated_after=since, fulfilled_by=["MERCHANT"]
-    ):
+    pages = paginate(
+        lambda token: client.search_orders(
+            marketplace_ids=[marketplace_id],
+            last_updated_after=since,
+            fulfilled_by=["MERCHANT"],
+            pagination_token=token,
+        )
+    )
+    for page in pages:
         for summary in page.orders:
             request = SpApiRequest(
                 "getOrder", "GET", f"/orders/2026-01-01/orders/{summary.order_id}", {"includedData": DETAILS_2026}

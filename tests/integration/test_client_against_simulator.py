@@ -24,6 +24,8 @@ from oms_amazon.adapters.sp_api import (
     RetryPolicy,
     SpApiClient,
     SpApiConfig,
+    builders,
+    paginate,
 )
 from oms_amazon.adapters.sp_api.models import ConfirmShipmentItem, PackageDetail
 from oms_amazon.domain.marketplaces import marketplace_by_code
@@ -132,23 +134,32 @@ def every_operation(amazon: SpApiClient) -> dict[str, object]:
     seen["feed_id"] = feed.feed_id
 
     seen["patch"] = amazon.patch_listing_quantity(sku="MAT-BLUE", marketplace_ids=[UK], quantity=4).accepted
-    seen["searched"] = sum(len(page.items) for page in amazon.iter_listings_items(marketplace_ids=[UK]))
+    listed = paginate(
+        lambda token: amazon.search_listings_items(
+            marketplace_ids=[UK], page_size=builders.MAX_LISTINGS_PAGE_SIZE, page_token=token
+        )
+    )
+    seen["searched"] = sum(len(page.items) for page in listed)
 
     since = datetime.now(UTC) - timedelta(days=1)
-    v0 = [
-        o
-        for page in amazon.iter_get_orders(marketplace_ids=[UK], last_updated_after=since, fulfillment_channels=["MFN"])
-        for o in page.orders
-    ]
+    v0_pages = paginate(
+        lambda token: amazon.get_orders(
+            marketplace_ids=[UK], last_updated_after=since, fulfillment_channels=["MFN"], next_token=token
+        )
+    )
+    v0 = [o for page in v0_pages for o in page.orders]
     seen["v0_orders"] = len(v0)
     seen["v0_items"] = {item.seller_sku for item in amazon.list_order_items(v0[0].amazon_order_id)}
-    searched = [
-        o
-        for page in amazon.iter_search_orders(
-            marketplace_ids=[UK], last_updated_after=since, fulfilled_by=["MERCHANT"], included_data=["FULFILLMENT"]
+    searched_pages = paginate(
+        lambda token: amazon.search_orders(
+            marketplace_ids=[UK],
+            last_updated_after=since,
+            fulfilled_by=["MERCHANT"],
+            included_data=["FULFILLMENT"],
+            pagination_token=token,
         )
-        for o in page.orders
-    ]
+    )
+    searched = [o for page in searched_pages for o in page.orders]
     seen["2026_orders"] = len(searched)
     seen["2026_prime"] = sum("PRIME" in o.programs for o in searched)
 

@@ -29,6 +29,7 @@ from oms_amazon.adapters.sp_api import (
     UnexpectedResponse,
     builders,
     endpoint_for,
+    paginate,
 )
 from oms_amazon.domain.marketplaces import marketplace_by_code
 
@@ -444,17 +445,23 @@ def test_unknown_fields_from_amazon_are_kept_not_rejected() -> None:
     assert submission.model_extra == {"brandNewField": {"x": 1}}  # type: ignore[attr-defined]
 
 
-def test_the_search_orders_iterator_follows_pagination_tokens_keeping_the_filters() -> None:
+def test_paging_through_search_orders_follows_pagination_tokens_keeping_the_filters() -> None:
     pages = [
         {"orders": [], "pagination": {"nextToken": "t2"}},
         {"orders": [], "pagination": {"nextToken": "t3"}},
         {"orders": []},
     ]
     amazon = Recorder(lambda request: json_response(200, pages[len(amazon.requests) - 1]))
+    client = make_client(amazon)
 
     got = list(
-        make_client(amazon).iter_search_orders(
-            marketplace_ids=[UK], last_updated_after="2026-03-01T00:00:00Z", fulfilled_by=["MERCHANT"]
+        paginate(
+            lambda token: client.search_orders(
+                marketplace_ids=[UK],
+                last_updated_after="2026-03-01T00:00:00Z",
+                fulfilled_by=["MERCHANT"],
+                pagination_token=token,
+            )
         )
     )
 
@@ -463,14 +470,16 @@ def test_the_search_orders_iterator_follows_pagination_tokens_keeping_the_filter
     assert {r.url.params["fulfilledBy"] for r in amazon.requests} == {"MERCHANT"}
 
 
-def test_the_listings_iterator_stops_on_the_last_page() -> None:
+def test_paging_through_listings_stops_on_the_last_page() -> None:
     pages = [
         {"numberOfResults": 2, "items": [{"sku": "A"}], "pagination": {"nextToken": "p2"}},
         {"numberOfResults": 2, "items": [{"sku": "b"}]},
     ]
     amazon = Recorder(lambda request: json_response(200, pages[len(amazon.requests) - 1]))
+    client = make_client(amazon)
 
-    skus = [item.sku for page in make_client(amazon).iter_listings_items(marketplace_ids=[UK]) for item in page.items]
+    listed = paginate(lambda token: client.search_listings_items(marketplace_ids=[UK], page_token=token))
+    skus = [item.sku for page in listed for item in page.items]
 
     assert skus == ["A", "b"]
     assert amazon.requests[1].url.params["pageToken"] == "p2"

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from oms_amazon.adapters.sp_api import InvalidRequest, SpApiClient, SpApiError, builders
+from oms_amazon.adapters.sp_api import InvalidRequest, SpApiClient, SpApiError, builders, paginate
 from oms_amazon.adapters.sp_api.models import ConfirmShipmentItem, PackageDetail
 
 from tests.unit.test_sp_api_support import (
@@ -245,7 +245,13 @@ def test_get_orders_examples_page_with_next_token_until_the_last_page() -> None:
     sandbox = SandboxTransport(["getOrders"])
     client = _sandbox_client(sandbox)
 
-    pages = list(client.iter_get_orders(marketplace_ids=["ATVPDKIKX0DER"], created_after="TEST_CASE_200_NEXT_TOKEN"))
+    pages = list(
+        paginate(
+            lambda token: client.get_orders(
+                marketplace_ids=["ATVPDKIKX0DER"], created_after="TEST_CASE_200_NEXT_TOKEN", next_token=token
+            )
+        )
+    )
 
     assert [len(p.orders) for p in pages] == [1, 1]
     assert pages[0].next_token == "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4"

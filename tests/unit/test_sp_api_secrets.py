@@ -179,7 +179,9 @@ def test_reprs_of_credentials_clients_and_caches_hide_secrets() -> None:
         repr(lwa),
         repr(lwa._cache),
         repr(client),
-        repr(client.__dict__.get("_config")),
+        repr(client._transport),
+        repr(client._transport.config),
+        repr(client._transport.credentials),
         repr(FeedDocument.model_validate({"feedDocumentId": "d", "url": S3_URL})),
     ):
         _assert_clean(text)

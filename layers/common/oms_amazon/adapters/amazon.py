@@ -37,6 +37,7 @@ from oms_amazon.adapters.sp_api.models import (
     OrderV0,
     SearchOrdersPage,
 )
+from oms_amazon.adapters.sp_api.pagination import Page, paginate
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPage, OrderPii, ShipTo
 from oms_amazon.domain.shipments import Shipment
@@ -118,9 +119,10 @@ class SellerAmazon:
         Amazon received. (getFeeds lists only this application's feeds; one worker at a time serves a
         seller and region, so at most one such feed exists.) The creation time is checked here too: a
         feed of an earlier run, reconciled and forgotten, must never stand in for one Amazon never got."""
-        token: str | None = None
-        while True:
-            page = self.client.get_feeds(feed_types=[FEED_TYPE], created_since=created_since, next_token=token)
+        pages = paginate(
+            lambda token: self.client.get_feeds(feed_types=[FEED_TYPE], created_since=created_since, next_token=token)
+        )
+        for page in pages:
             for feed in page.feeds:
                 if (
                     feed.feed_id not in known
@@ -128,9 +130,7 @@ class SellerAmazon:
                     and sorted(feed.marketplace_ids) == sorted(marketplace_ids)
                 ):
                     return feed.feed_id
-            token = page.next_token
-            if not token:
-                return None
+        return None
 
     def feed_outcome(self, feed_id: str) -> FeedOutcome:
         feed = self.client.get_feed(feed_id)
@@ -188,17 +188,17 @@ class SellerAmazon:
         until: datetime | None = None,
         resume_token: str | None = None,
     ) -> Iterator[OrderPage]:
-        def pages(token: str | None) -> Iterator[GetOrdersPage]:
-            return self.client.iter_get_orders(
+        def page_of(token: str | None) -> GetOrdersPage:
+            return self.client.get_orders(
                 marketplace_ids=marketplace_ids,
                 last_updated_after=since,
                 last_updated_before=until,
                 fulfillment_channels=["MFN"],
                 with_pii=True,
-                start_token=token,
+                next_token=token,
             )
 
-        for page in _resumed(pages, resume_token):
+        for page in _resumed(page_of, resume_token):
             known = (
                 already_stored([(o.amazon_order_id, o.last_update_date) for o in page.orders])
                 if already_stored
@@ -222,14 +222,14 @@ class SellerAmazon:
     ) -> Iterator[OrderPage]:
         note = ROLE_NOTE_2026
 
-        def pages(included: list[str]) -> Callable[[str | None], Iterator[SearchOrdersPage]]:
-            return lambda token: self.client.iter_search_orders(
+        def pages(included: list[str]) -> Callable[[str | None], SearchOrdersPage]:
+            return lambda token: self.client.search_orders(
                 marketplace_ids=marketplace_ids,
                 last_updated_after=since,
                 last_updated_before=until,
                 fulfilled_by=["MERCHANT"],
                 included_data=included,
-                start_token=token,
+                pagination_token=token,
             )
 
         try:
@@ -335,10 +335,10 @@ _STATUS_2026_TO_V0 = {
 }
 
 
-def _resumed[P](pages: Callable[[str | None], Iterator[P]], resume_token: str | None) -> Iterator[P]:
-    """The pages from `resume_token` on; from the first page again when Amazon no longer takes the token
-    (a 400: its validity is not documented), which costs a reread, never an order."""
-    found = pages(resume_token)
+def _resumed[P: Page](fetch: Callable[[str | None], P], resume_token: str | None) -> Iterator[P]:
+    """The pages `fetch` gives from `resume_token` on; from the first page again when Amazon no longer
+    takes the token (a 400: its validity is not documented), which costs a reread, never an order."""
+    found = paginate(fetch, resume_token)
     try:
         first = next(found, None)
     except InvalidRequest as refused:
@@ -349,7 +349,7 @@ def _resumed[P](pages: Callable[[str | None], Iterator[P]], resume_token: str | 
             extra={"status": refused.status, "code": refused.code},
         )
         count("OrderSearchTokensRefused")
-        found = pages(None)
+        found = paginate(fetch)
         first = next(found, None)
     if first is not None:
         yield first

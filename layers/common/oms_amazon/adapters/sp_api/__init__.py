@@ -2,25 +2,23 @@
 
     lwa = LwaClient(LwaCredentials(client_id, client_secret))
     amazon = SpApiClient.for_marketplace(marketplace, seller_id=..., refresh_token=..., lwa=lwa)
-    for page in amazon.iter_search_orders(marketplace_ids=[...], last_updated_after=..., fulfilled_by=["MERCHANT"]):
+    search = partial(amazon.search_orders, marketplace_ids=[...], last_updated_after=..., fulfilled_by=["MERCHANT"])
+    for page in paginate(lambda token: search(pagination_token=token)):
         ...
 
-Request builders (`builders`) are pure; every failure is a typed `SpApiError`.
+Request builders (`builders`) are pure; `transport` sends one call (rate limit `throttle`, retries, tokens
+`lwa`/`credentials`, metrics); `orders`, `shipping`, `feeds`, `reports`, `listings` and `sellers` are the
+typed operations `SpApiClient` brings together. Every failure is a typed `SpApiError`.
 """
 
 from oms_amazon.adapters.sp_api import builders
 from oms_amazon.adapters.sp_api.builders import SpApiRequest
-from oms_amazon.adapters.sp_api.client import (
+from oms_amazon.adapters.sp_api.client import SpApiClient
+from oms_amazon.adapters.sp_api.config import (
     DEFAULT_USER_AGENT,
     PRODUCTION_ENDPOINTS,
     SANDBOX_ENDPOINTS,
-    CallCounters,
-    CallOutcome,
-    MetricsHook,
-    SpApiCallEvent,
-    SpApiClient,
     SpApiConfig,
-    SpApiResponse,
     endpoint_for,
 )
 from oms_amazon.adapters.sp_api.errors import (
@@ -45,8 +43,11 @@ from oms_amazon.adapters.sp_api.lwa import (
     LwaClient,
     LwaCredentials,
 )
+from oms_amazon.adapters.sp_api.metrics import CallCounters, CallOutcome, MetricsHook, SpApiCallEvent
+from oms_amazon.adapters.sp_api.pagination import paginate
 from oms_amazon.adapters.sp_api.rate_limits import RATE_LIMITS, RateLimit, rate_limit_for
 from oms_amazon.adapters.sp_api.rdt import DEFAULT_RDT_CACHE, RestrictedTokenCache
+from oms_amazon.adapters.sp_api.responses import SpApiResponse
 from oms_amazon.adapters.sp_api.throttle import (
     DEFAULT_BUCKETS,
     BucketRegistry,
@@ -56,6 +57,7 @@ from oms_amazon.adapters.sp_api.throttle import (
     SystemClock,
     TokenBucket,
 )
+from oms_amazon.adapters.sp_api.transport import SpApiTransport
 
 
 def forget_amazon_state() -> None:
@@ -103,6 +105,7 @@ __all__ = [
     "SpApiError",
     "SpApiRequest",
     "SpApiResponse",
+    "SpApiTransport",
     "SystemClock",
     "Throttled",
     "TokenBucket",
@@ -110,5 +113,6 @@ __all__ = [
     "builders",
     "endpoint_for",
     "forget_amazon_state",
+    "paginate",
     "rate_limit_for",
 ]

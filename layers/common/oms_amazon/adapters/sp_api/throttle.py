@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -134,6 +135,19 @@ class TokenBucket:
         return (1.0 - self._tokens) / self._rate
 
 
+def reserve_all(buckets: Sequence[TokenBucket], now: float, *, max_wait: float) -> float | TokenBucket:
+    """Take a token from each bucket in turn (a call spends one of every usage plan it falls under):
+    the longest of their waits, or the first bucket that cannot give one within `max_wait`. Buckets
+    before that one keep their reservation: the place in their queue is simply not used."""
+    wait = 0.0
+    for bucket in buckets:
+        taken = bucket.reserve(now, max_wait=max_wait)
+        if taken is None:
+            return bucket
+        wait = max(wait, taken)
+    return wait
+
+
 class BucketRegistry:
     """Token buckets by (seller id, region, operation), shared by every client in the process."""
 
@@ -194,3 +208,8 @@ class RetryPolicy:
         """
         ceiling = self.backoff_ceiling(retry)
         return ceiling / 2.0 + (ceiling / 2.0) * min(max(jitter, 0.0), 1.0)
+
+    def gives_up(self, attempt: int, *, resume_at: float, deadline: float) -> bool:
+        """No attempt after number `attempt`: it was the last one allowed, or the next would start (after
+        its back-off) past the call's deadline."""
+        return attempt >= self.max_attempts or resume_at > deadline
