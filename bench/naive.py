@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
+from functools import partial
 
 from oms_amazon.adapters.amazon import order_from_2026, order_from_v0
 from oms_amazon.adapters.sp_api import SpApiClient
@@ -42,16 +43,8 @@ def push_stock(
 
 def import_orders_v0(client: SpApiClient, marketplace_id: str, since: datetime) -> list[AmazonOrder]:
     orders = []
-    pages = paginate(
-        lambda token: client.get_orders(
-            marketplace_ids=[marketplace_id],
-            last_updated_after=since,
-            fulfillment_channels=["MFN"],
-            with_pii=True,
-            next_token=token,
-        )
-    )
-    for page in pages:
+    get_orders = partial(client.get_orders, last_updated_after=since, fulfillment_channels=["MFN"], with_pii=True)
+    for page in paginate(lambda token: get_orders(marketplace_ids=[marketplace_id], next_token=token)):
         for order in page.orders:
             orders.append(order_from_v0(order, client.list_order_items(order.amazon_order_id, with_pii=True)))
     return orders
@@ -59,15 +52,8 @@ def import_orders_v0(client: SpApiClient, marketplace_id: str, since: datetime) 
 
 def import_orders_2026(client: SpApiClient, marketplace_id: str, since: datetime) -> list[AmazonOrder]:
     orders = []
-    pages = paginate(
-        lambda token: client.search_orders(
-            marketplace_ids=[marketplace_id],
-            last_updated_after=since,
-            fulfilled_by=["MERCHANT"],
-            pagination_token=token,
-        )
-    )
-    for page in pages:
+    search = partial(client.search_orders, last_updated_after=since, fulfilled_by=["MERCHANT"])
+    for page in paginate(lambda token: search(marketplace_ids=[marketplace_id], pagination_token=token)):
         for summary in page.orders:
             request = SpApiRequest(
                 "getOrder", "GET", f"/orders/2026-01-01/orders/{summary.order_id}", {"includedData": DETAILS_2026}

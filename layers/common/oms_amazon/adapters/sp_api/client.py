@@ -19,7 +19,7 @@ from oms_amazon.adapters.sp_api.config import SpApiConfig
 from oms_amazon.adapters.sp_api.feeds import FeedsApi
 from oms_amazon.adapters.sp_api.listings import ListingsApi
 from oms_amazon.adapters.sp_api.lwa import AccessTokenProvider
-from oms_amazon.adapters.sp_api.metrics import MetricsHook
+from oms_amazon.adapters.sp_api.metrics import CallObserver, MetricsHook
 from oms_amazon.adapters.sp_api.orders import OrdersApi
 from oms_amazon.adapters.sp_api.rdt import DEFAULT_RDT_CACHE, RestrictedTokenCache
 from oms_amazon.adapters.sp_api.reports import ReportsApi
@@ -55,19 +55,17 @@ class SpApiClient(OrdersApi, ShippingApi, FeedsApi, ReportsApi, ListingsApi, Sel
         logger: Logger | None = None,
         restricted_tokens: RestrictedTokenCache | None = None,
     ) -> None:
+        observer = CallObserver(seller_id, region, metrics, logger if logger is not None else default_logger)
         super().__init__(
             SpApiTransport(
-                seller_id=seller_id,
-                region=region,
+                observer,
                 refresh_token=refresh_token,
                 lwa=lwa,
                 config=config if config is not None else SpApiConfig(),
                 http=http,
                 clock=clock if clock is not None else SystemClock(),
                 buckets=buckets if buckets is not None else DEFAULT_BUCKETS,
-                metrics=metrics,
                 jitter=jitter,
-                logger=logger if logger is not None else default_logger,
                 restricted_tokens=restricted_tokens if restricted_tokens is not None else DEFAULT_RDT_CACHE,
             )
         )

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from oms_amazon.domain.marketplaces import Region
+
 CallOutcome = Literal["success", "throttled", "server_error", "transport_error", "client_error", "gave_up"]
 
 
@@ -56,7 +58,7 @@ class CallObserver:
     """Reports one seller's calls in one region: events to the metrics hook (if any), keys to the logs."""
 
     seller_id: str
-    region: str
+    region: Region
     hook: MetricsHook | None
     logger: Logger
 

@@ -27,16 +27,14 @@ from oms_amazon.adapters.sp_api.errors import (
     Throttled,
     error_from_response,
 )
-from oms_amazon.adapters.sp_api.metrics import CallObserver, MetricsHook
 from oms_amazon.adapters.sp_api.rate_limits import rate_limit_for
 from oms_amazon.adapters.sp_api.responses import SpApiResponse, json_or_none
 from oms_amazon.adapters.sp_api.throttle import BucketRegistry, Clock, TokenBucket, reserve_all
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger
-
     from oms_amazon.adapters.sp_api.builders import SpApiRequest
     from oms_amazon.adapters.sp_api.lwa import AccessTokenProvider
+    from oms_amazon.adapters.sp_api.metrics import CallObserver
     from oms_amazon.adapters.sp_api.rdt import RestrictedTokenCache
     from oms_amazon.domain.marketplaces import Region
 
@@ -81,46 +79,42 @@ class SpApiTransport:
 
     def __init__(
         self,
+        observer: CallObserver,
         *,
-        seller_id: str,
-        region: Region,
         refresh_token: str,
         lwa: AccessTokenProvider,
         config: SpApiConfig,
         http: httpx.Client | None,
         clock: Clock,
         buckets: BucketRegistry,
-        metrics: MetricsHook | None,
         jitter: Callable[[], float],
-        logger: Logger,
         restricted_tokens: RestrictedTokenCache,
     ) -> None:
-        if not seller_id:
+        """`observer` names the seller and region the transport calls for, and reports each call."""
+        if not observer.seller_id:
             raise ValueError("seller_id is required")
-        if region not in PRODUCTION_ENDPOINTS:
-            raise ValueError(f"unknown region {region!r}")
-        self.seller_id = seller_id
-        self.region: Region = region
+        if observer.region not in PRODUCTION_ENDPOINTS:
+            raise ValueError(f"unknown region {observer.region!r}")
+        self.seller_id = observer.seller_id
+        self.region: Region = observer.region
         self.config = config
-        self.base_url = endpoint_for(region, sandbox=config.sandbox, override=config.endpoint_override)
+        self.base_url = endpoint_for(self.region, sandbox=config.sandbox, override=config.endpoint_override)
         self._owns_http = http is None
         self.http = http if http is not None else httpx.Client(timeout=config.timeout)
         self._clock = clock
         self._buckets = buckets
         self._jitter = jitter
-        self._logger = logger
-        self._observer = CallObserver(seller_id, region, metrics, logger)
+        self._observer = observer
+        self._logger = observer.logger
         self.credentials = SellerCredentials(
             refresh_token=refresh_token,
             lwa=lwa,
             restricted_tokens=restricted_tokens,
             clock=clock,
-            observer=self._observer,
+            observer=observer,
             send=self.send,
         )
-        self.documents = DocumentTransfer(
-            http=self.http, config=config, clock=clock, jitter=jitter, observer=self._observer
-        )
+        self.documents = DocumentTransfer(http=self.http, config=config, clock=clock, jitter=jitter, observer=observer)
 
     def __repr__(self) -> str:
         return f"SpApiTransport(seller_id={self.seller_id!r}, region={self.region!r}, base_url={self.base_url!r})"
