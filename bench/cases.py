@@ -27,13 +27,14 @@ from oms_amazon.services.order_import import (
 )
 from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 from oms_amazon.shipping import CourierMapping
-from oms_amazon.stock import Product
+from oms_amazon.sku import skus_matching
 
 from bench import naive
 from bench.fakes import (
     CLIENT,
     CountingPublisher,
     MemoryAccounts,
+    MemoryCatalogue,
     MemoryImportState,
     MemoryOrders,
     MemorySecrets,
@@ -126,7 +127,8 @@ class ConnectorStockSync:
         self, amazon: Amazon, poll_seconds: float | None = None, marketplaces: tuple[str, ...] = (MARKETPLACE,)
     ) -> None:
         self.amazon = amazon
-        self.quantities: dict[str, int] = {}
+        self.catalogue = MemoryCatalogue()
+        self._quantities: dict[str, int] = {}
         tuning: dict[str, Any] = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
         self.accounts = MemoryAccounts()
         for code in marketplaces[1:]:
@@ -137,13 +139,23 @@ class ConnectorStockSync:
             accounts=self.accounts,
             store=self.store,
             secrets=MemorySecrets(REFRESH_TOKEN),
-            products=lambda client_id: [Product(s, q) for s, q in self.quantities.items()],
+            products=self.catalogue,
             amazon=self._seller,
             rejections=NoRejections(),
             clock=amazon.clock.wall,
             sleep=amazon.clock.sleep,
             **tuning,
         )
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        return self._quantities
+
+    @quantities.setter
+    def quantities(self, quantities: dict[str, int]) -> None:
+        """The OMS catalogue becomes `quantities`: the products that moved are stamped as changed now."""
+        self._quantities = quantities
+        self.catalogue.load(quantities, self.amazon.clock.wall())
 
     def _seller(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> SellerAmazon:
         return SellerAmazon(self.amazon.client(marketplace))
@@ -410,7 +422,7 @@ class ConnectorOrderImport:
             relay=relay,
             secrets=MemorySecrets(REFRESH_TOKEN),
             amazon=lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
-            skus=lambda client_id: ORDER_SKUS,
+            skus=lambda client_id, wanted: skus_matching(ORDER_SKUS, wanted),
             mappings=lambda client_id: MAPPINGS,
             rejections=NoRejections(),
             clock=amazon.clock.wall,

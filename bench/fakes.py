@@ -4,13 +4,14 @@ store-once orders) and nothing more."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.orders import ImportCheckpoint, Order, OrderPii
+from oms_amazon.domain.products import CatalogueProduct
 from oms_amazon.domain.stock_sync import ListingSnapshot, ListingsRefresh, ManualRun, StockRun, SyncState
 from oms_amazon.ports import AccountFilter, Page
 
@@ -37,6 +38,41 @@ def account(account_id: str, merchant_id: str, marketplace: str, now: datetime, 
         created_at=now,
         updated_at=now,
     ).with_changes(**changes)
+
+
+@dataclass
+class MemoryCatalogue:
+    """A client's products, each stamped with when it last changed: what the stock sync reads of the
+    product repository (`CatalogueReader`). `read` counts the products handed out, as the repository's
+    reads would."""
+
+    products: dict[str, CatalogueProduct] = field(default_factory=dict)
+    read: int = 0
+
+    def load(self, quantities: Mapping[str, int], now: datetime) -> None:
+        """The catalogue becomes `quantities`; a product whose quantity moved is stamped `now`."""
+        for sku, quantity in quantities.items():
+            known = self.products.get(sku)
+            if known is None or known.quantity_available != quantity:
+                self.products[sku] = CatalogueProduct(
+                    CLIENT, sku, None, quantity, (), frozenset(), known.created_at if known else now, now
+                )
+        for sku in self.products.keys() - quantities.keys():
+            del self.products[sku]
+
+    def get_many(self, client_id: str, skus: Collection[str]) -> dict[str, CatalogueProduct]:
+        found = {sku: p for sku in skus if (p := self.products.get(sku)) is not None}
+        self.read += len(found)
+        return found
+
+    def iter_catalogue(self, client_id: str, *, index_missing: bool = False) -> Iterator[CatalogueProduct]:
+        self.read += len(self.products)
+        return iter(sorted(self.products.values(), key=lambda p: p.sku))
+
+    def changed_since(self, client_id: str, since: datetime) -> list[CatalogueProduct]:
+        changed = [p for p in self.products.values() if p.updated_at >= since]
+        self.read += len(changed)
+        return changed
 
 
 @dataclass

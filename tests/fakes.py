@@ -11,6 +11,7 @@ from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdd
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
 from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.ports import AccountFilter, MappingFilter, Page
+from oms_amazon.sku import skus_matching
 
 
 @dataclass
@@ -248,8 +249,14 @@ class FakeProducts:
         more = len(items) > limit
         return Page(items=items[:limit], next_token=items[limit - 1].sku if more else None)
 
-    def iter_catalogue(self, client_id: str) -> Iterator[CatalogueProduct]:
+    def iter_catalogue(self, client_id: str, *, index_missing: bool = False) -> Iterator[CatalogueProduct]:
         return iter(sorted((p for (c, _), p in self.products.items() if c == client_id), key=lambda p: p.sku))
+
+    def changed_since(self, client_id: str, since: datetime) -> list[CatalogueProduct]:
+        return [p for p in self.iter_catalogue(client_id) if p.updated_at >= since]
+
+    def skus_matching(self, client_id: str, skus: Collection[str]) -> set[str]:
+        return skus_matching((p.sku for p in self.iter_catalogue(client_id)), skus)
 
     def apply(self, changes: Sequence[ProductChange]) -> None:
         self._run_concurrent_request()

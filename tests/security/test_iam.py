@@ -68,8 +68,10 @@ NEEDED: dict[str, set[str]] = {
     "StockSyncWorkerFunction": TABLE_ITEMS | READ_SECRET | {"sqs:SendMessage"},
     "OrderImportTickFunction": {
         "dynamodb:Query",
-        # judging held orders again after a mapping changed reads their account and rewrites them
+        # judging held orders again after a mapping changed reads their account and rewrites them, and
+        # looks up their lines' SKUs by key
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",

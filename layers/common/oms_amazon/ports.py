@@ -171,19 +171,35 @@ class HeldOrderReevaluation(Protocol):
     def mapping_added(self, added: MappingAdded) -> None: ...
 
 
-class ProductRepository(Protocol):
-    """A client's OMS products. Every method is scoped to one client's catalogue."""
-
-    def get(self, client_id: str, sku: str) -> CatalogueProduct | None: ...
+class CatalogueReader(Protocol):
+    """What a stock-sync run reads of a client's products (SPEC §5.4): the products changed since its last
+    read, those it names, and at most daily the whole catalogue."""
 
     def get_many(self, client_id: str, skus: Collection[str]) -> dict[str, CatalogueProduct]:
         """The products among `skus` that exist, by SKU (strongly consistent)."""
         ...
 
+    def iter_catalogue(self, client_id: str, *, index_missing: bool = False) -> Iterator[CatalogueProduct]:
+        """Every product of the client, in SKU order, without a table scan (a full pass reads 100k).
+        `index_missing`: also index the products stored before the lookups' indexes existed."""
+        ...
+
+    def changed_since(self, client_id: str, since: datetime) -> Sequence[CatalogueProduct]:
+        """The products whose content changed at or after `since` (their `updated_at`). The reads behind
+        it may trail the writes by a second or so: a caller asks from its previous read less a margin."""
+        ...
+
+
+class ProductRepository(CatalogueReader, Protocol):
+    """A client's OMS products. Every method is scoped to one client's catalogue."""
+
+    def get(self, client_id: str, sku: str) -> CatalogueProduct | None: ...
+
     def page(self, client_id: str, *, limit: int, next_token: str | None) -> Page[CatalogueProduct]: ...
 
-    def iter_catalogue(self, client_id: str) -> Iterator[CatalogueProduct]:
-        """Every product of the client, in SKU order, without a table scan (the stock sync reads 100k)."""
+    def skus_matching(self, client_id: str, skus: Collection[str]) -> set[str]:
+        """The client's SKUs equal to one of `skus`, or equal to one when letter case is ignored: enough to
+        check those SKUs (§6.5) as against the whole catalogue, without reading it."""
         ...
 
     def apply(self, changes: Sequence[ProductChange]) -> None:

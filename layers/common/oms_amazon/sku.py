@@ -151,6 +151,13 @@ class SkuIndex:
         return SkuMatch("ambiguous", None, candidates)
 
 
+def skus_matching(oms_skus: Iterable[str], wanted: Iterable[str]) -> set[str]:
+    """The OMS SKUs equal to one of `wanted`, or equal to one when letter case is ignored: a `SkuIndex`
+    over them answers every lookup of a `wanted` SKU as one over the whole catalogue would."""
+    keys = {caseless_key(sku) for sku in wanted}
+    return {sku for sku in oms_skus if caseless_key(sku) in keys}
+
+
 SkuHoldCode = Literal["sku_case_mismatch", "sku_ambiguous", "unknown_sku"]
 
 

@@ -12,18 +12,100 @@ that product's figure, never an alias's.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from oms_amazon.domain.accounts import Account
-from oms_amazon.domain.sku_aliases import amazon_skus_of
-from oms_amazon.domain.stock_sync import ERRORS_INLINE
+from oms_amazon.domain.sku_aliases import SkuAlias, amazon_skus_of
+from oms_amazon.domain.stock_sync import ERRORS_INLINE, CatalogueMark
 from oms_amazon.sku import SkuIndex, listing_skip_reason
-from oms_amazon.stock import LastSent, Product, StockRules, decide_quantity, merge_quantities, needs_push
+from oms_amazon.stock import (
+    RESEND_AFTER,
+    LastSent,
+    Product,
+    StockRules,
+    decide_quantity,
+    merge_quantities,
+    needs_push,
+)
 
 SAMPLE_SIZE = 20  # SKUs named per skip reason in a run record, for the operator to act on
+
+# What a run reads of the catalogue (§5.4): the products changed since the last run began reading, less
+# CHANGES_OVERLAP (a change is visible up to the API's 29 s after its time stamp, when a batch commits, and
+# the changes index trails the table by about a second); the whole catalogue when there is no such run, at
+# least every FULL_READ_EVERY (which heals whatever a reader of changes could have missed), and whenever a
+# figure may have moved without its product changing: another account or stock setting, another SKU alias,
+# a listing snapshot this run cannot compare with the last run's.
+CHANGES_OVERLAP = timedelta(minutes=5)
+FULL_READ_EVERY = timedelta(hours=24)
+# Products a run also reads by key (resent after a rejection or a day, newly listed): past this share of
+# the SKUs sent so far, one Query of the whole catalogue costs less (about 20 products of 200 bytes per
+# read unit, against one read unit per product read by key).
+BY_KEY_SHARE = 20
+BY_KEY_AT_LEAST = 100
+
+
+def inputs_digest(group: Sequence[Account], aliases: Iterable[SkuAlias]) -> str:
+    """What every figure of a run depends on besides the products: a run whose digest differs from the
+    last run's reads the whole catalogue."""
+    accounts = sorted(
+        (
+            a.id,
+            a.marketplace_id,
+            a.include_bundles_in_stock_sync,
+            [getattr(a.stock_rules, rule, None) for rule in ("buffer", "zero_at_or_below", "max_quantity")],
+        )
+        for a in group
+    )
+    links = sorted((a.amazon_sku, a.oms_sku, a.account_id or "") for a in aliases)
+    text = json.dumps([accounts, links], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def changes_since(
+    mark: CatalogueMark | None,
+    now: datetime,
+    inputs: str,
+    listings: Mapping[str, str],
+    *,
+    by_key: int,
+    sent_skus: int,
+) -> datetime | None:
+    """The moment a run reads the catalogue's changes from, or None when it reads the whole catalogue.
+    `listings` maps each account of the run to the taken_at of the listing snapshot the last run would
+    have used (the stored one, before this run refreshed it); `by_key` counts the products the run would
+    read by key besides the changes."""
+    if mark is None or now - mark.full_at >= FULL_READ_EVERY or mark.inputs != inputs:
+        return None
+    if any(mark.listings.get(account_id) != taken for account_id, taken in listings.items()):
+        return None
+    if by_key > max(BY_KEY_AT_LEAST, sent_skus // BY_KEY_SHARE):
+        return None
+    return mark.read_at - CHANGES_OVERLAP
+
+
+def due_again(last_sent: Mapping[str, LastSent], now: datetime, listed: Collection[str]) -> set[str]:
+    """The Amazon SKUs sent again this run whether or not their product changed: rejected by Amazon, or
+    last sent more than a day ago (§5.4). Only those still `listed` (merchant-fulfilled on one of the run's
+    marketplaces): another could not be sent, and would be read again every run."""
+    return {
+        sku
+        for sku, sent in last_sent.items()
+        if (sent.status == "rejected" or now - sent.sent_at > RESEND_AFTER) and sku in listed
+    }
+
+
+def oms_skus_of(amazon_skus: Collection[str], aliases: Mapping[str, Mapping[str, str]]) -> set[str]:
+    """The OMS SKUs whose figure goes to `amazon_skus`: each itself, and the OMS SKU an alias links it to."""
+    found = set(amazon_skus)
+    for links in aliases.values():
+        found |= {oms for amazon, oms in links.items() if amazon in amazon_skus}
+    return found
 
 
 @dataclass(frozen=True, slots=True)

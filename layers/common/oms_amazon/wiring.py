@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from oms_amazon.batch import DeadLetterQueue
     from oms_amazon.domain.marketplaces import Marketplace
     from oms_amazon.domain.sku_aliases import SkuAlias
-    from oms_amazon.ports import AmazonSeller
+    from oms_amazon.ports import AmazonSeller, ProductRepository
     from oms_amazon.services.accounts import DeletedAccountSweep
     from oms_amazon.services.order_import import (
         OrderImportScheduler,
@@ -79,11 +79,16 @@ def stock_store():  # type: ignore[no-untyped-def]
     return DynamoStockSyncStore(aws_client("dynamodb"), settings().table_name)
 
 
-def catalogue(client_id: str) -> Iterator[Product]:
+@cache
+def product_repository() -> ProductRepository:
     from oms_amazon.adapters.products import DynamoProductRepository
 
-    repository = DynamoProductRepository(aws_client("dynamodb"), settings().table_name)
-    return (product.as_stock() for product in repository.iter_catalogue(client_id))
+    return DynamoProductRepository(aws_client("dynamodb"), settings().table_name)
+
+
+def catalogue(client_id: str) -> Iterator[Product]:
+    """The client's whole catalogue (the SKU report compares all of it with Amazon's listings)."""
+    return (product.as_stock() for product in product_repository().iter_catalogue(client_id))
 
 
 @cache
@@ -107,7 +112,7 @@ def stock_sync_worker() -> StockSyncWorker:
         accounts=_accounts(),
         store=stock_store(),
         secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
-        products=catalogue,
+        products=product_repository(),
         amazon=seller_amazon,
         rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
         clock=utc_now,
@@ -122,8 +127,8 @@ def _mappings(client_id: str) -> list[CourierMapping]:
     return [mapping.as_rule() for mapping in repository.all_of_client(client_id)]
 
 
-def _skus(client_id: str) -> Iterator[str]:
-    return (product.sku for product in catalogue(client_id))
+def _skus(client_id: str, skus: Collection[str]) -> set[str]:
+    return product_repository().skus_matching(client_id, skus)
 
 
 @cache
@@ -363,6 +368,7 @@ def reset() -> None:
         amazon_connections,
         page_token_key,
         _accounts,
+        product_repository,
         stock_store,
         stock_sync_scheduler,
         stock_sync_worker,

@@ -27,6 +27,21 @@ by one write, not by 1,000:
 - giving the batch the next commit number in the head is the one write that makes it visible; each
   item is then rolled forward (`staged` becomes the item, the marker goes, `written_seq` keeps the
   commit number) and the batch leaves the head — tidying only.
+Two indexes find products without reading the catalogue (SPEC §5.4, §6.5); both keys are set by every
+write of the product's content and by staging, so a product's index entries move with it:
+- `GSI1` (all attributes), `GSI1PK = PRODUCTS#<client>`, `GSI1SK = <updated_at>#<sku>`: the products
+  changed since a moment, one Query (`changed_since`). The key is the change's own time, set before
+  the change is visible (a batch sets it when staging, up to the API's 29 s before its commit), and the
+  index trails the table by about a second: a reader that asks from its previous read less a few minutes
+  misses nothing. Joining or leaving a bundle leaves it alone: that changes no quantity.
+- `GSI3` (keys only), `GSI3PK = SKUFOLD#<client>#<digest of the case-folded SKU>`: the SKUs that equal
+  one ignoring letter case (`skus_matching`). A digest, because a 200-character SKU can fold to three
+  times its length, past a partition key's 2,048 bytes; candidates are read back by their own key.
+Products stored before these indexes have neither key. Changes need none (a reader with no earlier
+read reads the whole catalogue); the folded key is written by a whole read asked to (`index_missing`,
+the stock sync's full pass) or by the first SKU lookup that needs it, which then reads the catalogue
+once and marks the client's catalogue indexed in `CLIENT#<client>` / `PRODUCT_INDEXES`.
+
 Every read first reads the head, then the products: a product staged by a batch that had not
 committed by then reads as it was (or not at all when new), one staged by a batch that had, as
 staged; a product rolled forward by a batch that committed after the head was read makes the read
@@ -38,6 +53,7 @@ cleared (`settle`, which also aborts a batch left pending past its expiry).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -63,6 +79,7 @@ from oms_amazon.domain.errors import DependencyUnavailable
 from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.observability import logger
 from oms_amazon.ports import Page
+from oms_amazon.sku import caseless_key
 from oms_amazon.stock import Component
 
 PRODUCT_PREFIX: Final = "PRODUCT#"
@@ -86,6 +103,12 @@ BATCH_EXPIRY: Final = timedelta(minutes=5)
 _READ_ATTEMPTS: Final = 5
 # Staging and rolling forward are one conditional UpdateItem per product, this many at a time.
 BATCH_WORKERS: Final = 8
+# The indexes products are found by (see the module's docstring), and the item saying that every product
+# of a client carries its folded-SKU key.
+CHANGES_INDEX: Final = "GSI1"
+SKU_FOLD_INDEX: Final = "GSI3"
+INDEXES_SK: Final = "PRODUCT_INDEXES"
+_INDEX_ATTRIBUTES: Final = ("GSI1PK", "GSI1SK", "GSI3PK")
 _STAGED_BY: Final = "staged_by"
 _STAGED: Final = "staged"
 _WRITTEN_SEQ: Final = "written_seq"
@@ -99,12 +122,31 @@ def product_sk(sku: str) -> str:
     return f"{PRODUCT_PREFIX}{sku}"
 
 
+def changes_partition(client_id: str) -> str:
+    return f"PRODUCTS#{client_id}"
+
+
+def fold_partition(client_id: str, sku: str) -> str:
+    digest = hashlib.sha256(caseless_key(sku).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"SKUFOLD#{client_id}#{digest}"
+
+
+def index_keys(product: CatalogueProduct) -> dict[str, str]:
+    """The product's keys in the changes index and the folded-SKU index."""
+    return {
+        "GSI1PK": changes_partition(product.client_id),
+        "GSI1SK": f"{iso(product.updated_at)}#{product.sku}",
+        "GSI3PK": fold_partition(product.client_id, product.sku),
+    }
+
+
 def product_to_item(product: CatalogueProduct) -> dict[str, Any]:
     """The whole item of a product (as loaded in bulk; the repository itself writes with updates)."""
     item: dict[str, Any] = {
         "PK": client_pk(product.client_id),
         "SK": product_sk(product.sku),
         **_content(product),
+        **index_keys(product),
     }
     if product.used_in_bundles:
         item["used_by"] = set(product.used_in_bundles)
@@ -262,7 +304,7 @@ def transaction_actions(table: str, client_id: str, transaction: _Transaction) -
 
 def _write_action(table: str, change: ProductChange) -> dict[str, Any]:
     product = change.product
-    content = _content(product)
+    content = {**_content(product), **index_keys(product)}
     names = {f"#{name}": name for name in content}
     values = to_wire({f":{name}": value for name, value in content.items()})
     sets = [f"#{name} = :{name}" for name, value in content.items() if value is not None]
@@ -297,8 +339,11 @@ def stage_request(table: str, batch_id: str, staged: StagedProduct) -> dict[str,
     """Park a product's new state on its item under the batch's marker, if the item is still what the
     batch was planned against and no other batch holds it. Nothing a reader sees changes."""
     product = staged.product
-    names = {"#staged_by": _STAGED_BY, "#staged": _STAGED}
-    values: dict[str, Any] = to_wire({":batch": batch_id, ":staged": _staged_state(staged)})
+    keys = index_keys(product)
+    names = {"#staged_by": _STAGED_BY, "#staged": _STAGED} | {f"#{name}": name for name in keys}
+    values: dict[str, Any] = to_wire(
+        {":batch": batch_id, ":staged": _staged_state(staged)} | {f":{name}": value for name, value in keys.items()}
+    )
     if staged.expected_version is None:
         condition = "attribute_not_exists(PK)"
     else:
@@ -313,7 +358,10 @@ def stage_request(table: str, batch_id: str, staged: StagedProduct) -> dict[str,
     return {
         "TableName": table,
         "Key": key(client_pk(product.client_id), product_sk(product.sku)),
-        "UpdateExpression": "SET #staged_by = :batch, #staged = :staged",
+        # The index keys move now, before the commit makes the change visible: a reader of the changes
+        # since its last read then cannot miss a batch that committed after that read.
+        "UpdateExpression": "SET #staged_by = :batch, #staged = :staged, "
+        + ", ".join(f"#{name} = :{name}" for name in keys),
         "ConditionExpression": condition + " AND attribute_not_exists(#staged_by)",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
@@ -324,7 +372,12 @@ def roll_forward_request(table: str, batch_id: str, seq: int, product: Catalogue
     """Make a committed batch's staged state the item itself and drop the marker (only if the marker is
     still this batch's: rolling forward twice is harmless). The batch's commit number stays on the item,
     so that a read that began before the commit knows to read again."""
-    content = {**_content(product), "used_by": set(product.used_in_bundles) or None, _WRITTEN_SEQ: seq}
+    content = {
+        **_content(product),
+        **index_keys(product),
+        "used_by": set(product.used_in_bundles) or None,
+        _WRITTEN_SEQ: seq,
+    }
     names = {f"#{name}": name for name in content} | {"#staged_by": _STAGED_BY, "#staged": _STAGED}
     values = to_wire({f":{name}": value for name, value in content.items()} | {":batch": batch_id})
     sets = [f"#{name} = :{name}" for name, value in content.items() if value is not None]
@@ -342,7 +395,9 @@ def roll_forward_request(table: str, batch_id: str, seq: int, product: Catalogue
 def _staged_state(staged: StagedProduct) -> dict[str, Any]:
     """The product's new state, with `used_by` as the bundles it gains and loses: the whole set beside
     the item's own could take it past DynamoDB's 400 KB (the item is held, so its own set stays put)."""
-    state = {k: v for k, v in product_to_item(staged.product).items() if k not in ("PK", "SK", "used_by")}
+    state = {
+        k: v for k, v in product_to_item(staged.product).items() if k not in ("PK", "SK", "used_by", *_INDEX_ATTRIBUTES)
+    }
     now_used = staged.product.used_in_bundles
     state["joins"] = sorted(now_used - staged.expected_used_in_bundles)
     state["leaves"] = sorted(staged.expected_used_in_bundles - now_used)
@@ -375,6 +430,8 @@ class DynamoProductRepository:
         self._db = client
         self._table = table_name
         self._workers = workers
+        # Clients whose every product carries its folded-SKU key (once so, always so).
+        self._indexed: set[str] = set()
 
     def get(self, client_id: str, sku: str) -> CatalogueProduct | None:
         view = self._view(client_id)
@@ -450,22 +507,57 @@ class DynamoProductRepository:
         items = self._consistent_read(client_id, read)
         return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
 
-    def iter_catalogue(self, client_id: str) -> Iterator[CatalogueProduct]:
+    def iter_catalogue(self, client_id: str, *, index_missing: bool = False) -> Iterator[CatalogueProduct]:
         """Every product of the client, in SKU (byte) order: Query pages of up to 1 MB over the client's
-        partition, strongly consistent, all read before the first is yielded (the stock sync and the
-        order import hold the whole catalogue anyway), so that the pass shows each batch whole: as of
-        one moment of the batch head, read again if a batch committed meanwhile.
+        partition, strongly consistent, all read before the first is yielded (a full stock-sync pass
+        holds the whole catalogue anyway), so that the pass shows each batch whole: as of one moment of
+        the batch head, read again if a batch committed meanwhile.
+
+        `index_missing`: also give the products stored before the folded-SKU index their key, and once
+        all have it, mark the client's catalogue indexed (see `skus_matching`).
 
         Measured under moto with the items `test_products_repository` loads (about 200 bytes each):
         20,000 products take 5 Query calls; 100,000 take 21 (and one GetItem of the batch head; no Scan).
         """
+        raw: list[dict[str, Any]] = []
 
         def read() -> list[dict[str, Any]]:
             request = self._catalogue_query(client_pk(client_id))
             request["ConsistentRead"] = True
-            items: list[dict[str, Any]] = []
+            raw.clear()
             while True:
                 with dynamodb_errors("read catalogue"):
+                    response = self._db.query(**request)
+                raw.extend(from_wire(item) for item in response.get("Items", []))
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return raw
+                request["ExclusiveStartKey"] = last
+
+        products = self._consistent_read(client_id, read)
+        if index_missing:
+            self._index_missing(client_id, raw)
+        return iter(products)
+
+    def changed_since(self, client_id: str, since: datetime) -> list[CatalogueProduct]:
+        """The products whose content changed at or after `since` (by their `updated_at`), from the changes
+        index: one Query whose cost grows with the products changed, not the catalogue. The index trails
+        the table by about a second, so a caller reads from its previous read less a margin; what it reads
+        is shown as of one moment of the batch head, like every read here."""
+
+        def read() -> list[dict[str, Any]]:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": CHANGES_INDEX,
+                "KeyConditionExpression": "GSI1PK = :p AND GSI1SK >= :since",
+                "ExpressionAttributeValues": {
+                    ":p": {"S": changes_partition(client_id)},
+                    ":since": {"S": iso(since)},
+                },
+            }
+            items: list[dict[str, Any]] = []
+            while True:
+                with dynamodb_errors("read changed products"):
                     response = self._db.query(**request)
                 items += [from_wire(item) for item in response.get("Items", [])]
                 last = response.get("LastEvaluatedKey")
@@ -473,7 +565,93 @@ class DynamoProductRepository:
                     return items
                 request["ExclusiveStartKey"] = last
 
-        return iter(self._consistent_read(client_id, read))
+        return self._consistent_read(client_id, read)
+
+    def skus_matching(self, client_id: str, skus: Collection[str]) -> set[str]:
+        """The client's SKUs equal to one of `skus`, or equal to one when letter case is ignored (SPEC
+        §6.5): a BatchGetItem of `skus` by key, then, for each one that is not a product, a Query of the
+        folded-SKU index and a read of what it names by key. A catalogue with products stored before that
+        index is read whole once instead, which indexes them."""
+        wanted = set(skus)
+        found = set(self.get_many(client_id, wanted)) if wanted else set()
+        missing = wanted - found
+        if not missing:
+            return found
+        if not self._fold_indexed(client_id):
+            from oms_amazon.sku import skus_matching
+
+            return skus_matching((p.sku for p in self.iter_catalogue(client_id, index_missing=True)), wanted)
+        candidates: set[str] = set()
+        for sku in missing:
+            candidates |= self._fold_candidates(client_id, sku)
+        folds = {caseless_key(m) for m in missing}
+        candidates = {c for c in candidates - found if caseless_key(c) in folds}
+        if candidates:
+            found |= set(self.get_many(client_id, candidates))  # the index lags: only what exists now
+        return found
+
+    def _fold_candidates(self, client_id: str, sku: str) -> set[str]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": SKU_FOLD_INDEX,
+            "KeyConditionExpression": "GSI3PK = :p",
+            "ExpressionAttributeValues": {":p": {"S": fold_partition(client_id, sku)}},
+        }
+        found: set[str] = set()
+        while True:
+            with dynamodb_errors("look up SKUs ignoring case"):
+                response = self._db.query(**request)
+            found |= {item["SK"]["S"][len(PRODUCT_PREFIX) :] for item in response.get("Items", [])}
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return found
+            request["ExclusiveStartKey"] = last
+
+    def _fold_indexed(self, client_id: str) -> bool:
+        if client_id in self._indexed:
+            return True
+        with dynamodb_errors("read product indexes"):
+            found = self._db.get_item(TableName=self._table, Key=key(client_pk(client_id), INDEXES_SK)).get("Item")
+        if found is not None:
+            self._indexed.add(client_id)
+        return found is not None
+
+    def _index_missing(self, client_id: str, items: Sequence[dict[str, Any]]) -> None:
+        """Give every product item without a folded-SKU key its key (a function of the SKU alone, so any
+        writer writes the same), then mark the catalogue indexed. Best effort: a failure leaves the
+        lookups reading the whole catalogue until the next pass finishes it."""
+        pk = client_pk(client_id)
+        lacking = [item["SK"][len(PRODUCT_PREFIX) :] for item in items if "GSI3PK" not in item]
+
+        def index(sku: str) -> None:
+            try:
+                with dynamodb_errors("index products"):
+                    self._db.update_item(
+                        TableName=self._table,
+                        Key=key(pk, product_sk(sku)),
+                        UpdateExpression="SET GSI3PK = :p",
+                        # Never bring back as a key-only item a product deleted since the read.
+                        ConditionExpression="attribute_exists(PK)",
+                        ExpressionAttributeValues={":p": {"S": fold_partition(client_id, sku)}},
+                    )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+
+        try:
+            self._each(index, lacking)
+            if client_id not in self._indexed:
+                with dynamodb_errors("mark products indexed"):
+                    self._db.put_item(
+                        TableName=self._table,
+                        Item=to_wire({"PK": pk, "SK": INDEXES_SK, "entity": "product_indexes", "sku_fold": True}),
+                    )
+                self._indexed.add(client_id)
+        except Exception:
+            logger.warning("products not indexed", extra={"client_id": client_id, "products": len(lacking)})
+            return
+        if lacking:
+            logger.info("products indexed", extra={"client_id": client_id, "products": len(lacking)})
 
     def _catalogue_query(self, partition: str) -> dict[str, Any]:
         return {

@@ -3,8 +3,10 @@
 - `STOCKRUN#<account>#<run_id>`: one item per run; run ids sort by time, so a reverse Query lists
   the newest first.
 - `LISTINGS#<seller>#<marketplace>`: the Amazon listing snapshot (head + gzip chunks, see blobs).
-- `STOCKSTATE#<seller>#<region>`: the head of what was last sent: a revision and the feeds awaiting their
-  report (no SKUs). While a feed is pending the head is in the sparse `GSI1` under `STOCK_FEEDS`, so the
+- `STOCKSTATE#<seller>#<region>`: the head of what was last sent: a revision, the feeds awaiting their
+  report (no SKUs), and how far runs have read the OMS catalogue (`catalogue`: when the last run began
+  reading, when one last read all of it, a digest of the settings and aliases, the listing snapshots used).
+  While a feed is pending the head is in the sparse `GSI1` under `STOCK_FEEDS`, so the
   tick finds work to reconcile with a Query. Under it, one small item per SKU,
   `STOCKSTATE#<seller>#<region>#S#<sku>` (quantity, epoch second, status, and while in flight the feeds
   carrying it), and each pending feed's messages in order, `…#F#<feed document>#<nnnn>` (4,000 a chunk).
@@ -52,6 +54,7 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict
 from oms_amazon.domain.stock_sync import (
     ERRORS_INLINE,
+    CatalogueMark,
     ListingSnapshot,
     ListingsRefresh,
     ManualRun,
@@ -132,6 +135,7 @@ def run_to_item(run: StockRun) -> dict[str, Any]:
         "error_count": run.error_count,
         "conflicts": list(run.conflicts[:ERRORS_INLINE]),
         "reason": run.reason,
+        "catalogue_read": run.catalogue_read,
     }
 
 
@@ -156,6 +160,7 @@ def run_from_item(item: dict[str, Any]) -> StockRun:
         conflicts=tuple(item.get("conflicts") or ()),
         reason=item.get("reason"),
         error_count=int(item.get("error_count", len(item.get("errors") or ()))),
+        catalogue_read=item.get("catalogue_read"),
     )
 
 
@@ -215,6 +220,28 @@ def _reads_as(entry: _Raw, pending_docs: frozenset[str]) -> _Raw:
 def _last_sent(entry: _Raw, pending_docs: set[str]) -> LastSent:
     quantity, sent_at, status, _ = _reads_as(entry, frozenset(pending_docs))
     return LastSent(quantity, datetime.fromtimestamp(sent_at, tz=UTC), _STATUS_NAMES[status])  # type: ignore[arg-type]
+
+
+def _mark_to_item(mark: CatalogueMark | None) -> dict[str, Any] | None:
+    if mark is None:
+        return None
+    return {
+        "read_at": iso(mark.read_at),
+        "full_at": iso(mark.full_at),
+        "inputs": mark.inputs,
+        "listings": dict(mark.listings),
+    }
+
+
+def _mark_from_item(item: dict[str, Any] | None) -> CatalogueMark | None:
+    if not item:
+        return None
+    return CatalogueMark(
+        read_at=parse_iso(item["read_at"]),
+        full_at=parse_iso(item["full_at"]),
+        inputs=item["inputs"],
+        listings={str(k): str(v) for k, v in (item.get("listings") or {}).items()},
+    )
 
 
 def _messages_sk(head_sk: str, document_id: str, n: int) -> str:
@@ -550,6 +577,7 @@ class DynamoStockSyncStore:
             last_sent=last_sent,
             pending_feeds=pending,
             revision=int(head["revision"]),
+            catalogue=_mark_from_item(head.get("catalogue")),
             stored=_Stored(raw, frozenset(pending_docs)),
         )
 
@@ -613,6 +641,7 @@ class DynamoStockSyncStore:
             "pending_feeds": [_pending_meta(p) for p in state.pending_feeds],
             "sku_count": len(raw),
             "revision": state.revision + 1,
+            "catalogue": _mark_to_item(state.catalogue),
         }
         if state.pending_feeds and reconcile_after is not None:
             head["account_id"] = state.pending_feeds[0].account_id

@@ -55,6 +55,8 @@ class StockRun:
     conflicts: tuple[dict[str, Any], ...] = ()
     reason: str | None = None
     error_count: int = 0
+    # "full": the run read the whole catalogue; "changes": the products changed since the last run (§5.4).
+    catalogue_read: Literal["full", "changes"] | None = None
     # Errors added since the record was read, numbered from 0 in the run: the store writes each once.
     unsaved_errors: tuple[tuple[int, SkuError], ...] = field(default=(), compare=False, repr=False)
 
@@ -138,6 +140,18 @@ class PendingFeed:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogueMark:
+    """How far the runs of one client, seller and region have read the OMS catalogue (§5.4), so that the
+    next run reads only the products changed since, and the whole catalogue when anything else that
+    every figure depends on has moved."""
+
+    read_at: datetime  # when the last run began reading products
+    full_at: datetime  # when a run last read the whole catalogue
+    inputs: str  # digest of the accounts, their stock settings and the SKU aliases the figures came from
+    listings: dict[str, str] = field(default_factory=dict)  # account id -> its listing snapshot's taken_at
+
+
+@dataclass(frozen=True, slots=True)
 class SyncState:
     """What the connector last told Amazon for one client, seller and region."""
 
@@ -147,6 +161,7 @@ class SyncState:
     last_sent: dict[str, LastSent] = field(default_factory=dict)
     pending_feeds: tuple[PendingFeed, ...] = ()
     revision: int = 0
+    catalogue: CatalogueMark | None = None
     # What the store holds, as the store read or wrote it (opaque here): it writes only what changed.
     stored: Any = field(default=None, compare=False, repr=False)
 

@@ -32,7 +32,7 @@ at its start and may write them after that re-evaluation looked. So:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, Self
 
@@ -167,7 +167,9 @@ class OrderSource(Protocol):
 
 
 MappingSource = Callable[[str], list[CourierMapping]]
-SkuSource = Callable[[str], Iterable[str]]
+# (client, SKUs) -> the client's OMS SKUs equal to one of them, or equal to one ignoring letter case: all
+# that the checks of order lines with those SKUs need (§6.5), read by key, never the whole catalogue.
+SkuSource = Callable[[str, Collection[str]], Collection[str]]
 OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
 
 
@@ -388,6 +390,10 @@ class OrderJudge:
         self._mappings_source = mappings
         self._aliases_source = aliases
         self._changes = changes
+        # The OMS SKUs found for the SKUs asked about so far: an index over them answers for those SKUs as
+        # one over the whole catalogue would.
+        self._asked: set[str] = set()
+        self._found: set[str] = set()
         self._index: SkuIndex | None = None
         self._mappings: list[CourierMapping] | None = None
         self._aliases: list[SkuAlias] | None = None
@@ -401,6 +407,33 @@ class OrderJudge:
     def new_page(self) -> None:
         self._checked = False
 
+    def prefetch(self, orders: Iterable[tuple[AmazonOrder, Account]]) -> None:
+        """Look up the SKUs of these orders' lines (and of the aliases they use) in one go, before judging
+        them one by one."""
+        _, aliases = self._load()
+        wanted: set[str] = set()
+        for amazon, account in orders:
+            wanted |= self._line_skus(amazon, self._aliases_for(account, aliases))
+        self._look_up(wanted)
+
+    def _aliases_for(self, account: Account, aliases: list[SkuAlias]) -> dict[str, str]:
+        if account.id not in self._aliases_of:
+            self._aliases_of[account.id] = aliases_for(account.id, aliases)
+        return self._aliases_of[account.id]
+
+    @staticmethod
+    def _line_skus(amazon: AmazonOrder, aliases: dict[str, str]) -> set[str]:
+        skus = {line.seller_sku for line in amazon.lines}
+        return skus | {aliases[sku] for sku in skus if sku in aliases}
+
+    def _look_up(self, skus: set[str]) -> SkuIndex:
+        wanted = skus - self._asked
+        if wanted or self._index is None:
+            self._found.update(self._skus_source(self._client_id, wanted) if wanted else ())
+            self._asked |= wanted
+            self._index = SkuIndex(self._found)
+        return self._index
+
     def judge(
         self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, *, despatched: bool = False
     ) -> Order:
@@ -412,20 +445,11 @@ class OrderJudge:
     def _evaluate(
         self, amazon: AmazonOrder, account: Account, now: datetime, previous: Order | None, despatched: bool
     ) -> Order:
-        if self._index is None:
-            self._index = SkuIndex(self._skus_source(self._client_id))
         mappings, aliases = self._load()
-        if account.id not in self._aliases_of:
-            self._aliases_of[account.id] = aliases_for(account.id, aliases)
+        linked = self._aliases_for(account, aliases)
+        index = self._look_up(self._line_skus(amazon, linked))
         return evaluate(
-            amazon,
-            account,
-            self._index,
-            mappings,
-            now=now,
-            previous=previous,
-            despatched=despatched,
-            aliases=self._aliases_of[account.id],
+            amazon, account, index, mappings, now=now, previous=previous, despatched=despatched, aliases=linked
         )
 
     def _load(self) -> tuple[list[CourierMapping], list[SkuAlias]]:
@@ -661,6 +685,11 @@ class OrderImportWorker:
             ours = [o for o in merchant if o.marketplace_id in by_marketplace]
             stats["other_marketplace"] += len(merchant) - len(ours)
             stored = self._orders.get_many(client_id, [o.amazon_order_id for o in ours])
+            judge.prefetch(
+                (o, by_marketplace[o.marketplace_id])
+                for o in ours
+                if (known := stored.get(o.amazon_order_id)) is None or known.last_update_date < o.last_update_date
+            )
             events = []
             for amazon_order in ours:
                 account = by_marketplace[amazon_order.marketplace_id]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,8 +22,10 @@ from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.sku_aliases import AliasSource, aliases_for, no_aliases
+from oms_amazon.domain.products import CatalogueProduct
+from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
 from oms_amazon.domain.stock_sync import (
+    CatalogueMark,
     ListingSnapshot,
     ListingsRefresh,
     ManualRun,
@@ -38,13 +40,14 @@ from oms_amazon.ports import (
     AccountRepository,
     AmazonSeller,
     AuthorisationRejections,
+    CatalogueReader,
     Clock,
     JobQueue,
     SellerSecrets,
     StockSyncStore,
 )
 from oms_amazon.stock import LastSent, Product
-from oms_amazon.stock_plan import Push, plan_push
+from oms_amazon.stock_plan import Push, changes_since, due_again, inputs_digest, oms_skus_of, plan_push
 
 # Per marketplace: patchListingsItem costs one call per SKU; a feed costs createFeedDocument +
 # createFeed now and getFeed + getFeedDocument later, and JSON_LISTINGS_FEED allows only 5 submissions
@@ -224,8 +227,15 @@ def _iso_key(moment: datetime | None) -> str:
     return iso(moment) if moment else ""
 
 
+def _taken(snapshot: ListingSnapshot) -> str:
+    return snapshot.taken_at.isoformat() if snapshot.taken_at else ""
+
+
+def _stock(catalogue: Mapping[str, CatalogueProduct]) -> list[Product]:
+    return [product.as_stock() for product in catalogue.values()]
+
+
 AmazonFactory = Callable[[Marketplace, str, str], AmazonSeller]
-ProductSource = Callable[[str], Iterable[Product]]
 
 
 class StockSyncWorker:
@@ -235,7 +245,7 @@ class StockSyncWorker:
         accounts: AccountRepository,
         store: StockSyncStore,
         secrets: SellerSecrets,
-        products: ProductSource,
+        products: CatalogueReader,
         amazon: AmazonFactory,
         rejections: AuthorisationRejections,
         clock: Clock,
@@ -320,34 +330,80 @@ class StockSyncWorker:
         group = group if any(a.id == account.id for a in group) else [account, *group]
         state = self._reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
         try:
-            snapshots = {a.id: self._snapshot(a, amazon, force=False) for a in group}
+            refreshed = {a.id: self._refreshed_snapshot(a, amazon, force=False) for a in group}
         except ListingsUnavailable as unavailable:
             self._finish(account, run.with_changes(status="failed", reason=str(unavailable)))
             return
-        catalogue = list(self._products(account.client_id))
+        snapshots = {account_id: current for account_id, (current, _) in refreshed.items()}
         links = self._aliases(account.client_id)
         aliases = {a.id: aliases_for(a.id, links) for a in group} if links else None
-        plan = plan_push(account, group, catalogue, _listed(snapshots), state.last_sent, now, _fba(snapshots), aliases)
+        # What the last run used: the snapshots as stored before this run read any of them again.
+        listings_before = {
+            account_id: _taken(replaced or current) for account_id, (current, replaced) in refreshed.items()
+        }
+        newly = {
+            sku
+            for current, replaced in refreshed.values()
+            if replaced is not None
+            for sku in current.product_types.keys() - replaced.product_types.keys()
+        }
+        listed = {sku for s in snapshots.values() for sku in s.product_types}
+        by_key = oms_skus_of(due_again(state.last_sent, now, listed) | newly, aliases or {})
+        inputs = inputs_digest(group, links)
+        since = changes_since(
+            state.catalogue, now, inputs, listings_before, by_key=len(by_key), sent_skus=len(state.last_sent)
+        )
+        read_at = self._clock()
+        catalogue = self._read_catalogue(account.client_id, since, by_key, links)
+        plan = plan_push(
+            account, group, _stock(catalogue), _listed(snapshots), state.last_sent, now, _fba(snapshots), aliases
+        )
         if plan.skipped.get("not_on_amazon") and _may_refresh_for_new_listings(snapshots[account.id], now):
             # An OMS SKU Amazon does not list may be a listing created since the snapshot: a new report, at most
             # hourly per seller and marketplace, so a new listing syncs within the hour, not the day (SPEC §5.4).
             count("ListingsRefreshedForMissingSkus")
-            refreshed = self._snapshot(account, amazon, force=True)
-            if refreshed.taken_at != snapshots[account.id].taken_at:
-                snapshots[account.id] = refreshed
+            fresh = self._snapshot(account, amazon, force=True)
+            before = snapshots[account.id]
+            if fresh.taken_at != before.taken_at:
+                snapshots[account.id] = fresh
+                if since is not None:
+                    added = fresh.product_types.keys() - before.product_types.keys()
+                    catalogue = self._with_neighbours(
+                        account.client_id, catalogue, oms_skus_of(added, aliases or {}), links
+                    )
                 plan = plan_push(
-                    account, group, catalogue, _listed(snapshots), state.last_sent, now, _fba(snapshots), aliases
+                    account,
+                    group,
+                    _stock(catalogue),
+                    _listed(snapshots),
+                    state.last_sent,
+                    now,
+                    _fba(snapshots),
+                    aliases,
                 )
+        # Saved with what the run sent, never before it: a run that dies reads the same changes again.
+        mark = CatalogueMark(
+            read_at=read_at,
+            full_at=read_at if since is None or state.catalogue is None else state.catalogue.full_at,
+            inputs=inputs,
+            listings={account_id: _taken(snapshot) for account_id, snapshot in snapshots.items()},
+        )
+        count("StockSyncCatalogueReads", read="full" if since is None else "changes")
         run = run.with_changes(
             skus_considered=plan.considered,
             skus_unchanged=plan.unchanged,
             skipped=plan.skipped,
             skipped_skus=plan.skipped_skus,
             conflicts=plan.conflicts,
+            catalogue_read="full" if since is None else "changes",
         )
         for reason, n in plan.skipped.items():
             count("SkusSkipped", n, reason=reason)
         if not plan.pushes:
+            self._store.save_state(
+                replace(state, catalogue=mark),
+                reconcile_after=self._clock() + RECONCILE_AFTER if state.pending_feeds else None,
+            )
             self._finish(account, run.with_changes(status="done", skus_sent=0, transport="none"))
             return
         by_marketplace = plan.by_marketplace()
@@ -355,13 +411,19 @@ class StockSyncWorker:
         fed = {m: pushes for m, pushes in by_marketplace.items() if len(pushes) > PATCH_UP_TO}
         state, errors = self._patch(state, patched, amazon)
         if not fed:
-            self._store.save_state(state, reconcile_after=None)
+            self._store.save_state(
+                replace(state, catalogue=mark),
+                reconcile_after=self._clock() + RECONCILE_AFTER if state.pending_feeds else None,
+            )
             self._finish(
                 account,
                 run.adding_errors(errors).with_changes(status="done", skus_sent=len(plan.pushes), transport="patch"),
             )
         else:
             state, feed_ids = self._submit_feeds(state, fed, amazon, run, account)
+            state = self._store.save_state(
+                replace(state, catalogue=mark), reconcile_after=self._clock() + RECONCILE_AFTER
+            )
             run = run.adding_errors(errors).with_changes(
                 status="submitted", skus_sent=len(plan.pushes), transport="feed", feed_ids=tuple(feed_ids)
             )
@@ -370,6 +432,39 @@ class StockSyncWorker:
             final = self._store.get_run(run.client_id, run.account_id, run.run_id) or run
             self._finish(account, final, save=False)
         count("SkusPushed", len(plan.pushes))
+
+    def _read_catalogue(
+        self, client_id: str, since: datetime | None, by_key: set[str], links: Sequence[SkuAlias]
+    ) -> dict[str, CatalogueProduct]:
+        """The whole catalogue (since None), or the products changed since `since` and those named in
+        `by_key`, with what their figures need."""
+        if since is None:
+            return {p.sku: p for p in self._products.iter_catalogue(client_id, index_missing=True)}
+        changed = {p.sku: p for p in self._products.changed_since(client_id, since)}
+        return self._with_neighbours(client_id, changed, by_key, links)
+
+    def _with_neighbours(
+        self,
+        client_id: str,
+        read: Mapping[str, CatalogueProduct],
+        more: Collection[str],
+        links: Sequence[SkuAlias],
+    ) -> dict[str, CatalogueProduct]:
+        """`read` and `more`, then every bundle using one of them (a component's change changes its bundles,
+        §5.2), every component of those bundles (a bundle's figure needs all of them), and every OMS product
+        an alias of theirs names as its Amazon SKU (which takes its own figure, not the alias's, §5.4)."""
+        products = dict(read)
+
+        def add(skus: Collection[str]) -> None:
+            wanted = set(skus) - products.keys()
+            if wanted:
+                products.update(self._products.get_many(client_id, wanted))
+
+        add(more)
+        add({bundle for p in products.values() for bundle in p.used_in_bundles})
+        add({c.sku for p in products.values() for c in p.components})
+        add({alias.amazon_sku for alias in links if alias.oms_sku in products})
+        return products
 
     def _patch(
         self, state: SyncState, by_marketplace: dict[str, list[Push]], amazon: AmazonSeller
@@ -535,10 +630,17 @@ class StockSyncWorker:
 
     # ---- the listing snapshot
     def _snapshot(self, account: Account, amazon: AmazonSeller, *, force: bool) -> ListingSnapshot:
+        return self._refreshed_snapshot(account, amazon, force=force)[0]
+
+    def _refreshed_snapshot(
+        self, account: Account, amazon: AmazonSeller, *, force: bool
+    ) -> tuple[ListingSnapshot, ListingSnapshot | None]:
+        """The account's listing snapshot, read again from Amazon when stale (or `force`), and the one it
+        replaced when it was (what a run compares it with to find the newly listed SKUs)."""
         now = self._clock()
         snapshot = self._store.snapshot(account.client_id, account.merchant_id, account.marketplace)
         if snapshot is not None and snapshot.is_fresh(now) and not force and snapshot.pending_report_id is None:
-            return snapshot
+            return snapshot, None
         report_id = snapshot.pending_report_id if snapshot and snapshot.pending_report_id else None
         if report_id is None:
             report_id = amazon.request_listings_report(account.marketplace_id)
@@ -568,13 +670,13 @@ class StockSyncWorker:
                 fulfilled_by_amazon=outcome.fulfilled_by_amazon,
             )
             self._store.save_snapshot(account.client_id, fresh)
-            return fresh
+            return fresh, snapshot if snapshot.taken_at is not None else None
         if outcome.status == "failed":
             # FATAL: the previous snapshot stays; the next run asks for a new report.
             self._store.save_snapshot(account.client_id, replace(snapshot, pending_report_id=None))
             logger.warning("Amazon failed the listings report", extra={"reason": outcome.reason})
         if snapshot.taken_at is not None:  # a stale snapshot beats none while Amazon prepares the next
-            return snapshot
+            return snapshot, None
         if outcome.status == "failed":
             raise ListingsUnavailable(f"listings_report_failed: {outcome.reason}")
         # Still in progress: the next run polls this same report rather than asking for another.

@@ -52,6 +52,11 @@ class StockRunOut(BaseModel):
     queued_at: str
     started_at: str | None
     finished_at: str | None
+    catalogue_read: str | None = Field(
+        description="full: the run read the whole OMS catalogue (its first, then at least daily, and after a "
+        "change of settings, SKU aliases or listings); changes: the products changed since the last run, with "
+        "the bundles they make up and the SKUs due again. skus_considered counts what it read."
+    )
     skus_considered: int
     skus_sent: int
     skus_unchanged: int
@@ -110,6 +115,7 @@ def run_view(run: StockRun) -> StockRunOut:
         queued_at=iso(run.queued_at),
         started_at=iso(run.started_at) if run.started_at else None,
         finished_at=iso(run.finished_at) if run.finished_at else None,
+        catalogue_read=run.catalogue_read,
         skus_considered=run.skus_considered,
         skus_sent=run.skus_sent,
         skus_unchanged=run.skus_unchanged,
