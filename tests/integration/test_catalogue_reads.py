@@ -204,7 +204,7 @@ class StockSync:
         now = self.clock()
         run = StockRun(new_run_id(now), CLIENT, self.account.id, "queued", "schedule", now)
         self.store.save_run(run)
-        self.worker.handle(Job("stock_sync", CLIENT, self.account.id, run.run_id))
+        self.worker.handle(Job(job="stock_sync", client_id=CLIENT, account_id=self.account.id, run_id=run.run_id))
         done = self.store.get_run(CLIENT, self.account.id, run.run_id)
         assert done is not None and done.status in ("done", "submitted"), done
         return done
