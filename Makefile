@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 ARCH ?= arm64
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools test lint typecheck unit integration e2e serve run invoke redrive validate build clean
+.PHONY: help venv tools test test-now test-year-ahead lint typecheck unit integration e2e serve run invoke redrive validate build clean
 
 help:
 	@echo "make run        set up and play the whole scenario on the local stack"
@@ -53,10 +53,18 @@ typecheck: venv
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
-# Every test, then the unit and integration tests again with every clock a year ahead, so a date
-# written into a test fails the day it is written (tests/README.md).
-test: lint typecheck
+# Lint, type check, every test, and the unit and integration tests again with every clock a year
+# ahead, so a date written into a test fails the day it is written (tests/README.md). The four run at
+# once: the local-stack tests mostly wait, and the checks and the year-ahead pass fill that time. Each
+# prints its output when it ends; any one failing fails `make test`.
+test: venv
+	@echo "make test: lint, typecheck, test-now and test-year-ahead run at once; each prints its output when it ends"
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck test-now test-year-ahead
+
+test-now: venv
 	$(PY) -m pytest $(XDIST)
+
+test-year-ahead: venv
 	OMS_TEST_CLOCK_SHIFT_DAYS=365 $(PY) -m pytest $(XDIST) -q -m "unit or integration"
 
 unit: venv
