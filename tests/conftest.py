@@ -149,6 +149,7 @@ class ApiCaller:
 
     def __init__(self) -> None:
         self.handler = load_handler("ApiFunction")
+        self.headers: dict[str, str] = {}  # the last response's, names in lower case
 
     def __call__(
         self,
@@ -181,6 +182,9 @@ class ApiCaller:
             claims["cognito:groups"] = "admins"
         event["requestContext"]["authorizer"] = {"claims": claims} if (client_id or admin) else None
         response = self.handler(event, LambdaContext(function_name="ApiFunction"))
+        self.headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            self.headers[name.lower()] = ", ".join(values)
         text = response.get("body") or ""
         return response["statusCode"], json.loads(text) if text else None
 
@@ -202,13 +206,17 @@ def table_name() -> str:
     return os.environ["TABLE_NAME"]
 
 
-def all_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    """Every item of the table — for asserting that a refused request wrote nothing."""
+def all_items(dynamodb: Any, table: str, *, write_buckets: bool = False) -> list[dict[str, Any]]:
+    """Every item of the table — for asserting that a refused request wrote nothing. The clients' write buckets
+    (api.fairness) are left out unless asked for: a write request draws on its client's bucket before its route
+    refuses it, and the bucket holds no data (tests/integration/test_write_limits_api.py checks them)."""
+    from oms_amazon.adapters.write_limits import write_bucket_sk
+
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table}
     while True:
         page = dynamodb.scan(**kwargs)
-        items.extend(page["Items"])
+        items.extend(i for i in page["Items"] if write_buckets or i["SK"]["S"] != write_bucket_sk())
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -10,6 +10,7 @@ from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, MappingAdded, UnmappedTerm
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
 from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
+from oms_amazon.domain.write_limits import Charge, admit
 from oms_amazon.ports import AccountFilter, MappingFilter, Page
 from oms_amazon.sku import skus_matching
 
@@ -333,3 +334,21 @@ class FakeProducts:
         product = self.products[(client_id, component)]
         users = product.used_in_bundles | {bundle} if joins else product.used_in_bundles - {bundle}
         self.add(replace(product, used_in_bundles=users))
+
+
+@dataclass
+class FakeWriteBuckets:
+    """Each client's bucket by the rule alone (domain.write_limits.admit), recording every charge taken."""
+
+    tats: dict[str, int] = field(default_factory=dict)
+    taken: list[tuple[str, Charge]] = field(default_factory=list)
+
+    def take(self, client_id: str, charge: Charge) -> int | None:
+        admitted, tat = admit(self.tats.get(client_id), charge)
+        if not admitted:
+            assert tat is not None
+            return tat
+        assert tat is not None
+        self.tats[client_id] = tat
+        self.taken.append((client_id, charge))
+        return None

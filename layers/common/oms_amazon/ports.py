@@ -21,6 +21,7 @@ from oms_amazon.domain.stock_sync import (
     StockRun,
     SyncState,
 )
+from oms_amazon.domain.write_limits import Charge
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -301,4 +302,13 @@ class AuthorisationRejections(Protocol):
 class AccountData(Protocol):
     def remove(self, account: Account, remaining: Sequence[Account]) -> int:
         """Delete what a removed account leaves behind (runs, snapshot, scoped mappings, sent state)."""
+        ...
+
+
+class WriteBuckets(Protocol):
+    """Each client's token bucket for the API's writes (domain.write_limits), kept where every container sees it."""
+
+    def take(self, client_id: str, charge: Charge) -> int | None:
+        """Take `charge` from the client's bucket if it holds it: None when taken, else the bucket's `tat`
+        that refused it (and nothing was changed)."""
         ...

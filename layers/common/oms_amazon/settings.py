@@ -49,6 +49,12 @@ class Settings(BaseModel):
     # Orders v0's reads retire on this day (Amazon's deprecation schedule); until then a 2026-01-01
     # import recovers the shipping level (and its zone) from v0.
     orders_v0_retires_on: date = Field(date(2027, 3, 27), alias="ORDERS_V0_RETIRES_ON")
+    # Fairness: each client's writes and manual actions through the API (every POST, PUT, PATCH, DELETE) draw
+    # on a token bucket of its own that refills this many tokens a second, up to the burst (api.fairness).
+    client_write_rate_per_second: float = Field(
+        5.0, alias="CLIENT_WRITE_RATE_PER_SECOND", gt=0, le=1000, allow_inf_nan=False
+    )
+    client_write_burst: int = Field(50, alias="CLIENT_WRITE_BURST", ge=1, le=100_000)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from oms_amazon.api.errors import NOT_JSON, register_error_handlers, sends_non_json_body
+from oms_amazon.api.fairness import LIMITED_METHODS, limit_writes_per_client
 from oms_amazon.api.routes import (
     accounts,
     appstore,
@@ -96,7 +97,8 @@ def refuse_bodies_no_route_may_read(app: APIGatewayRestResolver, next_middleware
 def build_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     register_error_handlers(app)
-    app.use([refuse_bodies_no_route_may_read])
+    # In this order, after the request's validation: a request refused for its body costs the client nothing.
+    app.use([refuse_bodies_no_route_may_read, limit_writes_per_client])
     app.include_router(marketplaces.router)
     app.include_router(accounts.router)
     app.include_router(authorisation.router)
@@ -117,11 +119,31 @@ def build_app() -> APIGatewayRestResolver:
     return app
 
 
+RATE_LIMITED: dict[str, Any] = {
+    "description": "rate_limited: this client's writes are over its limit; nothing was done. Retry after the "
+    "seconds in Retry-After.",
+    "headers": {
+        "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 1}}
+    },
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+}
+
+
 def openapi_json(app: APIGatewayRestResolver) -> str:
-    return app.get_openapi_json_schema(
-        title=API_TITLE,
-        version=API_VERSION,
-        description="Connect a 3PL's clients' Amazon seller accounts, sync stock, import orders and map shipping "
-        "terms. Identity comes from the Cognito authorizer (`custom:client_id`; the `admins` group may pass "
-        '`?client_id=`). Errors are `{"error": {code, message, details}}`.',
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            description="Connect a 3PL's clients' Amazon seller accounts, sync stock, import orders and map shipping "
+            "terms. Identity comes from the Cognito authorizer (`custom:client_id`; the `admins` group may pass "
+            '`?client_id=`). Errors are `{"error": {code, message, details}}`. Every POST, PUT, PATCH and DELETE '
+            "draws on the client's write allowance (a token bucket per client; a batch costs one token per 100 "
+            "items): over it, 429 `rate_limited` with `Retry-After`.",
+        )
     )
+    # The write limit is one middleware for every route (api.fairness), so its answer is declared here, once.
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method.upper() in LIMITED_METHODS:
+                operation.setdefault("responses", {})["429"] = RATE_LIMITED
+    return json.dumps(document, separators=(",", ":"))

@@ -10,6 +10,7 @@ from oms_amazon.services.accounts import AccountService
 from oms_amazon.services.authorisation import AuthorisationService
 from oms_amazon.services.courier_mappings import CourierMappingService
 from oms_amazon.services.products import ProductService
+from oms_amazon.services.write_limits import WriteLimiter
 from oms_amazon.settings import settings
 
 
@@ -101,6 +102,19 @@ def authorisation_service() -> AuthorisationService:
     )
 
 
+@cache
+def write_limiter() -> WriteLimiter:
+    from oms_amazon.adapters.write_limits import DynamoWriteBuckets
+    from oms_amazon.domain.write_limits import WriteLimit
+
+    config = settings()
+    return WriteLimiter(
+        DynamoWriteBuckets(aws_client("dynamodb"), config.table_name),
+        WriteLimit(per_second=config.client_write_rate_per_second, burst=config.client_write_burst),
+        clock=utc_now,
+    )
+
+
 def seller_central_url() -> str:
     """Seller Central's base URL when the stack overrides it (the simulator locally); empty in production."""
     return settings().seller_central_url
@@ -142,4 +156,5 @@ def reset() -> None:
     product_service.cache_clear()
     courier_mapping_service.cache_clear()
     authorisation_service.cache_clear()
+    write_limiter.cache_clear()
     console_sign_in.cache_clear()

@@ -22,6 +22,7 @@ from oms_amazon.domain.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -37,13 +38,20 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus], ...] = (
     (Conflict, HTTPStatus.CONFLICT),
     (PayloadTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
     (UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+    (RateLimited, HTTPStatus.TOO_MANY_REQUESTS),
     (DependencyUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
 )
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[str]:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
     body = {"error": {"code": code, "message": message, "details": details or []}}
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
 
 
 def status_of(error: DomainError) -> HTTPStatus:
@@ -80,7 +88,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         status = status_of(error)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.warning("dependency unavailable", extra={"code": error.code}, exc_info=error)
-        return error_response(status, error.code, error.message, error.details)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+        return error_response(status, error.code, error.message, error.details, headers)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:

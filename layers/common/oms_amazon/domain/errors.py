@@ -61,3 +61,13 @@ class DependencyUnavailable(DomainError):
     """An AWS service or Amazon is unavailable; nothing was changed (503)."""
 
     code = "service_unavailable"
+
+
+class RateLimited(DomainError):
+    """The client has spent its allowance of writes for now; nothing was done (429 with `Retry-After`)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
