@@ -239,9 +239,17 @@ def test_deleting_an_account_removes_its_runs_snapshot_scoped_mappings_and_sent_
         ExpressionAttributeValues={":pk": {"S": "CLIENT#acme-outdoor"}},
     )["Items"]
     kinds = sorted({item["SK"]["S"].split("#")[0] for item in items})
-    assert kinds == ["DELETEDACCOUNT", "MAPPING", "MAPPINGCHANGES", "MAPPINGTERM", "PRODUCT", "PRODUCT_BATCHES"], (
-        "only the client-wide mapping (and its change marker), the products (with their batch head) and the "
-        "account's tombstone (until the tick's sweep) remain"
+    assert kinds == [
+        "DELETEDACCOUNT",
+        "MAPPING",
+        "MAPPINGCHANGES",
+        "MAPPINGTERM",
+        "PRODUCT",
+        "PRODUCT_BATCHES",
+        "RATELIMIT",
+    ], (
+        "only the client-wide mapping (and its change marker), the products (with their batch head), the client's "
+        "write bucket and the account's tombstone (until the tick's sweep) remain"
     )
     assert [m["courier_service"] for m in http.get("/courier-mappings", headers=ACME).json()["items"]] == ["Evri"]
 
