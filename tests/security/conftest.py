@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from local.stack import REGION, LocalStack, Ports
+from tests.security.strict_dynamodb import StartKeys, strict_start_keys
 
 
 def _forget_cached_adapters() -> None:
@@ -43,7 +44,15 @@ WRITE_ALLOWANCE = {"CLIENT_WRITE_BURST": "100000", "CLIENT_WRITE_RATE_PER_SECOND
 
 
 @pytest.fixture(scope="package")
-def stack() -> Iterator[LocalStack]:
+def start_keys() -> Iterator[StartKeys]:
+    """The functions' DynamoDB client, for the whole suite, is the strict stand-in (tests/security/strict_dynamodb.py):
+    a route that pages from a start key DynamoDB did not return fails here as it would on AWS."""
+    with strict_start_keys() as keys:
+        yield keys
+
+
+@pytest.fixture(scope="package")
+def stack(start_keys: StartKeys) -> Iterator[LocalStack]:
     with pytest.MonkeyPatch.context() as environment:
         running = LocalStack(ports=Ports(gateway=0, simulator=0, moto=0), log_level="INFO", schedule_speedup=0.0001)
         running.start()
