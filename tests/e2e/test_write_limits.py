@@ -66,7 +66,9 @@ def test_a_flood_from_one_client_is_held_to_its_burst_while_another_client_write
         assert response.json() == {
             "error": {"code": "rate_limited", "message": response.json()["error"]["message"], "details": []}
         }
-        assert 1 <= int(response.headers["Retry-After"]) <= 1 / PER_SECOND
+        # A token's interval, rounded up; one second more when a request that read the clock a moment earlier
+        # met the bucket after a later one had moved it.
+        assert 1 <= int(response.headers["Retry-After"]) <= 1 / PER_SECOND + 1
 
     neighbour = [(sku, r.status_code) for client, sku, r in answers if client == NEIGHBOUR]
     assert [status for _, status in neighbour] == [201] * NEIGHBOUR_WRITES, neighbour
