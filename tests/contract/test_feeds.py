@@ -196,10 +196,11 @@ def test_processing_moves_through_in_queue_and_in_progress_by_polls(listed: Amaz
 
 def test_a_feed_waits_for_its_simulated_processing_time(listed: Amazon) -> None:
     listed.config(feed_processing_seconds=60)
-    listed.control("POST", "/_sim/rate-limits", {"enforce": False, "speedup": 1000})
     feed_id = submit(listed, listings_feed(quantity_message(1, "SKU-A", 8)))
     assert get_feed(listed, feed_id)["processingStatus"] == "IN_QUEUE"
     assert listed.listings("UK")["SKU-A"] == 1, "not applied before the feed is done"
+    # Amazon's clock ran at real speed so far (the checks above cannot outrun a busy machine); now faster.
+    listed.control("POST", "/_sim/rate-limits", {"enforce": False, "speedup": 1000})
     eventually(lambda: get_feed(listed, feed_id)["processingStatus"] == "DONE", what="60 Amazon seconds later")
 
 
@@ -404,11 +405,13 @@ def test_a_refused_submission_uses_none_of_the_feed_types_allowance(listed: Amaz
 
 
 def test_the_feed_types_allowance_refills_on_the_scaled_clock(listed: Amazon) -> None:
-    # Five per 300 Amazon seconds: one more every 60. At speedup 60 that is a real second.
-    listed.control("POST", "/_sim/rate-limits", {"enforce": True, "speedup": 60})
+    # Five per 300 Amazon seconds: one more every 60. The five are spent on Amazon's clock at real speed (none
+    # comes back however slow the machine); then at speedup 60 the next takes a real second.
+    listed.control("POST", "/_sim/rate-limits", {"enforce": True, "speedup": 1})
     for _ in range(5):
         create_feed(listed)
     create_feed(listed, expect=429)
+    listed.control("POST", "/_sim/rate-limits", {"enforce": True, "speedup": 60})
     throttled_at = listed.calls()["calls"][-1]["at"]
     eventually(lambda: listed.calls()["simulated_seconds"] >= throttled_at + 60, what="60 Amazon seconds")
     create_feed(listed)
