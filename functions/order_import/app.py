@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
 from oms_amazon.batch import FifoJobProcessor, JobRecord
 from oms_amazon.observability import logger, metrics, traced
-from oms_amazon.services.order_import import ImportJob
+from oms_amazon.domain.jobs import ImportJob
 from pydantic import Json
 
 

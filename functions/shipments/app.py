@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms_amazon import wiring
 from oms_amazon.batch import JobProcessor, JobRecord
 from oms_amazon.observability import logger, metrics, traced
-from oms_amazon.services.shipments import ShipmentJob
+from oms_amazon.domain.jobs import ShipmentJob
 from pydantic import Json
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from oms_amazon.domain.accounts import Account, Authorisation
-from oms_amazon.domain.authorisation import MarketplaceParticipation, SellerAuthorisationRevoked
+from oms_amazon.domain.authorisation import MarketplaceParticipation, Participations, SellerAuthorisationRevoked
 from oms_amazon.domain.errors import Conflict
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.services.participation import ParticipationGuard, Participations
+from oms_amazon.services.participation import ParticipationGuard
 
 pytestmark = pytest.mark.unit
 

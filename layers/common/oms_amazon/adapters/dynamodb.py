@@ -8,13 +8,16 @@ import binascii
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from oms_amazon.domain.errors import DependencyUnavailable, InvalidInput
+
+# The repositories write moments as the domain does (re-exported for them).
+from oms_amazon.domain.moments import iso as iso
+from oms_amazon.domain.moments import parse_iso as parse_iso
 
 _UNAVAILABLE = {
     "ProvisionedThroughputExceededException",
@@ -48,14 +51,6 @@ def cancellation_codes(error: ClientError) -> list[str]:
     """The per-item reasons of a cancelled transaction, in the order of its items."""
     reasons = error.response.get("CancellationReasons") or []
     return [str(reason.get("Code", "None")) for reason in reasons]
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def plain(value: Any) -> Any:

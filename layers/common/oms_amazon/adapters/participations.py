@@ -9,7 +9,7 @@ from typing import Any
 from oms_amazon.adapters.accounts import client_pk
 from oms_amazon.adapters.dynamodb import dynamodb_errors, iso, parse_iso
 from oms_amazon.adapters.items import from_wire, key, to_wire
-from oms_amazon.services.participation import Participations
+from oms_amazon.domain.authorisation import Participations
 
 EXPIRES_AFTER = timedelta(days=2)
 

@@ -29,10 +29,6 @@ class SqsJobQueue:
             raise DependencyUnavailable("The job could not be queued; retry shortly.") from error
 
 
-def seller_group(merchant_id: str, region: str) -> str:
-    return f"{merchant_id}#{region}"
-
-
 class SqsDeadLetterQueue:
     """A job queue's dead-letter queue, for the messages a worker refuses without a retry (`oms_amazon.batch`):
     the body as it came and, on a FIFO queue, the same message group (a redrive returns it to its seller's

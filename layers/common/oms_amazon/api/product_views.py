@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.product_schemas import BatchItemOut, ComponentOut, ProductBatchOut, ProductOut
+from oms_amazon.domain.moments import iso
 from oms_amazon.domain.products import BatchOutcome, CatalogueProduct
 
 

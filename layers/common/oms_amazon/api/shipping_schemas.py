@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationInfo, field_validator
 
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.domain.accounts import check_text
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, UnmappedTerm
+from oms_amazon.domain.moments import iso
 from oms_amazon.services.courier_mappings import TermMapping
 from oms_amazon.shipping import MAX_TERM_LENGTH, Resolution
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.schemas import AccountOut, Authorisation, MarketplaceOut, StockRulesBody
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.domain.moments import iso
 
 
 def account_view(account: Account) -> AccountOut:

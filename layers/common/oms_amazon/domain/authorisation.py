@@ -215,3 +215,11 @@ def verification_for(marketplace_id: str, participations: Iterable[MarketplacePa
             reason="not_participating",
         )
     return Verification(ok=True, participating=True, store_name=found.store_name, reason=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Participations:
+    """The marketplaces a seller sells on in one region, as Amazon said at `checked_at`."""
+
+    marketplace_ids: frozenset[str]
+    checked_at: datetime

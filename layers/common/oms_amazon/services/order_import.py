@@ -34,14 +34,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-
-from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.amazon_errors import AuthorisationRejected
 from oms_amazon.domain.courier_mappings import MappingAdded
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
+from oms_amazon.domain.jobs import ImportJob, seller_group
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import (
     AmazonLine,
@@ -171,52 +170,6 @@ MappingSource = Callable[[str], list[CourierMapping]]
 # that the checks of order lines with those SKUs need (§6.5), read by key, never the whole catalogue.
 SkuSource = Callable[[str, Collection[str]], Collection[str]]
 OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
-
-
-class ImportJob(BaseModel):
-    """One import of a client's seller in one region, over all of its importing marketplaces.
-    `account_id` names the account a manual run was asked for (a job of the older, per-account shape
-    carries only it: its seller and region are read from the account). Strict, as every job message:
-    types are not coerced and no other key is accepted (`oms_amazon.batch`)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    kind: Literal["order_import"] = Field(alias="job")
-    client_id: str = Field(min_length=1)
-    merchant_id: str = ""
-    region: str = Field("", pattern=r"^(na|eu|fe)?$")
-    trigger: Literal["schedule", "manual", "by_id", "backfill"]
-    account_id: str | None = Field(None, min_length=1)
-    # Instead of the watermark's window: these orders by id (any age), or a backfill window.
-    order_ids: tuple[str, ...] = ()
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _names_its_seller_or_its_account(self) -> Self:
-        names_its_seller = bool(self.merchant_id and self.region)
-        older_shape = not (self.merchant_id or self.region) and self.account_id is not None
-        if names_its_seller or older_shape:
-            return self
-        raise ValueError("an import job names its seller and region, or (the older shape) only its account")
-
-    def to_message(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "job": "order_import",
-            "client_id": self.client_id,
-            "merchant_id": self.merchant_id,
-            "region": self.region,
-            "trigger": self.trigger,
-        }
-        if self.account_id is not None:
-            body["account_id"] = self.account_id
-        if self.order_ids:
-            body["order_ids"] = list(self.order_ids)
-        if self.since is not None:
-            body["since"] = self.since.isoformat()
-        if self.until is not None:
-            body["until"] = self.until.isoformat()
-        return body
 
 
 class OrderImportScheduler:
@@ -585,8 +538,6 @@ class OrderImportWorker:
 
     def handle(self, job: ImportJob, time_left: TimeLeft | None = None) -> dict[str, int]:
         """`time_left`: seconds left in the invocation (Lambda's context); None is no limit."""
-        from oms_amazon.adapters.sp_api import AuthorisationRejected
-
         accounts = self._job_accounts(job)
         if not accounts:
             logger.info("order import skipped: no account of the seller can import now", extra=job.to_message())

@@ -8,12 +8,11 @@ is not refused for a day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from oms_amazon.domain.accounts import Account
-from oms_amazon.domain.authorisation import MarketplaceParticipation, SellerAuthorisationRevoked
+from oms_amazon.domain.authorisation import MarketplaceParticipation, Participations, SellerAuthorisationRevoked
 from oms_amazon.domain.errors import Conflict
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.observability import logger
@@ -21,14 +20,6 @@ from oms_amazon.ports import Clock
 
 KEPT_FOR = timedelta(days=1)
 ASKED_AGAIN_AFTER = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Participations:
-    """The marketplaces a seller sells on in one region, as Amazon said at `checked_at`."""
-
-    marketplace_ids: frozenset[str]
-    checked_at: datetime
 
 
 class ParticipationStore(Protocol):

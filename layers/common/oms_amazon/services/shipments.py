@@ -30,12 +30,20 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Protocol
 
 from oms_amazon.carriers import resolve_carrier
+from oms_amazon.domain.amazon_errors import (
+    AppCredentialsRejected,
+    AuthorisationRejected,
+    InvalidRequest,
+    OutcomeUnknown,
+    SpApiError,
+    Throttled,
+)
+from oms_amazon.domain.amazon_errors import NotFound as AmazonNotFound
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
+from oms_amazon.domain.jobs import ShipmentJob
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import Order
 from oms_amazon.domain.shipments import (
@@ -59,9 +67,6 @@ from oms_amazon.domain.shipments import (
 )
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, Page, SellerSecrets
-
-if TYPE_CHECKING:
-    from oms_amazon.adapters.sp_api.errors import SpApiError
 
 MAX_WRITE_TRIES = 3
 
@@ -139,41 +144,6 @@ class ShipmentDraft:
 class Submitted:
     shipment: Shipment
     created: bool  # False: the same request was made before; this is the stored shipment
-
-
-class ShipmentJob(BaseModel):
-    """One confirmation attempt of a despatched package, as a message on the shipment queue. Strict, as
-    every job message: types are not coerced and no other key is accepted (`oms_amazon.batch`)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    kind: Literal["confirm_shipment"] = Field(alias="job")
-    client_id: str = Field(min_length=1)
-    amazon_order_id: str = Field(min_length=1)
-    sequence: int = Field(ge=1)
-    token: str = Field(min_length=1)
-    attempt: int = Field(ge=1)
-
-    def to_message(self) -> dict[str, Any]:
-        return {
-            "job": "confirm_shipment",
-            "client_id": self.client_id,
-            "amazon_order_id": self.amazon_order_id,
-            "sequence": self.sequence,
-            "token": self.token,
-            "attempt": self.attempt,
-        }
-
-    @classmethod
-    def of(cls, shipment: Shipment) -> ShipmentJob:
-        return cls(
-            job="confirm_shipment",
-            client_id=shipment.client_id,
-            amazon_order_id=shipment.amazon_order_id,
-            sequence=shipment.sequence,
-            token=shipment.job_token,
-            attempt=shipment.attempts + 1,
-        )
 
 
 def request_from(draft: ShipmentDraft, order: Order, now: datetime) -> ShipmentRequest:
@@ -376,17 +346,6 @@ class ShipmentWorker:
             logger.remove_keys(list(keys))
 
     def _attempt(self, shipment: Shipment) -> _Final | _Retry:
-        # Imported here: the API, which only queues shipments, never loads the SP-API client.
-        from oms_amazon.adapters.sp_api.errors import (
-            AppCredentialsRejected,
-            AuthorisationRejected,
-            InvalidRequest,
-            OutcomeUnknown,
-            SpApiError,
-            Throttled,
-        )
-        from oms_amazon.adapters.sp_api.errors import NotFound as AmazonNotFound
-
         account = self._accounts.get(shipment.client_id, shipment.account_id)
         if account is None:
             return _Final(
@@ -452,8 +411,6 @@ class ShipmentWorker:
     def _settled_by_amazons_record(
         self, amazon: ShipmentConfirmer, shipment: Shipment, error: SpApiError
     ) -> _Final | _Retry:
-        from oms_amazon.adapters.sp_api.errors import InvalidRequest, SpApiError
-
         try:
             recorded = shipment.package_reference_id in amazon.confirmed_packages(shipment.amazon_order_id)
         except SpApiError as lookup:

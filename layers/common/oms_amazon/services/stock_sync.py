@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from oms_amazon.adapters.queues import seller_group
 from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.amazon_errors import AuthorisationRejected, OutcomeUnknown
 from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.jobs import Job, seller_group
 from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.domain.moments import iso
 from oms_amazon.domain.products import CatalogueProduct
 from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
 from oms_amazon.domain.stock_sync import (
@@ -75,22 +75,6 @@ class ListingsUnavailable(Exception):
 def new_run_id(now: datetime) -> str:
     # Sorts by time, so listing runs newest first is a reverse Query.
     return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
-
-
-class Job(BaseModel):
-    """A stock-sync job message, as the scheduler queues it and the worker takes it. Strict: types are
-    not coerced and no other key is accepted, so a malformed message fails to parse, once, before any
-    work (`oms_amazon.batch` sends it to the dead-letter queue)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    kind: Literal["stock_sync", "reconcile", "refresh_listings"] = Field(alias="job")
-    client_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1)
-    run_id: str | None = Field(None, min_length=1)
-
-    def to_message(self) -> dict[str, Any]:
-        return {"job": self.kind, "client_id": self.client_id, "account_id": self.account_id, "run_id": self.run_id}
 
 
 class StockSyncScheduler:
@@ -222,7 +206,6 @@ def _fba(snapshots: dict[str, ListingSnapshot]) -> dict[str, Collection[str]]:
 
 
 def _iso_key(moment: datetime | None) -> str:
-    from oms_amazon.adapters.dynamodb import iso
 
     return iso(moment) if moment else ""
 
@@ -268,8 +251,6 @@ class StockSyncWorker:
         self._poll_seconds = poll_seconds
 
     def handle(self, job: Job) -> None:
-        from oms_amazon.adapters.sp_api import AuthorisationRejected
-
         account = self._accounts.get(job.client_id, job.account_id)
         run = self._store.get_run(job.client_id, job.account_id, job.run_id) if job.run_id else None
         if run is not None and run.status != "queued":
@@ -530,8 +511,6 @@ class StockSyncWorker:
     def _create_feed(self, amazon: AmazonSeller, pending: PendingFeed, state: SyncState) -> str:
         """createFeed has no idempotency key, so the client does not repeat it once Amazon may have acted
         on it (`OutcomeUnknown`): look for the feed before asking again, or the change is pushed twice."""
-        from oms_amazon.adapters.sp_api import OutcomeUnknown
-
         known = {p.feed_id for p in state.pending_feeds if p.feed_id}
         marketplace_ids = list(pending.marketplace_ids)
         for _ in range(CREATE_FEED_ATTEMPTS - 1):

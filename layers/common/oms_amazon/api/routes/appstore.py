@@ -25,7 +25,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
@@ -33,6 +32,7 @@ from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.web import html_page, public_base_url, redirect
 from oms_amazon.domain.authorisation import MAX_PARAMETER_LENGTH, check_appstore_login
 from oms_amazon.domain.errors import DomainError, InvalidInput
+from oms_amazon.domain.moments import iso
 from oms_amazon.observability import logger
 
 router = Router()

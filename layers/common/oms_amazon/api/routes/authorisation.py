@@ -15,13 +15,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.web import html_page
 from oms_amazon.domain.errors import DomainError, InvalidInput
+from oms_amazon.domain.moments import iso
 from oms_amazon.observability import logger, metrics
 
 router = Router()

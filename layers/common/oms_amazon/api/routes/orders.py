@@ -11,10 +11,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from oms_amazon import wiring
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client, operator_of
 from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.errors import InvalidInput, NotFound
+from oms_amazon.domain.moments import iso
 from oms_amazon.domain.orders import NOT_FOR_US_MESSAGES, Money, Order, OrderLine, OrderStatus
 
 router = Router()

@@ -11,12 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from oms_amazon import wiring
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.routes.orders import OrderId
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
+from oms_amazon.domain.moments import iso
 from oms_amazon.domain.shipments import MAX_TEXT, Shipment, ShipmentLine
 from oms_amazon.services.shipments import ShipmentDraft
 

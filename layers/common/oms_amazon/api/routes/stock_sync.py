@@ -10,11 +10,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from oms_amazon import wiring
-from oms_amazon.adapters.dynamodb import iso
 from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.moments import iso
 from oms_amazon.domain.sku_aliases import aliases_for
 from oms_amazon.domain.stock_sync import StockRun
 from oms_amazon.sku import compare_sku_sets
