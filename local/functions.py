@@ -6,11 +6,12 @@ with the environment the template gives them.
 Each concurrent slot is a warm container of its own for the handler's module: its module-level
 objects (the API resolver, a batch processor) are built per slot, as each Lambda container builds its
 own. What differs from Lambda: the slots are threads of one process, so the layer's modules are
-shared by every invocation. `wiring`'s and `api.deps`' `@cache` factories may build an adapter twice
-when two cold invocations race (harmless: each is complete); boto3 clients are thread-safe and
-`aws_client` builds them one at a time; the SP-API client's access tokens, RDTs and rate-limit
-buckets are module state (locked) that every function and slot shares, so concurrent invocations
-pace one seller's calls together where separate containers would each keep buckets of their own.
+shared by every invocation, and so is the stack's one container (`oms_amazon.wiring`): its cached
+properties may build an adapter twice when two cold invocations race (harmless: each is complete);
+boto3 clients are thread-safe and the container builds them one at a time; the SP-API client's access
+tokens, RDTs and rate-limit buckets are module state (locked) that every function and slot shares, so
+concurrent invocations pace one seller's calls together where separate containers would each keep
+buckets of their own.
 Powertools keeps the logger's appended keys and the API resolver's current event once per process,
 so the stack keeps each of them per thread (one invocation runs on one thread); its cold-start flag
 is process-wide. Metrics are off locally (`POWERTOOLS_METRICS_DISABLED`); were they on, one metric

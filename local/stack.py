@@ -196,7 +196,7 @@ class LocalStack:
         self.names = physical_names(local_parameters(self.simulator_url), endpoint=self.moto_url)
         create_resources(self.names)
         apply_environment({**function_environments(self.names), "POWERTOOLS_LOG_LEVEL": self.log_level})
-        forget_cached_adapters()
+        install_container()
         self.gateway = LocalGateway(self.functions, port=self.ports.gateway)
         self.gateway.start()
         self.register_app()
@@ -251,15 +251,14 @@ class LocalStack:
         return self.runner.take_faults() if self.runner is not None else []
 
 
-def forget_cached_adapters() -> None:
-    """The functions' warm-container caches (boto3 clients, settings) belong to one stack: a stack
-    started later in the same process (tests) must not inherit another's endpoints."""
+def install_container() -> None:
+    """The functions' adapters (boto3 clients, settings, services) belong to one stack: each stack makes its
+    own container from its environment, so a stack started later in the same process (tests) never
+    inherits another's endpoints."""
     add_layer_to_path()
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
-    deps.reset()
-    wiring.reset()
+    wiring.install(wiring.Container.from_environment())
 
 
 def environment_for_invoke(moto_url: str, simulator_url: str) -> dict[str, str]:

@@ -119,17 +119,26 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
-    deps.reset()
-    wiring.reset()
-    # No Amazon here: every seller sells on every marketplace (the activation guard meets the simulator in e2e).
-    monkeypatch.setattr(deps, "participation_source", lambda: EveryMarketplace())
+    install_container()
     with mock_aws():
         create_resources(names)
         yield
-    deps.reset()
-    wiring.reset()
+    wiring.install(None)
+
+
+def install_container(**attributes: Any) -> Any:
+    """A container of the test's own for the current environment, installed for the functions' handlers:
+    every seller sells on every marketplace (no Amazon in process; the activation guard meets the simulator
+    in e2e), and `attributes` (a clock, a stand-in for Amazon) are set before anything is built."""
+    from oms_amazon import wiring
+
+    container = wiring.Container.from_environment()
+    container.participation_source = EveryMarketplace()
+    for name, value in attributes.items():
+        setattr(container, name, value)
+    wiring.install(container)
+    return container
 
 
 class EveryMarketplace:

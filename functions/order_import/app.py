@@ -8,10 +8,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from oms_amazon import wiring
 from oms_amazon.batch import FifoJobProcessor, JobRecord
-from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.domain.jobs import ImportJob
+from oms_amazon.observability import logger, metrics, traced
+from oms_amazon.wiring import container
 from pydantic import Json
 
 
@@ -20,14 +20,14 @@ class ImportRecord(JobRecord):
 
 
 # A message that is not an order-import job goes to OrderImportDLQ at once, not after five deliveries.
-processor = FifoJobProcessor(ImportRecord, dead_letters=wiring.order_import_dead_letters)
+processor = FifoJobProcessor(ImportRecord, dead_letters=lambda: container().order_import_dead_letters)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 @traced
 @metrics.log_metrics
 def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return wiring.order_import_scheduler().tick()
+    return container().order_import_scheduler.tick()
 
 
 def _job(record: ImportRecord, lambda_context: LambdaContext) -> None:
@@ -40,7 +40,9 @@ def _job(record: ImportRecord, lambda_context: LambdaContext) -> None:
         account_id=job.account_id,
     ):
         # A long search stops while a page still fits in the invocation; the next job goes on from its checkpoint.
-        wiring.order_import_worker().handle(job, time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000)
+        container().order_import_worker.handle(
+            job, time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000
+        )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from oms_amazon import wiring
 from oms_amazon.batch import JobProcessor, JobRecord
-from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.domain.jobs import ShipmentJob
+from oms_amazon.observability import logger, metrics, traced
+from oms_amazon.wiring import container
 from pydantic import Json
 
 
@@ -20,7 +20,7 @@ class ShipmentRecord(JobRecord):
 
 
 # A message that is not a shipment job goes to ShipmentDLQ at once, not after five deliveries.
-processor = JobProcessor(ShipmentRecord, dead_letters=wiring.shipment_dead_letters)
+processor = JobProcessor(ShipmentRecord, dead_letters=lambda: container().shipment_dead_letters)
 
 
 def _job(record: ShipmentRecord) -> str:
@@ -28,7 +28,7 @@ def _job(record: ShipmentRecord) -> str:
     with logger.append_context_keys(
         correlation_id=record.messageId, job="confirm_shipment", client_id=job.client_id, attempt=job.attempt
     ):
-        return wiring.shipment_worker().handle(job)
+        return container().shipment_worker.handle(job)
 
 
 @logger.inject_lambda_context(clear_state=True)

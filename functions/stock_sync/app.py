@@ -8,10 +8,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from oms_amazon import wiring
 from oms_amazon.batch import FifoJobProcessor, JobRecord
-from oms_amazon.observability import logger, metrics, traced
 from oms_amazon.domain.jobs import Job
+from oms_amazon.observability import logger, metrics, traced
+from oms_amazon.wiring import container
 from pydantic import Json
 
 
@@ -20,14 +20,14 @@ class StockSyncRecord(JobRecord):
 
 
 # A message that is not a stock-sync job goes to StockSyncDLQ at once, not after five deliveries.
-processor = FifoJobProcessor(StockSyncRecord, dead_letters=wiring.stock_sync_dead_letters)
+processor = FifoJobProcessor(StockSyncRecord, dead_letters=lambda: container().stock_sync_dead_letters)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 @traced
 @metrics.log_metrics
 def tick(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return wiring.stock_sync_scheduler().tick()
+    return container().stock_sync_scheduler.tick()
 
 
 def _job(record: StockSyncRecord) -> None:
@@ -40,7 +40,7 @@ def _job(record: StockSyncRecord) -> None:
         client_id=job.client_id,
         account_id=job.account_id,
     ):
-        wiring.stock_sync_worker().handle(job)
+        container().stock_sync_worker.handle(job)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,19 +9,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack, Ports, install_container
 from tests.chaos.support import Amazon, Invocations, settle
 
 
 def _forget_cached_adapters() -> None:
     """Adapters are built once per warm container; a new stack or an emptied Amazon means new
     endpoints, queue urls, tokens and rate-limit state."""
-    from oms_amazon import wiring
     from oms_amazon.adapters.sp_api import forget_amazon_state
-    from oms_amazon.api import deps
 
-    deps.reset()
-    wiring.reset()
+    install_container()
     forget_amazon_state()
 
 

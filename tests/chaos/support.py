@@ -115,20 +115,20 @@ class ScaledAmazonConnections(AmazonConnections):
         return SellerAmazon(client)
 
 
-WORKER_TIME_BUDGET = 300.0  # Amazon seconds per call, as `wiring.amazon_connections` gives the workers
+WORKER_TIME_BUDGET = 300.0  # Amazon seconds per call, as the container's `amazon_connections` gives the workers
 
 
 def amazon_on_simulated_time(
     monkeypatch: pytest.MonkeyPatch, *, speedup: float, timeout_seconds: float
 ) -> ScaledAmazonConnections:
-    """Point the workers' `wiring.amazon_connections` at clients on Amazon's clock (undone after the test)."""
+    """Point the workers' `amazon_connections` at clients on Amazon's clock, in the installed container (the
+    next test's stack reset installs another)."""
     from oms_amazon import wiring
-    from oms_amazon.api.deps import aws_client
-    from oms_amazon.settings import settings
 
-    config = settings()
+    container = wiring.container()
+    config = container.settings
     connections = ScaledAmazonConnections(
-        aws_client("secretsmanager"),
+        container.client("secretsmanager"),
         config.app_credentials_secret,
         endpoint_override=config.sp_api_endpoint,
         lwa_token_url=config.lwa_token_url,
@@ -137,11 +137,7 @@ def amazon_on_simulated_time(
         timeout_seconds=timeout_seconds,
     )
 
-    def scaled() -> ScaledAmazonConnections:
-        return connections
-
-    scaled.cache_clear = lambda: None  # type: ignore[attr-defined]  # wiring.reset() clears it
-    monkeypatch.setattr(wiring, "amazon_connections", scaled)
+    container.amazon_connections = connections
     return connections
 
 

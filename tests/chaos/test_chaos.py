@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from local.functions import LocalFunctions
-from local.stack import LocalStack
+from local.stack import LocalStack, install_container
 from local.template import schedules
 from local.triggers import TriggerRunner
 from tests.builders import ship_to
@@ -389,14 +389,10 @@ def test_under_amazon_chaos_no_order_event_or_stock_push_is_lost_or_repeated(
     monkeypatch: pytest.MonkeyPatch,
     orders_api: str,
 ) -> None:
-    from oms_amazon import wiring
-    from oms_amazon.api import deps
-
     # v0 fetches each new order's items with a call of its own (getOrderItems, 0.5/s); 2026-01-01
     # searches with items included but refills one search every three minutes.
     monkeypatch.setenv("ORDERS_API_VERSION", orders_api)
-    deps.reset()
-    wiring.reset()
+    install_container()
     for seller, token in (EUROPE, FRANCE, AMERICA):
         amazon.seller(seller, token, sorted({shop.marketplace for shop in SHOPS if shop.seller == seller}))
     connections = amazon_on_simulated_time(monkeypatch, speedup=SPEEDUP, timeout_seconds=CLIENT_TIMEOUT)

@@ -14,7 +14,7 @@ import pytest
 from oms_amazon.adapters.amazon import SellerAmazon
 from oms_amazon.adapters.orders import DynamoOrderRepository
 
-from local.stack import LocalStack
+from local.stack import LocalStack, install_container
 from local.template import schedules
 from tests.builders import ship_to
 from tests.chaos.support import (
@@ -126,11 +126,10 @@ def test_an_import_killed_after_some_pages_is_finished_by_the_next_delivery_stor
     api_version: str,
 ) -> None:
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
     monkeypatch.setenv("ORDERS_API_VERSION", api_version)
-    deps.reset()
-    wiring.reset()
+    install_container()
+    wiring.container().amazon_connections = on_amazon_time  # on Amazon's clock, in the new container too
     account = connect(api)
     put_products(api, {"TENT-2P": 5})
     now = datetime.now(UTC)

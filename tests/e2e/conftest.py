@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack, Ports, install_container
 
 SELLER = "A2SELLERUK01"
 SELLER_TOKEN = "Atzr|IwEBI-e2e-seller-refresh-token-0001"
@@ -49,11 +49,8 @@ def sim(stack: LocalStack, http: httpx.Client) -> Iterator[httpx.Client]:
 def api_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, stack: LocalStack) -> Iterator[str]:
     """The test runs once per Amazon Orders API the importer can read (template `OrdersApiVersion`)."""
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
     monkeypatch.setenv("ORDERS_API_VERSION", request.param)
-    deps.reset()
-    wiring.reset()
+    install_container()
     yield request.param
-    deps.reset()
-    wiring.reset()
+    wiring.install(None)  # the next use makes one for the environment as it is then, restored

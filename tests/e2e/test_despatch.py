@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local.stack import install_container
 from tests.e2e.conftest import SELLER, SELLER_TOKEN
 from tests.e2e.test_order_import import ACME, amazon_order, import_now, put_orders
 
@@ -24,14 +25,11 @@ ITEM = "00000000000001"  # the order's one line: 2 units of TENT-2P
 def fast_retries(monkeypatch: pytest.MonkeyPatch, stack) -> Iterator[None]:
     """The first retry after one second instead of thirty (the template's ShipmentRetryBaseSeconds)."""
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
     monkeypatch.setenv("SHIPMENT_RETRY_BASE_SECONDS", "1")
-    deps.reset()
-    wiring.reset()
+    install_container()
     yield
-    deps.reset()
-    wiring.reset()
+    wiring.install(None)  # the next use makes one for the environment as it is then, restored
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import time_machine
 
-from local.stack import LocalStack
+from local.stack import LocalStack, install_container
 from local.template import schedules
 from tests.e2e.conftest import SELLER, SELLER_TOKEN
 from tests.e2e.test_order_import import ACME, UK, import_now, put_orders
@@ -157,11 +157,9 @@ def test_the_order_comes_back_whole_and_nothing_else_carries_the_buyers_data(sta
 
 def test_v0_asks_for_one_restricted_data_token_and_reuses_it(stack, http, sim, monkeypatch):
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
     monkeypatch.setenv("ORDERS_API_VERSION", "v0")
-    deps.reset()
-    wiring.reset()
+    install_container()
     account = connect(http)
     put_orders(sim, [full_order(n) for n in range(1, 4)])
     import_now(stack, http, account)
@@ -172,8 +170,7 @@ def test_v0_asks_for_one_restricted_data_token_and_reuses_it(stack, http, sim, m
     assert counts["createRestrictedDataToken"] == 1
     assert counts["getOrderItems"] == 4
     assert all(http.get(f"/orders/202-0000000-{n:07d}", headers=ACME).json()["ship_to"] for n in range(1, 5))
-    deps.reset()
-    wiring.reset()
+    wiring.install(None)  # the next use makes one for the environment as it is then, restored
 
 
 def test_a_seller_whose_app_lacks_the_delivery_role_gets_orders_held_with_the_cause(stack, http, sim, api_version):

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local.stack import install_container
 from local.template import schedules
 from tests.builders import ship_to
 from tests.e2e.conftest import SELLER, SELLER_TOKEN
@@ -303,12 +304,8 @@ def test_zone_mappings_work_on_the_default_orders_api_through_v0s_levels(stack, 
 
 
 def test_without_v0_disagreeing_zone_mappings_hold_the_order_and_name_them(stack, http, sim, account, monkeypatch):
-    from oms_amazon import wiring
-    from oms_amazon.api import deps
-
     monkeypatch.setenv("ORDERS_V0_RETIRES_ON", "2020-01-01")  # as after v0's retirement
-    deps.reset()
-    wiring.reset()
+    install_container()
     http.post("/courier-mappings", json={"amazon_term": "STD UK DOM_1", "courier_service": "RM 48"}, headers=ACME)
     http.post("/courier-mappings", json={"amazon_term": "STD UK DOM_2", "courier_service": "Evri 72"}, headers=ACME)
     put_orders(sim, [amazon_order(1, "Std UK Dom_2", "Standard")])
@@ -321,8 +318,7 @@ def test_without_v0_disagreeing_zone_mappings_hold_the_order_and_name_them(stack
     http.post("/courier-mappings", json={"amazon_term": "STD UK DOM", "courier_service": "RM 48"}, headers=ACME)
     assert orders(http)["01"]["status"] == "ready", "a zone-less mapping releases it"
     monkeypatch.delenv("ORDERS_V0_RETIRES_ON")
-    deps.reset()
-    wiring.reset()
+    install_container()
 
 
 def test_a_next_day_order_is_held_rather_than_sent_by_the_accounts_default_courier(stack, http, sim, account):
@@ -422,10 +418,10 @@ def test_a_backlog_goes_on_from_its_checkpoint_across_jobs_cut_by_time_without_r
     from oms_amazon.services.order_import import ImportJob
 
     monkeypatch.setenv("ORDERS_API_VERSION", "2026-01-01")
-    wiring.reset()
+    install_container()
     put_orders(sim, [amazon_order(n, "Std UK Dom_1", "Standard") for n in range(1, 251)])  # 3 pages of 100
     job = ImportJob(job="order_import", client_id="acme-outdoor", trigger="manual", account_id=account["id"])
-    worker = wiring.order_import_worker()
+    worker = wiring.container().order_import_worker
 
     def searches() -> int:
         return int(sim.get("/_sim/calls").json()["counts"].get("searchOrders", 0))

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from local.stack import LocalStack
+from local.stack import LocalStack, install_container
 
 pytestmark = pytest.mark.e2e
 
@@ -25,14 +25,12 @@ NEIGHBOUR_WRITES = 4  # within its own burst
 @pytest.fixture
 def small_allowance(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The API function's warm containers built again with a small allowance per client."""
-    from oms_amazon.api import deps
-
     monkeypatch.setenv("CLIENT_WRITE_BURST", str(BURST))
     monkeypatch.setenv("CLIENT_WRITE_RATE_PER_SECOND", str(PER_SECOND))
-    deps.reset()
+    install_container()
     yield
     monkeypatch.undo()
-    deps.reset()
+    install_container()
 
 
 def test_a_flood_from_one_client_is_held_to_its_burst_while_another_client_writes_untouched(

@@ -423,13 +423,13 @@ def test_the_tick_sweeps_what_a_job_wrote_after_a_delete_and_forgets_finished_to
     assert api("DELETE", f"/accounts/{done['id']}")[0] == 204
     # A stock run queued before the DELETE, finished after it.
     late = StockRun("20261129T090000000000-abcdef", "acme-outdoor", done["id"], "failed", "manual", datetime.now(UTC))
-    wiring.stock_store().save_run(late)
-    repository = wiring._accounts()
+    wiring.container().stock_store.save_run(late)
+    repository = wiring.container().accounts
     account = repository.get("acme-outdoor", cut_short["id"])
     repository.delete(account, datetime.now(UTC))  # a DELETE that died before its clean-up
 
-    soon = wiring._deleted_accounts().sweep(datetime.now(UTC) + timedelta(minutes=30))
-    later = wiring._deleted_accounts().sweep(datetime.now(UTC) + timedelta(hours=3))
+    soon = wiring.container().deleted_accounts.sweep(datetime.now(UTC) + timedelta(minutes=30))
+    later = wiring.container().deleted_accounts.sweep(datetime.now(UTC) + timedelta(hours=3))
 
     assert (soon, later) == (0, 1)
     left = sorted(item["SK"]["S"] for item in all_items(dynamodb, table_name))

@@ -106,7 +106,7 @@ def amazon(aws: None) -> Iterator[FakeAmazon]:
     fake = FakeAmazon()
     # The container's one HTTP pool, replaced before anything uses it: the app's real LWA and SP-API
     # clients talk to the fake.
-    wiring.amazon_connections().http = httpx.Client(transport=httpx.MockTransport(fake))
+    wiring.container().amazon_connections.http = httpx.Client(transport=httpx.MockTransport(fake))
     yield fake
     forget_amazon_state()
 

@@ -17,7 +17,7 @@ import pytest
 
 from local.functions import keep_powertools_state_per_thread
 from local.moto_threads import guard_dynamodb
-from tests.conftest import ApiCaller, EveryMarketplace
+from tests.conftest import ApiCaller, EveryMarketplace, install_container
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +73,8 @@ class TokensSeenByAmazon(EveryMarketplace):
 def test_racing_token_changes_on_sibling_accounts_never_leave_an_account_showing_a_token_the_connector_lacks(
     aws, monkeypatch
 ):
-    from oms_amazon.api import deps
-
     amazon = TokensSeenByAmazon()
-    monkeypatch.setattr(deps, "participation_source", lambda: amazon)
+    install_container(participation_source=amazon)
     callers = ApiCaller(), ApiCaller()  # two warm containers of the API function
     api = callers[0]
     raced = 0
@@ -171,12 +169,12 @@ def importer(aws, monkeypatch):
         def run(self, client_id: str) -> dict[str, int]:
             from oms_amazon.services.order_import import ImportJob
 
-            return wiring.order_import_worker().handle(
+            return wiring.container().order_import_worker.handle(
                 ImportJob(job="order_import", client_id=client_id, merchant_id=SELLER, region="eu", trigger="schedule")
             )
 
     importer = Importer()
-    monkeypatch.setattr(wiring, "seller_amazon", lambda *_: importer.search)
+    monkeypatch.setattr(wiring.container(), "order_amazon", lambda *_: importer.search)
     return importer
 
 
@@ -200,13 +198,13 @@ def map_the_term(api: ApiCaller, client_id: str) -> None:
 def still_held(client_id: str) -> list[str]:
     from oms_amazon import wiring
 
-    return sorted(o.amazon_order_id for o in wiring.order_store().held(client_id))
+    return sorted(o.amazon_order_id for o in wiring.container().order_store.held(client_id))
 
 
 def order_import_tick() -> None:
     from oms_amazon import wiring
 
-    wiring.order_import_scheduler().tick()
+    wiring.container().order_import_scheduler.tick()
 
 
 def test_a_mapping_added_between_two_pages_of_an_import_maps_the_pages_stored_after_it(importer, api):
@@ -242,7 +240,7 @@ def test_the_order_import_tick_releases_orders_held_for_a_term_that_gained_a_map
     from oms_amazon import wiring
 
     connect(api, "acme-outdoor")
-    store = wiring.order_store()
+    store = wiring.container().order_store
     save = store.save
     posted = []
 

@@ -19,7 +19,7 @@ import pytest
 from oms_amazon.domain.oauth_state import new_link_claims, sign_link, verify_state
 
 from local.functions import LambdaContext
-from tests.conftest import ApiCaller, all_items, load_event
+from tests.conftest import ApiCaller, all_items, install_container, load_event
 from tests.integration.test_authorise_api import CODE, SELLER, FakeAmazon, callback, create, state_key, status_of
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def amazon(aws: None) -> Iterator[FakeAmazon]:
 
     forget_amazon_state()
     fake = FakeAmazon()
-    wiring.amazon_connections().http = httpx.Client(transport=httpx.MockTransport(fake))
+    wiring.container().amazon_connections.http = httpx.Client(transport=httpx.MockTransport(fake))
     yield fake
     forget_amazon_state()
 
@@ -81,13 +81,11 @@ def amazon_login(**changes: str) -> dict[str, str]:
 @pytest.fixture
 def in_aws(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
     """The API function as deployed: stage dev, the console's client id in SSM."""
-    from oms_amazon.api import deps
-
     monkeypatch.setenv("STAGE", "dev")
     boto3.client("ssm").put_parameter(
         Name=os.environ["CONSOLE_CLIENT_ID_PARAMETER"], Value="4example0client0id0for0console", Type="String"
     )
-    deps.reset()
+    install_container()
 
 
 # ---- the console's files

@@ -46,13 +46,12 @@ class RecordingWorker:
 
 
 @pytest.fixture
-def worker(aws: None) -> Iterator[RecordingWorker]:
+def worker(aws: None) -> RecordingWorker:
     from oms_amazon import wiring
 
     recording = RecordingWorker()
-    with pytest.MonkeyPatch.context() as patch:  # undone before `aws` resets the wiring
-        patch.setattr(wiring, "stock_sync_worker", lambda: recording)
-        yield recording
+    wiring.container().stock_sync_worker = recording  # the test's container, made by `aws`
+    return recording
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller
+from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, install_container
 
 pytestmark = pytest.mark.integration
 
@@ -108,15 +108,11 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+def clock(aws: None) -> Clock:
     """The scheduler's clock, moved by the test."""
-    from oms_amazon import wiring
-
     fake = Clock()
-    monkeypatch.setattr(wiring, "utc_now", fake)
-    wiring.reset()
-    yield fake
-    wiring.reset()
+    install_container(clock=fake)
+    return fake
 
 
 # ---- run now
@@ -125,7 +121,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
 def test_ten_concurrent_run_now_calls_queue_one_run_and_all_answer_its_id(api, account):
     from oms_amazon import wiring
 
-    scheduler = wiring.stock_sync_scheduler()
+    scheduler = wiring.container().stock_sync_scheduler
 
     answers = all_at_once(lambda: scheduler.run_now(CLIENT, account["id"]))
 
@@ -148,11 +144,11 @@ def test_run_now_over_http_answers_202_with_the_waiting_runs_id_and_says_it_coal
 def test_once_a_worker_has_started_the_run_a_run_now_queues_another(api, account):
     from oms_amazon import wiring
 
-    first = wiring.stock_sync_scheduler().run_now(CLIENT, account["id"]).run
+    first = wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"]).run
     # What the worker records first: from then on it may have read the stock a new run-now is about.
-    wiring.stock_store().save_run(first.with_changes(started_at=datetime.now(UTC)))
+    wiring.container().stock_store.save_run(first.with_changes(started_at=datetime.now(UTC)))
 
-    second = wiring.stock_sync_scheduler().run_now(CLIENT, account["id"])
+    second = wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"])
 
     assert (second.joined, second.run.run_id != first.run_id) == (False, True)
     assert [job["run_id"] for job in queued_jobs()] == [first.run_id, second.run.run_id]
@@ -161,12 +157,12 @@ def test_once_a_worker_has_started_the_run_a_run_now_queues_another(api, account
 def test_a_run_waiting_over_an_hour_is_not_joined_so_a_stuck_run_never_swallows_run_now(account, clock):
     from oms_amazon import wiring
 
-    stuck = wiring.stock_sync_scheduler().run_now(CLIENT, account["id"]).run
+    stuck = wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"]).run
     clock.now += timedelta(minutes=59)
-    assert wiring.stock_sync_scheduler().run_now(CLIENT, account["id"]).run.run_id == stuck.run_id
+    assert wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"]).run.run_id == stuck.run_id
     clock.now += timedelta(minutes=2)
 
-    later = wiring.stock_sync_scheduler().run_now(CLIENT, account["id"])
+    later = wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"])
 
     assert (later.joined, later.run.run_id != stuck.run_id) == (False, True)
 
@@ -175,10 +171,10 @@ def test_run_now_joins_the_run_the_tick_queued(account, clock):
     from oms_amazon import wiring
 
     clock.now += timedelta(minutes=16)  # the new account is due
-    assert wiring.stock_sync_scheduler().tick()["queued"] == 1
+    assert wiring.container().stock_sync_scheduler.tick()["queued"] == 1
     (ticked,) = queued_jobs()
 
-    joined = wiring.stock_sync_scheduler().run_now(CLIENT, account["id"])
+    joined = wiring.container().stock_sync_scheduler.run_now(CLIENT, account["id"])
 
     assert (joined.joined, joined.run.run_id, joined.run.trigger) == (True, ticked["run_id"], "schedule")
     assert queued_jobs() == []
@@ -190,7 +186,7 @@ def test_run_now_joins_the_run_the_tick_queued(account, clock):
 def test_ten_concurrent_listings_refreshes_queue_one(api, account):
     from oms_amazon import wiring
 
-    scheduler = wiring.stock_sync_scheduler()
+    scheduler = wiring.container().stock_sync_scheduler
 
     answers = all_at_once(lambda: scheduler.refresh_listings(CLIENT, account["id"]))
 
@@ -235,7 +231,7 @@ def test_a_refresh_that_could_not_be_queued_does_not_hold_back_the_next(api, acc
         status, _ = api("POST", f"/accounts/{account['id']}/listings/refresh")
     assert status == 503
 
-    retried = wiring.stock_sync_scheduler().refresh_listings(CLIENT, account["id"])
+    retried = wiring.container().stock_sync_scheduler.refresh_listings(CLIENT, account["id"])
 
     assert retried.joined is False
     assert [job["job"] for job in queued_jobs()] == ["refresh_listings"]

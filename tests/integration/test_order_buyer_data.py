@@ -49,7 +49,7 @@ def account(api: ApiCaller) -> Account:
         "POST", "/accounts", {"merchant_id": "A2SELLERUK01", "marketplace": "UK", "auth_token": CANARY_REFRESH_TOKEN}
     )
     assert status == 201, body
-    account = wiring._accounts().get("acme-outdoor", body["id"])
+    account = wiring.container().accounts.get("acme-outdoor", body["id"])
     assert account is not None
     return account
 
@@ -84,9 +84,9 @@ def imported(account: Account, *, status: str = "Unshipped", previous: Order | N
         now=now,
         previous=previous,
     )
-    written, _ = wiring._writer().write(order, previous)
+    written, _ = wiring.container().order_writer.write(order, previous)
     assert written
-    stored = wiring.order_store().get(account.client_id, ORDER_ID)
+    stored = wiring.container().order_store.get(account.client_id, ORDER_ID)
     assert stored is not None
     return stored
 
@@ -139,7 +139,7 @@ def test_the_sealed_data_opens_only_for_its_own_order_and_client(account, dynamo
     imported(account)
     (item,) = [i for i in all_items(dynamodb, table_name) if i["SK"]["S"].startswith("ORDERPII#")]
     blob = bytes(item["sealed"]["L"][0]["B"])
-    vault = wiring.order_store()._vault
+    vault = wiring.container().order_store._vault
     kms = boto3.client("kms")
 
     with pytest.raises(ClientError):
@@ -158,10 +158,10 @@ def test_a_shipped_orders_buyer_data_is_deleted_after_the_retention_period(api, 
     assert shipped.pii_expires_at is not None
     assert shipped.pii_expires_at - shipped.updated_at == timedelta(days=30)
 
-    assert wiring.pii_purge().sweep(shipped.pii_expires_at - timedelta(minutes=1)) == 0
+    assert wiring.container().pii_purge.sweep(shipped.pii_expires_at - timedelta(minutes=1)) == 0
     assert api("GET", f"/orders/{ORDER_ID}")[1]["ship_to"]["name"] == NAME
 
-    assert wiring.pii_purge().sweep(shipped.pii_expires_at + timedelta(minutes=1)) == 1
+    assert wiring.container().pii_purge.sweep(shipped.pii_expires_at + timedelta(minutes=1)) == 1
 
     assert not [i for i in all_items(dynamodb, table_name) if i["SK"]["S"].startswith("ORDERPII#")]
     status, body = api("GET", f"/orders/{ORDER_ID}")
@@ -191,8 +191,8 @@ def test_buyer_data_that_was_deleted_is_never_stored_again(account, dynamodb, ta
     first = imported(account)
     shipped = imported(account, status="Shipped", previous=first)
     assert shipped.pii_expires_at is not None
-    wiring.pii_purge().sweep(shipped.pii_expires_at + timedelta(minutes=1))
-    purged = wiring.order_store().get(account.client_id, ORDER_ID)
+    wiring.container().pii_purge.sweep(shipped.pii_expires_at + timedelta(minutes=1))
+    purged = wiring.container().order_store.get(account.client_id, ORDER_ID)
     assert purged is not None and purged.pii_purged_at is not None
 
     later = imported(account, status="Shipped", previous=purged, last_update_date=datetime.now(UTC) + timedelta(1))

@@ -32,9 +32,9 @@ ORDER_IDS = ("202-0000000-0000001", "202-0000000-0000002")
 def strict_start_keys(aws: None) -> Iterator[list[dict[str, Any]]]:
     """The adapters' DynamoDB client refuses a Query whose start key is not exactly the table's (and the
     index's) key attributes, as DynamoDB does; yields every start key that reached a query."""
-    from oms_amazon.adapters.aws import aws_client
+    from oms_amazon import wiring
 
-    client = aws_client("dynamodb")
+    client = wiring.container().client("dynamodb")
     schemas: dict[tuple[str, str | None], set[str]] = {}
     seen: list[dict[str, Any]] = []
 
@@ -104,11 +104,9 @@ def _mappings(api: ApiCaller) -> dict[str, str]:
 
 
 def _unmapped(api: ApiCaller) -> dict[str, str]:
-    from oms_amazon.adapters.aws import aws_client
-    from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
-    from oms_amazon.settings import settings
+    from oms_amazon import wiring
 
-    terms = DynamoUnmappedTermRepository(aws_client("dynamodb"), settings().table_name)
+    terms = wiring.container().unmapped_terms
     for n, term in enumerate(("FREE SHIPPING", "SAVER")):
         terms.record_unmapped(CLIENT, "UK", term, ORDER_IDS[n], datetime.now(UTC))
     return {}
@@ -128,7 +126,7 @@ def _runs(api: ApiCaller) -> dict[str, str]:
     account_id = _account(api)
     queued = datetime.now(UTC) - timedelta(hours=1)
     for n in range(2):
-        wiring.stock_store().save_run(
+        wiring.container().stock_store.save_run(
             StockRun(f"run-{n}", CLIENT, account_id, "done", "manual", queued + timedelta(minutes=n))
         )
     return {"account_id": account_id}
@@ -246,7 +244,11 @@ def test_a_lists_next_token_is_good_for_that_list_client_and_filters_only(
         bound = _bound(case, ids)
         return str(
             seal(
-                _encoded(key), key=wiring.page_token_key(), list_name=token_list(case), client_id=CLIENT, filters=bound
+                _encoded(key),
+                key=wiring.container().page_token_key,
+                list_name=token_list(case),
+                client_id=CLIENT,
+                filters=bound,
             )
         )
 

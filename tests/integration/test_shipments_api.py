@@ -20,7 +20,7 @@ from oms_amazon.domain.orders import Order, OrderLine
 from local.functions import LambdaContext, load_handler
 from local.template import function_environment, queue_triggers, resources
 from local.triggers import sqs_event
-from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items
+from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items, install_container
 
 pytestmark = pytest.mark.integration
 
@@ -81,14 +81,12 @@ class FakeAmazon:
 def amazon(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAmazon]:
     from oms_amazon import wiring
     from oms_amazon.adapters.sp_api import RetryPolicy, SpApiConfig, forget_amazon_state
-    from oms_amazon.api import deps
 
     monkeypatch.setenv("SHIPMENT_RETRY_BASE_SECONDS", "1")
-    deps.reset()
-    wiring.reset()
+    install_container()
     forget_amazon_state()
     fake = FakeAmazon()
-    connections = wiring._shipment_connections()
+    connections = wiring.container().shipment_connections
     connections.http = httpx.Client(transport=httpx.MockTransport(fake))
     # One try per worker run: the retries under test are the queue's, not the client's.
     connections.config = SpApiConfig(
@@ -137,7 +135,7 @@ def store_order(account: dict[str, Any], order_id: str = ORDER_ID, **changes: An
         imported_at=purchased,
         updated_at=purchased,
     ).with_changes(**changes)
-    assert wiring.order_store().save(order, previous=None, event=None).saved
+    assert wiring.container().order_store.save(order, previous=None, event=None).saved
     return order
 
 
@@ -536,7 +534,7 @@ def test_two_shipments_written_from_the_same_ledger_cannot_both_be_stored(api, a
     from oms_amazon import wiring
 
     _, body = api("POST", f"/orders/{ORDER_ID}/shipments", shipment(lines=lines((TENT, 1))))
-    store = wiring.shipment_store()
+    store = wiring.container().shipment_store
     stored = store.get("acme-outdoor", ORDER_ID, 1)
     ledger = store.ledger("acme-outdoor", ORDER_ID)
     assert ledger.sequence_of(body["package_reference_id"]) == 1
@@ -557,7 +555,7 @@ def test_a_final_status_from_a_message_that_lost_its_token_is_not_written_and_em
     from oms_amazon import wiring
 
     api("POST", f"/orders/{ORDER_ID}/shipments", shipment())
-    store = wiring.shipment_store()
+    store = wiring.container().shipment_store
     stored = store.get("acme-outdoor", ORDER_ID, 1)
     done = stored.finished("confirmed", None, datetime.now(UTC))
 

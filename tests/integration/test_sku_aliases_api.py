@@ -137,7 +137,7 @@ def test_a_new_alias_releases_the_orders_held_on_its_amazon_sku_at_once(api, cat
     account_id = account(api)
     mapping = {"amazon_term": "STD UK DOM_1", "courier_service": "Royal Mail 48", "marketplace": "UK"}
     assert api("POST", "/courier-mappings", mapping)[0] == 201
-    uk = wiring._accounts().get(CLIENT, account_id)
+    uk = wiring.container().accounts.get(CLIENT, account_id)
     assert uk is not None
     now = datetime.now(UTC)
     amazon = AmazonOrder(
@@ -158,7 +158,7 @@ def test_a_new_alias_releases_the_orders_held_on_its_amazon_sku_at_once(api, cat
     )
     held = evaluate(amazon, uk, SkuIndex(["TENT-2P"]), [CourierMapping("m", "STD UK DOM_1", "Royal Mail 48")], now=now)
     assert held.status == "on_hold"
-    assert wiring._writer().write(held, None)[0]
+    assert wiring.container().order_writer.write(held, None)[0]
 
     assert api("PUT", "/sku-aliases/tent-2p", {"oms_sku": "TENT-2P"})[0] == 201
 

@@ -22,7 +22,7 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 def run_with_errors(api: ApiCaller, n: int) -> tuple[str, StockRun]:
     status, account = api("POST", "/accounts", {"merchant_id": "A2SELLERUK01", "marketplace": "UK"})
     assert status == 201, account
-    store = wiring.stock_store()
+    store = wiring.container().stock_store
     run = StockRun(new_run_id(T0), "acme-outdoor", account["id"], "submitted", "manual", T0)
     first = run.adding_errors([SkuError(f"SKU-{i:05d}", "90220", f"Amazon refused message {i}") for i in range(n // 2)])
     store.save_run(first)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items
+from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items, install_container
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +29,9 @@ SECONDS_PER_TOKEN = 1000
 @pytest.fixture
 def limited(api: ApiCaller, monkeypatch: pytest.MonkeyPatch) -> ApiCaller:
     """The API with a small allowance: 3 writes at once, then one every 1,000 seconds."""
-    from oms_amazon.api import deps
-
     monkeypatch.setenv("CLIENT_WRITE_BURST", str(BURST))
     monkeypatch.setenv("CLIENT_WRITE_RATE_PER_SECOND", str(1 / SECONDS_PER_TOKEN))
-    deps.reset()
+    install_container()
     return api
 
 

@@ -21,18 +21,15 @@ import boto3
 import httpx
 import pytest
 
-from local.stack import REGION, LocalStack, Ports
+from local.stack import REGION, LocalStack, Ports, install_container
 from tests.security.strict_dynamodb import StartKeys, strict_start_keys
 
 
 def _forget_cached_adapters() -> None:
     """Adapters are built once per warm container; a new stack means new endpoints and queue urls."""
-    from oms_amazon import wiring
     from oms_amazon.adapters.sp_api import forget_amazon_state
-    from oms_amazon.api import deps
 
-    deps.reset()
-    wiring.reset()
+    install_container()
     forget_amazon_state()
 
 

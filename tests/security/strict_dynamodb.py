@@ -77,27 +77,22 @@ class StrictDynamoDB:
 
 @contextmanager
 def strict_start_keys() -> Iterator[StartKeys]:
-    """Every DynamoDB client the functions build (the API's, the workers') is the strict stand-in."""
+    """Every DynamoDB client the functions build (the API's, the workers': the containers made while it lasts)
+    is the strict stand-in."""
     from oms_amazon import wiring
-    from oms_amazon.adapters import aws
-    from oms_amazon.api import deps
 
     keys = StartKeys()
-    built = aws.aws_client
+    built = wiring.new_client
 
-    def aws_client(service: str) -> Any:
+    def new_client(service: str) -> Any:
         client = built(service)
         return keys.around(client) if service == "dynamodb" else client
 
-    aws_client.cache_clear = built.cache_clear  # type: ignore[attr-defined]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(deps, "aws_client", aws_client)
-        patch.setattr(wiring, "aws_client", aws_client)
-        deps.reset()
-        wiring.reset()
+        patch.setattr(wiring, "new_client", new_client)
+        wiring.install(None)
         yield keys
-    deps.reset()
-    wiring.reset()
+    wiring.install(None)
 
 
 def _canonical(key: dict[str, Any]) -> str:

@@ -54,7 +54,7 @@ NEEDED: dict[str, set[str]] = {
         "events:PutEvents",
         # GET /orders/{id} opens the order's sealed buyer data (adapters.pii); nothing else does
         "kms:Decrypt",
-        # the web console's sign-in: the user pool client id (api.deps.console_sign_in)
+        # the web console's sign-in: the user pool client id (the container's console_sign_in)
         "ssm:GetParameter",
     },
     "StockSyncTickFunction": {

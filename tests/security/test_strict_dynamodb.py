@@ -89,10 +89,8 @@ def test_the_functions_the_suite_drives_reach_dynamodb_through_the_stand_in(
     stack: LocalStack, start_keys: StartKeys
 ) -> None:
     from oms_amazon import wiring
-    from oms_amazon.api import deps
 
-    assert isinstance(deps.aws_client("dynamodb"), StrictDynamoDB)
-    assert isinstance(wiring.aws_client("dynamodb"), StrictDynamoDB)
+    assert isinstance(wiring.container().client("dynamodb"), StrictDynamoDB)
     headers = {"X-Client-Id": "strict-start-keys"}
     with httpx.Client(base_url=stack.api_url, timeout=60, headers=headers) as api:
         for sku in ("A-1", "A-2"):

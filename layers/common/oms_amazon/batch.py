@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ConfigDict, ValidationError
 
 from oms_amazon.observability import logger
+from oms_amazon.ports import DeadLetterQueue
 
 
 class JobRecord(SqsRecordModel):
@@ -35,12 +36,6 @@ class JobRecord(SqsRecordModel):
     so a body's values reach no log or trace through one."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
-
-
-class DeadLetterQueue(Protocol):
-    def put(self, body: str, *, message_id: str, group: str | None) -> str:
-        """Sends `body` as it came (in `group` on a FIFO queue); returns the dead-letter message's id."""
-        ...
 
 
 DeadLetters = Callable[[], DeadLetterQueue]

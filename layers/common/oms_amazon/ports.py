@@ -312,3 +312,9 @@ class WriteBuckets(Protocol):
         """Take `charge` from the client's bucket if it holds it: None when taken, else the bucket's `tat`
         that refused it (and nothing was changed)."""
         ...
+
+
+class DeadLetterQueue(Protocol):
+    def put(self, body: str, *, message_id: str, group: str | None) -> str:
+        """Sends `body` as it came (in `group` on a FIFO queue); returns the dead-letter message's id."""
+        ...

@@ -1,392 +1,557 @@
-"""Adapters and services for the scheduled functions, built once per container on first use."""
+"""The composition root: the one place that builds adapters and hands them to the services.
+
+A `Container` is made from the validated `Settings` and builds each adapter and service on first use (a
+cached property), so a handler's cold start imports only what its own work needs: the order-import
+worker never imports the API's services, and boto3 or the SP-API client come with the first call that
+uses them. One container serves a process (`container()`, made on the first invocation of a cold start);
+the local stack and the tests make their own and `install` it, so nothing built for one environment
+outlives it.
+
+The dependency rule this module sits on (pyproject.toml `[tool.importlinter]`, run by `make lint`): the
+domain and the pure modules import no service, adapter or API module; services import the ports and the
+domain; adapters never import a service or the API; the API reaches services only through this container;
+the Lambda handlers import the API or this module.
+"""
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from oms_amazon.adapters.aws import aws_client, utc_now
-from oms_amazon.settings import settings
+from oms_amazon.adapters.aws import new_client, utc_now
+from oms_amazon.ports import Clock
+from oms_amazon.settings import Settings
 
 # Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
 if TYPE_CHECKING:
-    from oms_amazon.batch import DeadLetterQueue
+    from oms_amazon.adapters.accounts import DynamoAccountRepository, DynamoAuthorisationRejections
+    from oms_amazon.adapters.amazon import AmazonConnections
+    from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository, DynamoUnmappedTermRepository
+    from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
+    from oms_amazon.adapters.order_import import DynamoImportState
+    from oms_amazon.adapters.orders import DynamoOrderRepository
+    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
+    from oms_amazon.adapters.shipments import DynamoShipmentRepository
+    from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
+    from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
     from oms_amazon.domain.marketplaces import Marketplace
     from oms_amazon.domain.sku_aliases import SkuAlias
-    from oms_amazon.ports import AmazonSeller, ProductRepository
-    from oms_amazon.services.accounts import DeletedAccountSweep
+    from oms_amazon.ports import AmazonSeller, DeadLetterQueue, ProductRepository
+    from oms_amazon.services.accounts import AccountService, DeletedAccountSweep
+    from oms_amazon.services.authorisation import AuthorisationService
+    from oms_amazon.services.courier_mappings import CourierMappingService
     from oms_amazon.services.order_import import (
         OrderImportScheduler,
         OrderImportWorker,
         OrderReevaluation,
+        OrderSource,
         OrderWriter,
         OutboxRelay,
         PiiPurge,
     )
+    from oms_amazon.services.order_queries import OrderQueries
+    from oms_amazon.services.participation import ParticipationGuard, ParticipationSource
+    from oms_amazon.services.products import ProductService
     from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue, ShipmentService, ShipmentWorker
     from oms_amazon.services.sku_aliases import SkuAliasService
+    from oms_amazon.services.stock_runs import StockRunQueries
     from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
+    from oms_amazon.services.write_limits import WriteLimiter
     from oms_amazon.shipping import CourierMapping
     from oms_amazon.stock import Product
 
 
-@cache
-def amazon_connections():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.amazon import AmazonConnections
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(eq=False)
+class Container:
+    """Every adapter and service of one environment, each built once, when first used.
+
+    A test or the local stack may set an attribute before its first use (`container.participation_source =
+    ...`, or `clock=`): whatever is built after that is built with it."""
+
+    settings: Settings
+    clock: Clock = utc_now
+
+    @classmethod
+    def from_environment(cls) -> Container:
+        """The container for the process's environment (a missing or malformed variable fails here, loudly)."""
+        return cls(Settings.from_env())
+
+    def __post_init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        self._building = threading.Lock()
 
-    config = settings()
-    return AmazonConnections(
-        aws_client("secretsmanager"),
-        config.app_credentials_secret,
-        endpoint_override=config.sp_api_endpoint,
-        lwa_token_url=config.lwa_token_url,
-        time_budget=300.0,
-        v0_levels_until=config.orders_v0_retires_on,
-    )
+    def client(self, service: str) -> Any:
+        """One boto3 client per AWS service (thread-safe once built)."""
+        with self._building:
+            if service not in self._clients:
+                self._clients[service] = new_client(service)
+            return self._clients[service]
 
+    @property
+    def is_local(self) -> bool:
+        """The embedded local stack: no Cognito (the gateway fills the claims) and plain http on 127.0.0.1."""
+        return self.settings.stage == "local"
 
-def seller_amazon(marketplace: Marketplace, merchant_id: str, refresh_token: str) -> AmazonSeller:
-    seller: AmazonSeller = amazon_connections().seller(marketplace, merchant_id, refresh_token)
-    return seller
+    @property
+    def _dynamodb(self) -> Any:
+        return self.client("dynamodb")
 
+    # ---- Amazon
+    @cached_property
+    def amazon_connections(self) -> AmazonConnections:
+        from oms_amazon.adapters.amazon import AmazonConnections
 
-@cache
-def page_token_key() -> bytes:
-    """The key that signs the API's page tokens: derived from the OAuth state key's secret, read once per container
-    and only when a list has a next page (domain.page_tokens)."""
-    from oms_amazon.adapters.oauth_states import SecretsManagerStateKey
-    from oms_amazon.domain.page_tokens import derive_key
+        config = self.settings
+        return AmazonConnections(
+            self.client("secretsmanager"),
+            config.app_credentials_secret,
+            endpoint_override=config.sp_api_endpoint,
+            lwa_token_url=config.lwa_token_url,
+            time_budget=300.0,
+            v0_levels_until=config.orders_v0_retires_on,
+        )
 
-    secret = SecretsManagerStateKey(
-        aws_client("secretsmanager"), settings().oauth_state_key_secret, purpose="page-token signing key"
-    )
-    return derive_key(secret.key())
+    def seller_amazon(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> AmazonSeller:
+        return self.amazon_connections.seller(marketplace, merchant_id, refresh_token)
 
+    def order_amazon(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> OrderSource:
+        return self.amazon_connections.seller(marketplace, merchant_id, refresh_token)
 
-@cache
-def _accounts():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.accounts import DynamoAccountRepository
+    @cached_property
+    def shipment_connections(self) -> AmazonConnections:
+        from oms_amazon.adapters.amazon import AmazonConnections
 
-    return DynamoAccountRepository(aws_client("dynamodb"), settings().table_name)
+        config = self.settings
+        # A short budget per call: a throttled or unavailable Amazon is waited out in the queue (DelaySeconds),
+        # not in the Lambda.
+        return AmazonConnections(
+            self.client("secretsmanager"),
+            config.app_credentials_secret,
+            endpoint_override=config.sp_api_endpoint,
+            lwa_token_url=config.lwa_token_url,
+            time_budget=10.0,
+        )
 
+    def shipment_amazon(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> ShipmentConfirmer:
+        return self.shipment_connections.seller(marketplace, merchant_id, refresh_token)
 
-@cache
-def stock_store():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
+    @cached_property
+    def participation_source(self) -> ParticipationSource:
+        """Amazon's getMarketplaceParticipations for a seller (the tests without a simulator stand in)."""
+        from oms_amazon.adapters.amazon_authorisation import SpApiSellerAuthorisation
 
-    return DynamoStockSyncStore(aws_client("dynamodb"), settings().table_name)
+        return SpApiSellerAuthorisation(self.amazon_connections)
 
+    # ---- repositories and stores
+    @cached_property
+    def accounts(self) -> DynamoAccountRepository:
+        from oms_amazon.adapters.accounts import DynamoAccountRepository
 
-@cache
-def product_repository() -> ProductRepository:
-    from oms_amazon.adapters.products import DynamoProductRepository
+        return DynamoAccountRepository(self._dynamodb, self.settings.table_name)
 
-    return DynamoProductRepository(aws_client("dynamodb"), settings().table_name)
+    @cached_property
+    def seller_secrets(self) -> SecretsManagerSellerSecrets:
+        from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
 
+        return SecretsManagerSellerSecrets(self.client("secretsmanager"), self.settings.secret_prefix)
 
-def catalogue(client_id: str) -> Iterator[Product]:
-    """The client's whole catalogue (the SKU report compares all of it with Amazon's listings)."""
-    return (product.as_stock() for product in product_repository().iter_catalogue(client_id))
+    @cached_property
+    def rejections(self) -> DynamoAuthorisationRejections:
+        from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
 
+        return DynamoAuthorisationRejections(self._dynamodb, self.settings.table_name, self.accounts)
 
-@cache
-def stock_sync_scheduler() -> StockSyncScheduler:
-    from oms_amazon.adapters.queues import SqsJobQueue
-    from oms_amazon.services.stock_sync import StockSyncScheduler
+    @cached_property
+    def stock_store(self) -> DynamoStockSyncStore:
+        from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 
-    return StockSyncScheduler(
-        _accounts(), stock_store(), SqsJobQueue(aws_client("sqs"), settings().stock_sync_queue_url), utc_now
-    )
+        return DynamoStockSyncStore(self._dynamodb, self.settings.table_name)
 
+    @cached_property
+    def product_repository(self) -> ProductRepository:
+        from oms_amazon.adapters.products import DynamoProductRepository
 
-@cache
-def stock_sync_worker() -> StockSyncWorker:
-    from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
-    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
-    from oms_amazon.services.stock_sync import StockSyncWorker
+        return DynamoProductRepository(self._dynamodb, self.settings.table_name)
 
-    config = settings()
-    return StockSyncWorker(
-        accounts=_accounts(),
-        store=stock_store(),
-        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
-        products=product_repository(),
-        amazon=seller_amazon,
-        rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
-        clock=utc_now,
-        aliases=sku_aliases,
-    )
+    @cached_property
+    def courier_mappings(self) -> DynamoCourierMappingRepository:
+        from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository
 
+        return DynamoCourierMappingRepository(self._dynamodb, self.settings.table_name)
 
-def _mappings(client_id: str) -> list[CourierMapping]:
-    from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository
+    @cached_property
+    def unmapped_terms(self) -> DynamoUnmappedTermRepository:
+        from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
 
-    repository = DynamoCourierMappingRepository(aws_client("dynamodb"), settings().table_name)
-    return [mapping.as_rule() for mapping in repository.all_of_client(client_id)]
+        return DynamoUnmappedTermRepository(self._dynamodb, self.settings.table_name)
 
+    @cached_property
+    def mapping_changes(self) -> DynamoMappingChanges:
+        from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
 
-def _skus(client_id: str, skus: Collection[str]) -> set[str]:
-    return product_repository().skus_matching(client_id, skus)
+        return DynamoMappingChanges(self._dynamodb, self.settings.table_name)
 
+    @cached_property
+    def sku_alias_store(self) -> DynamoSkuAliasRepository:
+        from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
 
-@cache
-def sku_alias_store():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
+        return DynamoSkuAliasRepository(self._dynamodb, self.settings.table_name)
 
-    return DynamoSkuAliasRepository(aws_client("dynamodb"), settings().table_name)
+    @cached_property
+    def order_store(self) -> DynamoOrderRepository:
+        from oms_amazon.adapters.orders import DynamoOrderRepository
+        from oms_amazon.adapters.pii import KmsPiiVault
 
-
-def sku_aliases(client_id: str) -> list[SkuAlias]:
-    return sku_alias_store().all_of_client(client_id)  # type: ignore[no-any-return]
-
-
-@cache
-def sku_alias_service() -> SkuAliasService:
-    from oms_amazon.adapters.accounts import DynamoAccountRepository
-    from oms_amazon.adapters.products import DynamoProductRepository
-    from oms_amazon.services.sku_aliases import SkuAliasService
-
-    dynamodb, table = aws_client("dynamodb"), settings().table_name
-    return SkuAliasService(
-        aliases=sku_alias_store(),
-        products=DynamoProductRepository(dynamodb, table),
-        accounts=DynamoAccountRepository(dynamodb, table),
-        clock=utc_now,
-        held_orders=order_reevaluation(),
-    )
-
-
-@cache
-def order_store():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.orders import DynamoOrderRepository
-    from oms_amazon.adapters.pii import KmsPiiVault
-
-    config = settings()
-    return DynamoOrderRepository(
-        aws_client("dynamodb"), config.table_name, KmsPiiVault(aws_client("kms"), config.pii_key_id)
-    )
-
-
-@cache
-def pii_purge() -> PiiPurge:
-    from oms_amazon.services.order_import import PiiPurge
-
-    return PiiPurge(order_store(), utc_now)
-
-
-@cache
-def _relay() -> OutboxRelay:
-    from oms_amazon.adapters.events import EventBridgePublisher
-    from oms_amazon.services.order_import import OutboxRelay
-
-    return OutboxRelay(order_store(), EventBridgePublisher(aws_client("events"), settings().event_bus_name))
-
-
-@cache
-def _writer() -> OrderWriter:
-    from oms_amazon.adapters.courier_mappings import DynamoUnmappedTermRepository
-    from oms_amazon.services.order_import import OrderWriter
-
-    config = settings()
-    return OrderWriter(
-        order_store(),
-        DynamoUnmappedTermRepository(aws_client("dynamodb"), config.table_name),
-        _relay(),
-        pii_retention=timedelta(days=config.pii_retention_days),
-    )
-
-
-@cache
-def _import_state():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.order_import import DynamoImportState
-
-    return DynamoImportState(aws_client("dynamodb"), settings().table_name)
-
-
-@cache
-def order_import_scheduler() -> OrderImportScheduler:
-    from oms_amazon.adapters.queues import SqsJobQueue
-    from oms_amazon.services.order_import import OrderImportScheduler
-
-    queue = SqsJobQueue(aws_client("sqs"), settings().order_import_queue_url)
-    return OrderImportScheduler(
-        _accounts(),
-        _import_state(),
-        queue,
-        _relay(),
-        utc_now,
-        pii_purge(),
-        held=order_reevaluation(),
-        deleted=_deleted_accounts(),
-    )
-
-
-def _deleted_accounts() -> DeletedAccountSweep:
-    from oms_amazon.adapters.account_data import DynamoAccountData
-    from oms_amazon.services.accounts import DeletedAccountSweep
-
-    return DeletedAccountSweep(_accounts(), DynamoAccountData(aws_client("dynamodb"), settings().table_name))
-
-
-@cache
-def order_import_worker() -> OrderImportWorker:
-    from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
-    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
-    from oms_amazon.services.order_import import OrderImportWorker
-
-    config = settings()
-    return OrderImportWorker(
-        accounts=_accounts(),
-        state=_import_state(),
-        orders=order_store(),
-        writer=_writer(),
-        relay=_relay(),
-        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
-        amazon=seller_amazon,  # type: ignore[arg-type]
-        skus=_skus,
-        mappings=_mappings,
-        rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
-        clock=utc_now,
-        api_version=config.orders_api_version,
-        aliases=sku_aliases,
-        changes=_mapping_changes(),
-    )
-
-
-@cache
-def order_reevaluation() -> OrderReevaluation:
-    from oms_amazon.services.order_import import OrderReevaluation
-
-    return OrderReevaluation(
-        _accounts(),
-        order_store(),
-        _writer(),
-        _relay(),
-        _skus,
-        _mappings,
-        utc_now,
-        aliases=sku_aliases,
-        changes=_mapping_changes(),
-    )
-
-
-@cache
-def _mapping_changes():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
-
-    return DynamoMappingChanges(aws_client("dynamodb"), settings().table_name)
-
-
-@cache
-def shipment_store():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.shipments import DynamoShipmentRepository
-
-    return DynamoShipmentRepository(aws_client("dynamodb"), settings().table_name)
-
-
-def _shipment_queue() -> ShipmentQueue:
-    from oms_amazon.adapters.shipments import SqsShipmentQueue
-
-    return SqsShipmentQueue(aws_client("sqs"), settings().shipment_queue_url)
-
-
-@cache
-def shipment_service() -> ShipmentService:
-    from oms_amazon.services.shipments import ShipmentService
-
-    return ShipmentService(orders=order_store(), shipments=shipment_store(), queue=_shipment_queue(), clock=utc_now)
-
-
-@cache
-def _shipment_connections():  # type: ignore[no-untyped-def]
-    from oms_amazon.adapters.amazon import AmazonConnections
-
-    config = settings()
-    # A short budget per call: a throttled or unavailable Amazon is waited out in the queue (DelaySeconds),
-    # not in the Lambda.
-    return AmazonConnections(
-        aws_client("secretsmanager"),
-        config.app_credentials_secret,
-        endpoint_override=config.sp_api_endpoint,
-        lwa_token_url=config.lwa_token_url,
-        time_budget=10.0,
-    )
-
-
-def shipment_amazon(marketplace: Marketplace, merchant_id: str, refresh_token: str) -> ShipmentConfirmer:
-    seller: ShipmentConfirmer = _shipment_connections().seller(marketplace, merchant_id, refresh_token)
-    return seller
-
-
-@cache
-def shipment_worker() -> ShipmentWorker:
-    from oms_amazon.adapters.accounts import DynamoAuthorisationRejections
-    from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
-    from oms_amazon.domain.shipments import RetrySchedule
-    from oms_amazon.services.shipments import ShipmentWorker
-
-    config = settings()
-    return ShipmentWorker(
-        accounts=_accounts(),
-        shipments=shipment_store(),
-        queue=_shipment_queue(),
-        relay=_relay(),
-        secrets=SecretsManagerSellerSecrets(aws_client("secretsmanager"), config.secret_prefix),
-        amazon=shipment_amazon,
-        rejections=DynamoAuthorisationRejections(aws_client("dynamodb"), config.table_name, _accounts()),
-        clock=utc_now,
-        schedule=RetrySchedule(base_seconds=config.shipment_retry_base_seconds),
-        orders=order_store(),
-        despatched=order_reevaluation(),
-    )
-
-
-@cache
-def _dead_letters(queue_url: str) -> DeadLetterQueue:
-    from oms_amazon.adapters.queues import SqsDeadLetterQueue
-
-    return SqsDeadLetterQueue(aws_client("sqs"), queue_url)
-
-
-# Each worker's dead-letter queue, for the job messages it cannot parse (oms_amazon.batch).
-def stock_sync_dead_letters() -> DeadLetterQueue:
-    return _dead_letters(settings().stock_sync_dlq_url)
-
-
-def order_import_dead_letters() -> DeadLetterQueue:
-    return _dead_letters(settings().order_import_dlq_url)
-
-
-def shipment_dead_letters() -> DeadLetterQueue:
-    return _dead_letters(settings().shipment_dlq_url)
-
-
-def reset() -> None:
-    for cached in (
-        amazon_connections,
-        page_token_key,
-        _accounts,
-        product_repository,
-        stock_store,
-        stock_sync_scheduler,
-        stock_sync_worker,
-        order_store,
-        pii_purge,
-        _relay,
-        _writer,
-        _import_state,
-        order_import_scheduler,
-        order_import_worker,
-        order_reevaluation,
-        _mapping_changes,
-        sku_alias_store,
-        sku_alias_service,
-        shipment_store,
-        shipment_service,
-        _shipment_connections,
-        shipment_worker,
-        _dead_letters,
-    ):
-        cached.cache_clear()
+        config = self.settings
+        return DynamoOrderRepository(
+            self._dynamodb, config.table_name, KmsPiiVault(self.client("kms"), config.pii_key_id)
+        )
+
+    @cached_property
+    def import_state(self) -> DynamoImportState:
+        from oms_amazon.adapters.order_import import DynamoImportState
+
+        return DynamoImportState(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def shipment_store(self) -> DynamoShipmentRepository:
+        from oms_amazon.adapters.shipments import DynamoShipmentRepository
+
+        return DynamoShipmentRepository(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def shipment_queue(self) -> ShipmentQueue:
+        from oms_amazon.adapters.shipments import SqsShipmentQueue
+
+        return SqsShipmentQueue(self.client("sqs"), self.settings.shipment_queue_url)
+
+    @cached_property
+    def page_token_key(self) -> bytes:
+        """The key that signs the API's page tokens: derived from the OAuth state key's secret, read once per
+        container and only when a list has a next page (domain.page_tokens)."""
+        from oms_amazon.adapters.oauth_states import SecretsManagerStateKey
+        from oms_amazon.domain.page_tokens import derive_key
+
+        secret = SecretsManagerStateKey(
+            self.client("secretsmanager"), self.settings.oauth_state_key_secret, purpose="page-token signing key"
+        )
+        return derive_key(secret.key())
+
+    # ---- what the services read through plain functions
+    def catalogue(self, client_id: str) -> Iterator[Product]:
+        """The client's whole catalogue as stock (the SKU report compares all of it with Amazon's listings)."""
+        return (product.as_stock() for product in self.product_repository.iter_catalogue(client_id))
+
+    def sku_aliases(self, client_id: str) -> list[SkuAlias]:
+        return self.sku_alias_store.all_of_client(client_id)
+
+    def _mappings(self, client_id: str) -> list[CourierMapping]:
+        return [mapping.as_rule() for mapping in self.courier_mappings.all_of_client(client_id)]
+
+    def _skus(self, client_id: str, skus: Collection[str]) -> set[str]:
+        return self.product_repository.skus_matching(client_id, skus)
+
+    # ---- the API's services
+    @cached_property
+    def activation_guard(self) -> ParticipationGuard:
+        from oms_amazon.adapters.participations import DynamoParticipationStore
+        from oms_amazon.services.participation import ParticipationGuard
+
+        store = DynamoParticipationStore(self._dynamodb, self.settings.table_name)
+        return ParticipationGuard(store, self.participation_source, self.clock)
+
+    @cached_property
+    def account_service(self) -> AccountService:
+        from oms_amazon.adapters.account_data import DynamoAccountData
+        from oms_amazon.services.accounts import AccountService
+
+        return AccountService(
+            accounts=self.accounts,
+            secrets=self.seller_secrets,
+            clock=self.clock,
+            new_id=new_id,
+            data=DynamoAccountData(self._dynamodb, self.settings.table_name),
+            activation=self.activation_guard,
+        )
+
+    @cached_property
+    def courier_mapping_service(self) -> CourierMappingService:
+        from oms_amazon.services.courier_mappings import CourierMappingService
+
+        return CourierMappingService(
+            mappings=self.courier_mappings,
+            unmapped=self.unmapped_terms,
+            accounts=self.accounts,
+            clock=self.clock,
+            new_id=new_id,
+            held_orders=self.order_reevaluation,
+        )
+
+    @cached_property
+    def product_service(self) -> ProductService:
+        from oms_amazon.services.products import ProductService
+
+        return ProductService(products=self.product_repository, clock=self.clock)
+
+    @cached_property
+    def authorisation_service(self) -> AuthorisationService:
+        from oms_amazon.adapters.amazon_authorisation import SpApiSellerAuthorisation
+        from oms_amazon.adapters.oauth_states import DynamoUsedStates, SecretsManagerStateKey
+        from oms_amazon.services.authorisation import AuthorisationService
+
+        config = self.settings
+        return AuthorisationService(
+            accounts=self.account_service,
+            secrets=self.seller_secrets,
+            amazon=SpApiSellerAuthorisation(self.amazon_connections),
+            state_key=SecretsManagerStateKey(self.client("secretsmanager"), config.oauth_state_key_secret),
+            used_states=DynamoUsedStates(self._dynamodb, config.table_name),
+            rejections=self.rejections,
+            clock=self.clock,
+            seller_central_url=config.seller_central_url,
+        )
+
+    @cached_property
+    def sku_alias_service(self) -> SkuAliasService:
+        from oms_amazon.services.sku_aliases import SkuAliasService
+
+        return SkuAliasService(
+            aliases=self.sku_alias_store,
+            products=self.product_repository,
+            accounts=self.accounts,
+            clock=self.clock,
+            held_orders=self.order_reevaluation,
+        )
+
+    @cached_property
+    def stock_runs(self) -> StockRunQueries:
+        from oms_amazon.services.stock_runs import StockRunQueries
+
+        return StockRunQueries(
+            accounts=self.account_service,
+            store=self.stock_store,
+            catalogue=self.catalogue,
+            aliases=self.sku_aliases,
+        )
+
+    @cached_property
+    def write_limiter(self) -> WriteLimiter:
+        from oms_amazon.adapters.write_limits import DynamoWriteBuckets
+        from oms_amazon.domain.write_limits import WriteLimit
+        from oms_amazon.services.write_limits import WriteLimiter
+
+        config = self.settings
+        return WriteLimiter(
+            DynamoWriteBuckets(self._dynamodb, config.table_name),
+            WriteLimit(per_second=config.client_write_rate_per_second, burst=config.client_write_burst),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def console_sign_in(self) -> dict[str, str]:
+        """How the web console signs in: locally with the gateway's identity headers (`?as=<client_id>`), in
+        AWS with the user pool's hosted UI (the client id is an SSM parameter; see template.yaml)."""
+        config = self.settings
+        if config.stage == "local":
+            return {"sign_in": "local"}
+        from oms_amazon.adapters.parameters import parameter_value
+
+        client_id = parameter_value(
+            self.client("ssm"), config.console_client_id_parameter, what="The console's sign-in settings"
+        )
+        return {"sign_in": "cognito", "url": config.console_sign_in_url, "client_id": client_id}
+
+    # ---- stock sync
+    @cached_property
+    def stock_sync_scheduler(self) -> StockSyncScheduler:
+        from oms_amazon.adapters.queues import SqsJobQueue
+        from oms_amazon.services.stock_sync import StockSyncScheduler
+
+        queue = SqsJobQueue(self.client("sqs"), self.settings.stock_sync_queue_url)
+        return StockSyncScheduler(self.accounts, self.stock_store, queue, self.clock)
+
+    @cached_property
+    def stock_sync_worker(self) -> StockSyncWorker:
+        from oms_amazon.services.stock_sync import StockSyncWorker
+
+        return StockSyncWorker(
+            accounts=self.accounts,
+            store=self.stock_store,
+            secrets=self.seller_secrets,
+            products=self.product_repository,
+            amazon=self.seller_amazon,
+            rejections=self.rejections,
+            clock=self.clock,
+            aliases=self.sku_aliases,
+        )
+
+    # ---- orders
+    @cached_property
+    def order_queries(self) -> OrderQueries:
+        from oms_amazon.services.order_queries import OrderQueries
+
+        return OrderQueries(self.order_store, self.pii_purge)
+
+    @cached_property
+    def pii_purge(self) -> PiiPurge:
+        from oms_amazon.services.order_import import PiiPurge
+
+        return PiiPurge(self.order_store, self.clock)
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        from oms_amazon.adapters.events import EventBridgePublisher
+        from oms_amazon.services.order_import import OutboxRelay
+
+        return OutboxRelay(self.order_store, EventBridgePublisher(self.client("events"), self.settings.event_bus_name))
+
+    @cached_property
+    def order_writer(self) -> OrderWriter:
+        from oms_amazon.services.order_import import OrderWriter
+
+        return OrderWriter(
+            self.order_store,
+            self.unmapped_terms,
+            self.relay,
+            pii_retention=timedelta(days=self.settings.pii_retention_days),
+        )
+
+    @cached_property
+    def deleted_accounts(self) -> DeletedAccountSweep:
+        from oms_amazon.adapters.account_data import DynamoAccountData
+        from oms_amazon.services.accounts import DeletedAccountSweep
+
+        return DeletedAccountSweep(self.accounts, DynamoAccountData(self._dynamodb, self.settings.table_name))
+
+    @cached_property
+    def order_import_scheduler(self) -> OrderImportScheduler:
+        from oms_amazon.adapters.queues import SqsJobQueue
+        from oms_amazon.services.order_import import OrderImportScheduler
+
+        return OrderImportScheduler(
+            self.accounts,
+            self.import_state,
+            SqsJobQueue(self.client("sqs"), self.settings.order_import_queue_url),
+            self.relay,
+            self.clock,
+            self.pii_purge,
+            held=self.order_reevaluation,
+            deleted=self.deleted_accounts,
+        )
+
+    @cached_property
+    def order_import_worker(self) -> OrderImportWorker:
+        from oms_amazon.services.order_import import OrderImportWorker
+
+        return OrderImportWorker(
+            accounts=self.accounts,
+            state=self.import_state,
+            orders=self.order_store,
+            writer=self.order_writer,
+            relay=self.relay,
+            secrets=self.seller_secrets,
+            amazon=self.order_amazon,
+            skus=self._skus,
+            mappings=self._mappings,
+            rejections=self.rejections,
+            clock=self.clock,
+            api_version=self.settings.orders_api_version,
+            aliases=self.sku_aliases,
+            changes=self.mapping_changes,
+        )
+
+    @cached_property
+    def order_reevaluation(self) -> OrderReevaluation:
+        from oms_amazon.services.order_import import OrderReevaluation
+
+        return OrderReevaluation(
+            self.accounts,
+            self.order_store,
+            self.order_writer,
+            self.relay,
+            self._skus,
+            self._mappings,
+            self.clock,
+            aliases=self.sku_aliases,
+            changes=self.mapping_changes,
+        )
+
+    # ---- shipments
+    @cached_property
+    def shipment_service(self) -> ShipmentService:
+        from oms_amazon.services.shipments import ShipmentService
+
+        return ShipmentService(
+            orders=self.order_store, shipments=self.shipment_store, queue=self.shipment_queue, clock=self.clock
+        )
+
+    @cached_property
+    def shipment_worker(self) -> ShipmentWorker:
+        from oms_amazon.domain.shipments import RetrySchedule
+        from oms_amazon.services.shipments import ShipmentWorker
+
+        return ShipmentWorker(
+            accounts=self.accounts,
+            shipments=self.shipment_store,
+            queue=self.shipment_queue,
+            relay=self.relay,
+            secrets=self.seller_secrets,
+            amazon=self.shipment_amazon,
+            rejections=self.rejections,
+            clock=self.clock,
+            schedule=RetrySchedule(base_seconds=self.settings.shipment_retry_base_seconds),
+            orders=self.order_store,
+            despatched=self.order_reevaluation,
+        )
+
+    # ---- each worker's dead-letter queue, for the job messages it cannot parse (oms_amazon.batch)
+    def _dead_letters(self, queue_url: str) -> DeadLetterQueue:
+        from oms_amazon.adapters.queues import SqsDeadLetterQueue
+
+        return SqsDeadLetterQueue(self.client("sqs"), queue_url)
+
+    @cached_property
+    def stock_sync_dead_letters(self) -> DeadLetterQueue:
+        return self._dead_letters(self.settings.stock_sync_dlq_url)
+
+    @cached_property
+    def order_import_dead_letters(self) -> DeadLetterQueue:
+        return self._dead_letters(self.settings.order_import_dlq_url)
+
+    @cached_property
+    def shipment_dead_letters(self) -> DeadLetterQueue:
+        return self._dead_letters(self.settings.shipment_dlq_url)
+
+
+_installed: Container | None = None
+_making = threading.Lock()
+
+
+def container() -> Container:
+    """This process's container: the one installed, else one made from the environment now (the first
+    invocation of a Lambda's cold start), kept for the container's life."""
+    global _installed
+    current = _installed
+    if current is not None:
+        return current
+    with _making:
+        if _installed is None:
+            _installed = Container.from_environment()
+        return _installed
+
+
+def install(replacement: Container | None) -> None:
+    """Serve `replacement` from now on (the local stack and the tests, per environment); None: make one from
+    the environment on the next use."""
+    global _installed
+    with _making:
+        _installed = replacement

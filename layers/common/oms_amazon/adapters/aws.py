@@ -1,14 +1,11 @@
-"""What every function takes from its container: one boto3 client per AWS service and the clock.
-
-Kept apart from `api.deps` and `wiring` so that a worker's handler reaches them without importing the
-API's services, and boto3 (with botocore) is imported on the first client, not at import time.
+"""A boto3 client and the clock, for the composition root (`oms_amazon.wiring`), which keeps one client per
+AWS service. boto3 (with botocore) is imported with the first client, not at import time.
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 # boto3's default session is not thread-safe: two clients built from it at once can fail inside
@@ -20,8 +17,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@cache
-def aws_client(service: str) -> Any:
+def new_client(service: str) -> Any:
     import boto3
 
     with _building:

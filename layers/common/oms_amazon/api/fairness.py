@@ -18,9 +18,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.domain.errors import DomainError
+from oms_amazon.wiring import container
 
 LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BATCH_ITEMS_PER_TOKEN = 100
@@ -53,5 +53,7 @@ def limit_writes_per_client(app: APIGatewayRestResolver, next_middleware: NextMi
     except DomainError:
         # No client to charge (no identity, a non-admin naming another client…): the route refuses it itself.
         return next_middleware(app)
-    deps.write_limiter().charge(client_id, request_cost(event.path, lambda: event.json_body if event.body else None))
+    container().write_limiter.charge(
+        client_id, request_cost(event.path, lambda: event.json_body if event.body else None)
+    )
     return next_middleware(app)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from oms_amazon.domain.page_tokens import FilterValue, seal, unseal
+from oms_amazon.wiring import container
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,5 @@ class PagedList:
 
 
 def _key() -> bytes:
-    from oms_amazon import wiring
 
-    return wiring.page_token_key()
+    return container().page_token_key

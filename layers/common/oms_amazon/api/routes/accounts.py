@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import AccountCreate, AccountList, AccountOut, AccountUpdate, ErrorResponse
@@ -17,6 +16,7 @@ from oms_amazon.api.views import account_view
 from oms_amazon.domain.accounts import normalise_merchant_id, resolve_marketplace
 from oms_amazon.ports import AccountFilter
 from oms_amazon.services.accounts import AccountChanges, NewAccount
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -48,7 +48,7 @@ def create_account(body: Annotated[AccountCreate, Body()]) -> Response[AccountOu
         default_courier_service=body.default_courier_service,
         stock_rules=body.stock_rules.to_domain() if body.stock_rules else None,
     )
-    account = deps.account_service().create(client_id, new)
+    account = container().account_service.create(client_id, new)
     return Response(
         status_code=201,
         content_type="application/json",
@@ -76,13 +76,13 @@ def list_accounts(
         client_id,
         {"marketplace": where.marketplace, "merchant_id": where.merchant_id, "active": where.active},
     )
-    page = deps.account_service().page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
+    page = container().account_service.page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
     return AccountList(items=[account_view(a) for a in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
 def get_account(account_id: AccountId) -> AccountOut:
-    return account_view(deps.account_service().get(_client(), account_id))
+    return account_view(container().account_service.get(_client(), account_id))
 
 
 @router.patch("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
@@ -107,10 +107,10 @@ def update_account(account_id: AccountId, body: Annotated[AccountUpdate, Body()]
         version=body.version,
         immutable={f: getattr(body, f) for f in ("merchant_id", "marketplace") if f in sent},
     )
-    return account_view(deps.account_service().update(client_id, account_id, changes))
+    return account_view(container().account_service.update(client_id, account_id, changes))
 
 
 @router.delete("/accounts/<account_id>", tags=["accounts"], responses={204: {"description": "Deleted"}, **ERRORS})
 def delete_account(account_id: AccountId) -> Response[str]:
-    deps.account_service().delete(_client(), account_id)
+    container().account_service.delete(_client(), account_id)
     return Response(status_code=204, content_type="application/json", body="")

@@ -25,7 +25,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.schemas import ErrorResponse
@@ -34,6 +33,7 @@ from oms_amazon.domain.authorisation import MAX_PARAMETER_LENGTH, check_appstore
 from oms_amazon.domain.errors import DomainError, InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.observability import logger
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -91,7 +91,7 @@ def appstore_login(
             amazon_state,
             selling_partner_id,
             version,
-            seller_central_url=deps.seller_central_url(),
+            seller_central_url=container().settings.seller_central_url,
         )
     except DomainError as error:
         logger.warning("appstore log-in refused", extra={"code": error.code, "status": int(status_of(error))})
@@ -126,10 +126,10 @@ def complete_appstore_login(body: Annotated[AppstoreLoginIn, Body()]) -> Respons
         body.amazon_state,
         body.selling_partner_id,
         body.version,
-        seller_central_url=deps.seller_central_url(),
+        seller_central_url=container().settings.seller_central_url,
     )
-    redirect_uri = public_base_url(event, local=deps.is_local()) + CALLBACK_PATH
-    service = deps.authorisation_service()
+    redirect_uri = public_base_url(event, local=container().is_local) + CALLBACK_PATH
+    service = container().authorisation_service
     returned = service.appstore_return(client_id, body.account_id, login, redirect_uri=redirect_uri)
     out = AppstoreLoginOut(
         redirect_url=returned.redirect_url, account_id=returned.account.id, expires_at=iso(returned.expires_at)

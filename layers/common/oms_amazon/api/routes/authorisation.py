@@ -15,7 +15,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.schemas import ErrorResponse
@@ -23,6 +22,7 @@ from oms_amazon.api.web import html_page
 from oms_amazon.domain.errors import DomainError, InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.observability import logger, metrics
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -65,14 +65,14 @@ class VerificationOut(BaseModel):
 @router.get("/accounts/<account_id>/authorise", tags=["authorisation"], responses=ERRORS)
 def start_authorisation(account_id: AccountId) -> ConsentOut:
     """The Seller Central consent URL for this account, with a signed state valid for 10 minutes, once."""
-    consent = deps.authorisation_service().start(acting_client(router.current_event.raw_event), account_id)
+    consent = container().authorisation_service.start(acting_client(router.current_event.raw_event), account_id)
     return ConsentOut(consent_url=consent.consent_url, state=consent.state, expires_at=iso(consent.expires_at))
 
 
 @router.post("/accounts/<account_id>/verify", tags=["authorisation"], responses=ERRORS)
 def verify_connection(account_id: AccountId) -> VerificationOut:
     """Whether Amazon accepts the seller's authorisation and the seller sells in the account's marketplace."""
-    verification = deps.authorisation_service().verify(acting_client(router.current_event.raw_event), account_id)
+    verification = container().authorisation_service.verify(acting_client(router.current_event.raw_event), account_id)
     if verification.reason == "authorisation_rejected":
         # The API handler does not wrap itself in `log_metrics`: publish the rejection now.
         metrics.flush_metrics()
@@ -143,7 +143,7 @@ def oauth_callback(
             )
         if any(len(value or "") > MAX_PARAMETER_LENGTH for value in given.values()):
             raise InvalidInput("A parameter of Amazon's redirect is too long.", code="invalid_parameter")
-        authorised = deps.authorisation_service().complete(
+        authorised = container().authorisation_service.complete(
             state or "", spapi_oauth_code or "", selling_partner_id or "", redirect_uri=_this_callback()
         )
     except DomainError as error:

@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from oms_amazon.api import deps
 from oms_amazon.api.errors import status_of
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.schemas import ErrorResponse
@@ -27,6 +26,7 @@ from oms_amazon.domain.errors import DomainError, InvalidInput, NotFound
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.oauth_state import LINK_LIFETIME
 from oms_amazon.observability import logger
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -57,8 +57,8 @@ class AuthorisationLinkOut(BaseModel):
 )
 def create_authorisation_link(account_id: AccountId) -> Response[AuthorisationLinkOut]:
     event = router.current_event.raw_event
-    issued = deps.authorisation_service().create_link(acting_client(event), account_id)
-    url = f"{public_base_url(event, local=deps.is_local())}{LINK_PATH}?{urlencode({'link': issued.link})}"
+    issued = container().authorisation_service.create_link(acting_client(event), account_id)
+    url = f"{public_base_url(event, local=container().is_local)}{LINK_PATH}?{urlencode({'link': issued.link})}"
     body = AuthorisationLinkOut(
         url=url,
         account_id=issued.account.id,
@@ -90,7 +90,7 @@ def open_authorisation_link(
             )
         if len(link) > MAX_LINK_LENGTH:
             raise InvalidInput("This authorisation link is not valid.", code="invalid_link")
-        consent = deps.authorisation_service().open_link(link)
+        consent = container().authorisation_service.open_link(link)
     except NotFound as error:
         logger.warning("authorisation link for a deleted account", extra={"code": error.code})
         return html_page(

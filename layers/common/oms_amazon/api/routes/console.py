@@ -25,8 +25,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from oms_amazon.api import deps
 from oms_amazon.api.web import html_page
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -44,8 +44,8 @@ FileName = Annotated[str, Path(max_length=80)]
 
 def security_headers(*, cache_control: str) -> dict[str, str]:
     connect = "'self'"
-    if not deps.is_local():
-        connect += " " + deps.console_sign_in_origin()
+    if not container().is_local:
+        connect += " " + container().settings.console_sign_in_url
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -58,7 +58,7 @@ def security_headers(*, cache_control: str) -> dict[str, str]:
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cache-Control": cache_control,
     }
-    if not deps.is_local():
+    if not container().is_local:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     return headers
 
@@ -112,7 +112,7 @@ def console_file(name: FileName) -> Response[str]:
         return Response(
             status_code=200,
             content_type="application/json",
-            body=json.dumps(deps.console_sign_in()),
+            body=json.dumps(container().console_sign_in),
             headers=security_headers(cache_control="no-store"),
         )
     return _file(name)

@@ -10,12 +10,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon import wiring
 from oms_amazon.api.identity import acting_client, operator_of
 from oms_amazon.api.paging import PagedList
-from oms_amazon.domain.errors import InvalidInput, NotFound
+from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.orders import NOT_FOR_US_MESSAGES, Money, Order, OrderLine, OrderStatus
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -245,7 +245,7 @@ def list_orders(
     listed = PagedList(
         "orders", client_id, {"account_id": account_id, "status": status, "since": iso(moment) if moment else None}
     )
-    page = wiring.order_store().page(
+    page = container().order_queries.page(
         client_id, account_id=account_id, status=status, since=moment, limit=limit, next_token=listed.cursor(next_token)
     )
     return OrderList(items=[order_summary(o) for o in page.items], next_token=listed.next_token(page.next_token))
@@ -254,15 +254,12 @@ def list_orders(
 @router.get("/orders/<order_id>", tags=["orders"])
 def get_order(order_id: OrderId) -> OrderOut:
     """The order as the warehouse ships it: the one route that opens the buyer's data."""
-    order = wiring.order_store().get(_client(), order_id)
-    if order is None:
-        raise NotFound(f"No order {order_id}.", code="order_not_found")
-    return order_view(wiring.pii_purge().opened(order))
+    return order_view(container().order_queries.with_buyer_data(_client(), order_id))
 
 
 @router.post("/orders/<order_id>/reevaluate", tags=["orders"])
 def reevaluate_order(order_id: OrderId) -> OrderSummaryOut:
-    return order_summary(wiring.order_reevaluation().reevaluate(_client(), order_id))
+    return order_summary(container().order_reevaluation.reevaluate(_client(), order_id))
 
 
 class ReleaseBody(BaseModel):
@@ -283,7 +280,7 @@ class BackfillBody(BaseModel):
 def release_order(order_id: OrderId, body: Annotated[ReleaseBody, Body()]) -> OrderSummaryOut:
     """An operator overrides a held order's holds, with a reason recorded in its history (§6.6)."""
     event = router.current_event.raw_event
-    released = wiring.order_reevaluation().release(
+    released = container().order_reevaluation.release(
         _client(),
         order_id,
         reason=body.reason.strip(),
@@ -298,7 +295,7 @@ def import_orders_now(
     account_id: AccountId, body: Annotated[BackfillBody | None, Body()] = None
 ) -> Response[dict[str, str]]:
     """Import now; with `{since, until?}`, a backfill of at most 30 days that leaves the watermark alone."""
-    scheduler = wiring.order_import_scheduler()
+    scheduler = container().order_import_scheduler
     if body is None:
         scheduler.run_now(_client(), account_id)
         return Response(status_code=202, content_type="application/json", body={"status": "queued"})
@@ -316,7 +313,7 @@ def import_orders_now(
 @router.post("/accounts/<account_id>/orders/<order_id>/import", tags=["orders"])
 def import_one_order(account_id: AccountId, order_id: OrderId) -> Response[dict[str, str]]:
     """Fetch one order by id, of any age Amazon serves: `GET /orders/{id}` shows it once the job has run."""
-    wiring.order_import_scheduler().import_order(_client(), account_id, order_id)
+    container().order_import_scheduler.import_order(_client(), account_id, order_id)
     return Response(status_code=202, content_type="application/json", body={"status": "queued"})
 
 

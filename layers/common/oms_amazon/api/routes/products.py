@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.product_schemas import (
@@ -29,6 +28,7 @@ from oms_amazon.api.product_views import batch_view, product_view
 from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.sku import validate_sku
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -98,7 +98,7 @@ def _put(sku: str, body: ProductIn) -> Response[ProductOut]:
             code="sku_mismatch",
             details=[{"field": "sku", "reason": "differs from the path"}],
         )
-    saved = deps.product_service().put(client_id, body.to_draft(sku))
+    saved = container().product_service.put(client_id, body.to_draft(sku))
     if saved.status == "created":
         return Response(
             status_code=201,
@@ -111,12 +111,12 @@ def _put(sku: str, body: ProductIn) -> Response[ProductOut]:
 
 @router.get("/products/<sku>", tags=["products"], responses=ERRORS)
 def get_product(sku: Sku) -> ProductOut:
-    return product_view(deps.product_service().get(_client(), _sku_in_path()))
+    return product_view(container().product_service.get(_client(), _sku_in_path()))
 
 
 @router.get(ANY_SKU, include_in_schema=False)
 def get_product_any_sku() -> ProductOut:
-    return product_view(deps.product_service().get(_client(), _sku_in_path()))
+    return product_view(container().product_service.get(_client(), _sku_in_path()))
 
 
 @router.delete(
@@ -136,7 +136,7 @@ def delete_product_any_sku() -> Response[str]:
 
 
 def _delete(sku: str) -> Response[str]:
-    deps.product_service().delete(_client(), sku)
+    container().product_service.delete(_client(), sku)
     return Response(status_code=204, content_type="application/json", body="")
 
 
@@ -147,7 +147,7 @@ def list_products(
 ) -> ProductList:
     client_id = _client()
     listed = PagedList("products", client_id)
-    page = deps.product_service().page(client_id, limit=limit, next_token=listed.cursor(next_token))
+    page = container().product_service.page(client_id, limit=limit, next_token=listed.cursor(next_token))
     return ProductList(items=[product_view(p) for p in page.items], next_token=listed.next_token(page.next_token))
 
 
@@ -167,4 +167,4 @@ def put_products(body: Annotated[ProductBatchIn, Body()]) -> ProductBatchOut:
     client_id = _client()
     _require_object_body()
     items = [parse_batch_item(raw) for raw in body.products]
-    return batch_view(deps.product_service().put_batch(client_id, items))
+    return batch_view(container().product_service.put_batch(client_id, items))

@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from oms_amazon import wiring
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.routes.orders import OrderId
@@ -19,6 +18,7 @@ from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.shipments import MAX_TEXT, Shipment, ShipmentLine
 from oms_amazon.services.shipments import ShipmentDraft
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -186,7 +186,7 @@ def create_shipment(order_id: OrderId, body: Annotated[ShipmentIn, Body()]) -> R
         lines=tuple(ShipmentLine(line.order_item_id, line.quantity) for line in body.lines) if body.lines else None,
         reference=_reference(body),
     )
-    submitted = wiring.shipment_service().submit(client_id, order_id, draft)
+    submitted = container().shipment_service.submit(client_id, order_id, draft)
     return Response(
         status_code=202 if submitted.created else 200,
         content_type="application/json",
@@ -202,5 +202,5 @@ def list_shipments(
 ) -> ShipmentList:
     client_id = _client()
     listed = PagedList("shipments", client_id, {"order_id": order_id})
-    page = wiring.shipment_service().list(client_id, order_id, limit=limit, next_token=listed.cursor(next_token))
+    page = container().shipment_service.list(client_id, order_id, limit=limit, next_token=listed.cursor(next_token))
     return ShipmentList(items=[shipment_view(s) for s in page.items], next_token=listed.next_token(page.next_token))

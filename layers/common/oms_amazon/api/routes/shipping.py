@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import ErrorResponse
@@ -32,6 +31,7 @@ from oms_amazon.domain.accounts import resolve_marketplace
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.ports import MappingFilter
 from oms_amazon.services.courier_mappings import NewMapping, OrderShipping
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -78,7 +78,7 @@ def list_shipping_terms(
     """The marketplace's standard terms (STD/EXP x DOM/INT, NEXT, SECOND, each with and without -PRIME) and
     what each maps to now: client-wide mappings, plus the account's scoped mappings and default courier
     service when `account_id` is named."""
-    found = deps.courier_mapping_service().terms_of(_client(), marketplace, account_id=account_id)
+    found = container().courier_mapping_service.terms_of(_client(), marketplace, account_id=account_id)
     return ShippingTermList(items=[term_view(t) for t in found])
 
 
@@ -94,7 +94,7 @@ def resolve_shipping_term(body: Annotated[ResolveRequest, Body()]) -> Resolution
         ship_to_country=body.ship_to_country,
         account_id=body.account_id,
     )
-    return resolution_view(deps.courier_mapping_service().resolve(_client(), order))
+    return resolution_view(container().courier_mapping_service.resolve(_client(), order))
 
 
 @router.post(
@@ -109,7 +109,7 @@ def create_courier_mapping(body: Annotated[CourierMappingWrite, Body()]) -> Resp
         marketplace=body.marketplace,
         allow_unrecognised=body.allow_unrecognised,
     )
-    mapping = deps.courier_mapping_service().create(_client(), new)
+    mapping = container().courier_mapping_service.create(_client(), new)
     return Response(
         status_code=201,
         content_type="application/json",
@@ -132,7 +132,7 @@ def list_courier_mappings(
     listed = PagedList(
         "courier-mappings", client_id, {"account_id": where.account_id, "marketplace": where.marketplace}
     )
-    page = deps.courier_mapping_service().page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
+    page = container().courier_mapping_service.page(client_id, where, limit=limit, next_token=listed.cursor(next_token))
     return CourierMappingList(
         items=[mapping_view(m) for m in page.items], next_token=listed.next_token(page.next_token)
     )
@@ -146,7 +146,7 @@ def list_unmapped_terms(
     client_id = _client()
     code = resolve_marketplace(marketplace).code if marketplace else None
     listed = PagedList("courier-mappings/unmapped", client_id, {"marketplace": code})
-    page = deps.courier_mapping_service().unmapped(
+    page = container().courier_mapping_service.unmapped(
         client_id, marketplace=code, limit=limit, next_token=listed.cursor(next_token)
     )
     return UnmappedTermList(items=[unmapped_view(u) for u in page.items], next_token=listed.next_token(page.next_token))
@@ -154,7 +154,7 @@ def list_unmapped_terms(
 
 @router.get("/courier-mappings/<mapping_id>", tags=["courier mappings"], responses=ERRORS)
 def get_courier_mapping(mapping_id: MappingId) -> CourierMappingOut:
-    return mapping_view(deps.courier_mapping_service().get(_client(), mapping_id))
+    return mapping_view(container().courier_mapping_service.get(_client(), mapping_id))
 
 
 @router.put("/courier-mappings/<mapping_id>", tags=["courier mappings"], responses=WRITE_ERRORS)
@@ -168,7 +168,7 @@ def replace_courier_mapping(mapping_id: MappingId, body: Annotated[CourierMappin
         marketplace=body.marketplace,
         allow_unrecognised=body.allow_unrecognised,
     )
-    mapping = deps.courier_mapping_service().replace(_client(), mapping_id, new, version=body.version)
+    mapping = container().courier_mapping_service.replace(_client(), mapping_id, new, version=body.version)
     return mapping_view(mapping)
 
 
@@ -176,5 +176,5 @@ def replace_courier_mapping(mapping_id: MappingId, body: Annotated[CourierMappin
     "/courier-mappings/<mapping_id>", tags=["courier mappings"], responses={204: {"description": "Deleted"}, **ERRORS}
 )
 def delete_courier_mapping(mapping_id: MappingId) -> Response[str]:
-    deps.courier_mapping_service().delete(_client(), mapping_id)
+    container().courier_mapping_service.delete(_client(), mapping_id)
     return Response(status_code=204, content_type="application/json", body="")

@@ -16,7 +16,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon import wiring
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.schemas import ErrorResponse
@@ -24,6 +23,7 @@ from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.sku_aliases import MAX_BATCH, SkuAlias
 from oms_amazon.services.sku_aliases import NewAlias
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -127,7 +127,7 @@ def put_alias_any_sku(body: Annotated[SkuAliasIn, Body()]) -> Response[SkuAliasO
 def _put(body: SkuAliasIn) -> Response[SkuAliasOut]:
     _require_object_body()
     sku = _sku_in_path()
-    alias, created = wiring.sku_alias_service().put(_client(), NewAlias(sku, body.oms_sku, body.account_id or None))
+    alias, created = container().sku_alias_service.put(_client(), NewAlias(sku, body.oms_sku, body.account_id or None))
     if created:
         return Response(
             status_code=201,
@@ -140,12 +140,12 @@ def _put(body: SkuAliasIn) -> Response[SkuAliasOut]:
 
 @router.get("/sku-aliases/<amazon_sku>", tags=["SKU aliases"], responses=ERRORS)
 def get_alias(amazon_sku: AmazonSku, account_id: AccountScope = None) -> SkuAliasOut:
-    return _view(wiring.sku_alias_service().get(_client(), _sku_in_path(), _scope()))
+    return _view(container().sku_alias_service.get(_client(), _sku_in_path(), _scope()))
 
 
 @router.get(ANY_SKU, include_in_schema=False)
 def get_alias_any_sku() -> SkuAliasOut:
-    return _view(wiring.sku_alias_service().get(_client(), _sku_in_path(), _scope()))
+    return _view(container().sku_alias_service.get(_client(), _sku_in_path(), _scope()))
 
 
 @router.delete("/sku-aliases/<amazon_sku>", tags=["SKU aliases"], responses={204: {"description": "Deleted"}, **ERRORS})
@@ -159,7 +159,7 @@ def delete_alias_any_sku() -> Response[str]:
 
 
 def _delete() -> Response[str]:
-    wiring.sku_alias_service().delete(_client(), _sku_in_path(), _scope())
+    container().sku_alias_service.delete(_client(), _sku_in_path(), _scope())
     return Response(status_code=204, content_type="application/json", body="")
 
 
@@ -173,7 +173,7 @@ def list_aliases(
 ) -> SkuAliasList:
     client_id = _client()
     listed = PagedList("sku-aliases", client_id, {"account_id": account_id})
-    page = wiring.sku_alias_service().page(
+    page = container().sku_alias_service.page(
         client_id, account_id=account_id, limit=limit, next_token=listed.cursor(next_token)
     )
     return SkuAliasList(items=[_view(a) for a in page.items], next_token=listed.next_token(page.next_token))
@@ -188,4 +188,4 @@ def list_aliases(
 def put_aliases(body: Annotated[SkuAliasBatchIn, Body()]) -> SkuAliasBatchOut:
     _require_object_body()
     items = [NewAlias(item.amazon_sku, item.oms_sku, item.account_id or None) for item in body.aliases]
-    return SkuAliasBatchOut(aliases=[_view(a) for a in wiring.sku_alias_service().put_batch(_client(), items)])
+    return SkuAliasBatchOut(aliases=[_view(a) for a in container().sku_alias_service.put_batch(_client(), items)])

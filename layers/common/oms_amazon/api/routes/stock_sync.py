@@ -9,15 +9,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from oms_amazon import wiring
-from oms_amazon.api import deps
 from oms_amazon.api.identity import acting_client
 from oms_amazon.api.paging import PagedList
-from oms_amazon.domain.errors import Conflict, NotFound
 from oms_amazon.domain.moments import iso
-from oms_amazon.domain.sku_aliases import aliases_for
 from oms_amazon.domain.stock_sync import StockRun
-from oms_amazon.sku import compare_sku_sets
+from oms_amazon.wiring import container
 
 router = Router()
 
@@ -137,7 +133,7 @@ def _client() -> str:
 
 @router.post("/accounts/<account_id>/stock-sync", tags=["stock sync"])
 def run_stock_sync(account_id: AccountId) -> Response[RunQueued]:
-    claimed = wiring.stock_sync_scheduler().run_now(_client(), account_id)
+    claimed = container().stock_sync_scheduler.run_now(_client(), account_id)
     body = RunQueued(run_id=claimed.run.run_id, status=claimed.run.status, coalesced=claimed.joined)
     return Response(status_code=202, content_type="application/json", body=body)
 
@@ -149,20 +145,14 @@ def list_stock_sync_runs(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> StockRunList:
     client_id = _client()
-    deps.account_service().get(client_id, account_id)
     listed = PagedList("stock-sync-runs", client_id, {"account_id": account_id})
-    page = wiring.stock_store().runs(client_id, account_id, limit=limit, next_token=listed.cursor(next_token))
+    page = container().stock_runs.runs(client_id, account_id, limit=limit, cursor=lambda: listed.cursor(next_token))
     return StockRunList(items=[run_view(r) for r in page.items], next_token=listed.next_token(page.next_token))
 
 
 @router.get("/accounts/<account_id>/stock-sync-runs/<run_id>", tags=["stock sync"])
 def get_stock_sync_run(account_id: AccountId, run_id: RunId) -> StockRunOut:
-    client_id = _client()
-    deps.account_service().get(client_id, account_id)
-    run = wiring.stock_store().get_run(client_id, account_id, run_id)
-    if run is None:
-        raise NotFound(f"No stock-sync run {run_id} for this account.", code="run_not_found")
-    return run_view(run)
+    return run_view(container().stock_runs.run(_client(), account_id, run_id))
 
 
 @router.get("/accounts/<account_id>/stock-sync-runs/<run_id>/errors", tags=["stock sync"])
@@ -174,12 +164,10 @@ def list_stock_sync_run_errors(
 ) -> SkuErrorList:
     """Every per-SKU error of a run, in the order it found them (the run record keeps the first 100)."""
     client_id = _client()
-    deps.account_service().get(client_id, account_id)
-    store = wiring.stock_store()
-    if store.get_run(client_id, account_id, run_id) is None:
-        raise NotFound(f"No stock-sync run {run_id} for this account.", code="run_not_found")
     listed = PagedList("stock-sync-run-errors", client_id, {"account_id": account_id, "run_id": run_id})
-    page = store.run_errors(client_id, account_id, run_id, limit=limit, next_token=listed.cursor(next_token))
+    page = container().stock_runs.run_errors(
+        client_id, account_id, run_id, limit=limit, cursor=lambda: listed.cursor(next_token)
+    )
     return SkuErrorList(
         items=[SkuErrorOut(**e.to_dict()) for e in page.items], next_token=listed.next_token(page.next_token)
     )
@@ -187,7 +175,7 @@ def list_stock_sync_run_errors(
 
 @router.post("/accounts/<account_id>/listings/refresh", tags=["stock sync"])
 def refresh_listings(account_id: AccountId) -> Response[RefreshQueued]:
-    refresh = wiring.stock_sync_scheduler().refresh_listings(_client(), account_id)
+    refresh = container().stock_sync_scheduler.refresh_listings(_client(), account_id)
     requested_at = iso(refresh.requested_at)
     message = (
         f"The listings refresh requested at {requested_at} for this seller and marketplace is pending and stands "
@@ -201,28 +189,16 @@ def refresh_listings(account_id: AccountId) -> Response[RefreshQueued]:
 
 @router.get("/accounts/<account_id>/sku-report", tags=["stock sync"])
 def sku_report(account_id: AccountId, limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> SkuReportOut:
-    client_id = _client()
-    account = deps.account_service().get(client_id, account_id)
-    snapshot = wiring.stock_store().snapshot(client_id, account.merchant_id, account.marketplace)
-    if snapshot is None or snapshot.taken_at is None:
-        raise Conflict(
-            "Amazon's listings for this account have not been loaded yet: POST /accounts/{id}/listings/refresh, "
-            "then ask again once the refresh has run.",
-            code="listings_not_loaded",
-        )
-    listed = [*snapshot.product_types, *snapshot.fulfilled_by_amazon]
-    aliases = aliases_for(account.id, wiring.sku_aliases(client_id))
-    report = compare_sku_sets(listed, (p.sku for p in wiring.catalogue(client_id)), aliases)
+    found = container().stock_runs.sku_report(_client(), account_id)
+    fulfilled = found.fulfilled_by_amazon
     full: dict[str, list[Any]] = {
-        **report.to_dict(),
-        "fulfilled_by_amazon": [
-            {"amazon_sku": sku, "channel": channel} for sku, channel in sorted(snapshot.fulfilled_by_amazon.items())
-        ],
+        **found.report.to_dict(),
+        "fulfilled_by_amazon": [{"amazon_sku": sku, "channel": channel} for sku, channel in sorted(fulfilled.items())],
     }
     truncated = any(len(v) > limit for v in full.values())
     return SkuReportOut(
-        listings_taken_at=iso(snapshot.taken_at),
-        summary={**report.summary(), "fulfilled_by_amazon": len(snapshot.fulfilled_by_amazon)},
+        listings_taken_at=iso(found.listings_taken_at),
+        summary={**found.report.summary(), "fulfilled_by_amazon": len(fulfilled)},
         truncated=truncated,
         **{name: values[:limit] for name, values in full.items()},
     )
