@@ -41,9 +41,11 @@ $(TOOLS_VENV)/.installed: requirements-tools.txt
 
 tools: $(TOOLS_VENV)/.installed
 
+# lint-imports checks the dependency rule (pyproject.toml [tool.importlinter], README "Architecture").
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=layers/common $(VENV)/bin/lint-imports --no-logo
 
 typecheck: venv
 	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench scripts
@@ -136,4 +138,4 @@ browser:
 	fi
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
