@@ -1,4 +1,4 @@
-"""Environment settings, validated once. Only handlers and `deps` modules read them.
+"""Environment settings, validated once. Only the composition root (`oms_amazon.wiring`) reads them.
 
 A missing required variable fails the cold start loudly instead of surfacing later as a confusing
 error (no `os.getenv(name, "")` defaults for required values).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,8 +58,3 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls) -> Settings:
         return cls.model_validate(dict(os.environ))
-
-
-@cache
-def settings() -> Settings:
-    return Settings.from_env()
