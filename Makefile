@@ -48,7 +48,7 @@ lint: venv
 	PYTHONPATH=layers/common $(VENV)/bin/lint-imports --no-logo
 
 typecheck: venv
-	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench scripts
+	$(VENV)/bin/mypy layers/common/oms_amazon functions local bench scripts fakes
 
 # Two workers (pytest-xdist, one test file each at a time): on 2 cores the suite takes about half
 # the time, since the local-stack tests mostly wait on their queues and Amazon's simulated clock.

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from oms_amazon.adapters.amazon import SellerAmazon
+from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.stock_sync import StockRun
@@ -30,23 +31,23 @@ from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import skus_matching
 
 from bench import naive
-from bench.fakes import (
-    CLIENT,
-    CountingPublisher,
-    MemoryAccounts,
-    MemoryCatalogue,
-    MemoryImportState,
-    MemoryOrders,
-    MemorySecrets,
-    MemoryStockStore,
-    MemoryUnmapped,
-    NoRejections,
-    account,
-)
-from bench.harness import REFRESH_TOKEN, SELLER, Amazon, Measured
+from bench.harness import REFRESH_TOKEN, SELLER, Amazon, Measured, VirtualClock
 from bench.lower_bound import Bound, order_import_bound, stock_sync_bound
 from bench.lower_bound import bound as bound_of
+from fakes import (
+    CountingPublisher,
+    FakeAccounts,
+    FakeImportState,
+    FakeOrders,
+    FakeProducts,
+    FakeSecrets,
+    FakeStockStore,
+    FakeUnmappedTerms,
+    NoRejections,
+)
+from fakes import account as stored_account
 
+CLIENT = "bench-client"
 MARKETPLACE = "UK"
 UK = marketplace_by_code(MARKETPLACE)
 MARKETPLACE_ID = UK.marketplace_id
@@ -118,6 +119,32 @@ def check_pushed(amazon: Amazon, quantities: dict[str, int], who: str, marketpla
         )
 
 
+def seller_accounts(amazon: Amazon, marketplaces: tuple[str, ...]) -> tuple[FakeAccounts, Account]:
+    """The seller's accounts, one per marketplace, all active, with the first marketplace's (the one that runs)."""
+    accounts = FakeAccounts()
+    now = amazon.clock.wall()
+    for code in (*marketplaces[1:], marketplaces[0]):
+        main = accounts.add(
+            stored_account(
+                f"bench-{code.lower()}",
+                code,
+                client_id=CLIENT,
+                merchant_id=SELLER,
+                at=now,
+                default_courier_service="Royal Mail 48",
+            )
+        )
+    return accounts, main
+
+
+def reconcile_due(store: FakeStockStore, clock: VirtualClock) -> float:
+    """When the tick would enqueue a reconcile job, on the benchmark's clock (seconds since its start);
+    now when none waits."""
+    if store.reconcile_after is None:
+        return clock.now
+    return clock.now + (store.reconcile_after - clock.wall()).total_seconds()
+
+
 class ConnectorStockSync:
     """The real `StockSyncWorker` (planner, listing snapshot, feed/patch choice, processing report) over
     the real `SellerAmazon` and SP-API client, with in-memory stores; one account per marketplace of
@@ -127,18 +154,15 @@ class ConnectorStockSync:
         self, amazon: Amazon, poll_seconds: float | None = None, marketplaces: tuple[str, ...] = (MARKETPLACE,)
     ) -> None:
         self.amazon = amazon
-        self.catalogue = MemoryCatalogue()
+        self.catalogue = FakeProducts()
         self._quantities: dict[str, int] = {}
         tuning: dict[str, Any] = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
-        self.accounts = MemoryAccounts()
-        for code in marketplaces[1:]:
-            self.accounts.add(account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall()))
-        self.account = self.accounts.add(account("bench-uk", SELLER, marketplaces[0], amazon.clock.wall()))
-        self.store = MemoryStockStore()
+        self.accounts, self.account = seller_accounts(amazon, marketplaces)
+        self.store = FakeStockStore()
         self.worker = StockSyncWorker(
             accounts=self.accounts,
             store=self.store,
-            secrets=MemorySecrets(REFRESH_TOKEN),
+            secrets=FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
             products=self.catalogue,
             amazon=self._seller,
             rejections=NoRejections(),
@@ -155,7 +179,7 @@ class ConnectorStockSync:
     def quantities(self, quantities: dict[str, int]) -> None:
         """The OMS catalogue becomes `quantities`: the products that moved are stamped as changed now."""
         self._quantities = quantities
-        self.catalogue.load(quantities, self.amazon.clock.wall())
+        self.catalogue.load(CLIENT, quantities, self.amazon.clock.wall())
 
     def _seller(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> SellerAmazon:
         return SellerAmazon(self.amazon.client(marketplace))
@@ -271,7 +295,7 @@ def drive(connector: ConnectorStockSync, deliveries: dict[str, int]) -> StockRun
             continue
         if current is None or current.status != "submitted":
             raise AssertionError(f"the run ended {current}")
-        due = connector.store.reconcile_after_seconds(clock)
+        due = reconcile_due(connector.store, clock)
         clock.advance(_next_tick(origin, due) - clock.now)
         deliveries["reconcile_jobs"] = deliveries.get("reconcile_jobs", 0) + 1
         job = Job(job="reconcile", client_id=CLIENT, account_id=connector.account.id)
@@ -407,20 +431,17 @@ class ConnectorOrderImport:
 
     def __init__(self, amazon: Amazon, api_version: str, marketplaces: tuple[str, ...] = (MARKETPLACE,)) -> None:
         self.amazon = amazon
-        self.accounts = MemoryAccounts()
-        for code in marketplaces[1:]:
-            self.accounts.add(account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall()))
-        self.account = self.accounts.add(account("bench-uk", SELLER, marketplaces[0], amazon.clock.wall()))
-        self.orders = MemoryOrders()
+        self.accounts, self.account = seller_accounts(amazon, marketplaces)
+        self.orders = FakeOrders()
         self.publisher = CountingPublisher()
         relay = OutboxRelay(self.orders, self.publisher)
         self.worker = OrderImportWorker(
             accounts=self.accounts,
-            state=MemoryImportState(self.accounts),
+            state=FakeImportState(self.accounts),
             orders=self.orders,
-            writer=OrderWriter(self.orders, MemoryUnmapped(), relay),
+            writer=OrderWriter(self.orders, FakeUnmappedTerms(), relay),
             relay=relay,
-            secrets=MemorySecrets(REFRESH_TOKEN),
+            secrets=FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
             amazon=lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
             skus=lambda client_id, wanted: skus_matching(ORDER_SKUS, wanted),
             mappings=lambda client_id: MAPPINGS,

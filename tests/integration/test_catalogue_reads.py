@@ -22,7 +22,7 @@ from oms_amazon.adapters.products import DynamoProductRepository, product_to_ite
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money
+from oms_amazon.domain.orders import AmazonOrder
 from oms_amazon.domain.products import CatalogueProduct, ProductDraft
 from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun
 from oms_amazon.services.order_import import OrderJudge
@@ -30,12 +30,13 @@ from oms_amazon.services.products import ProductService
 from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 from oms_amazon.stock import StockRules
 
-from bench.fakes import MemoryAccounts, MemorySecrets, NoRejections, account
+from fakes import FakeAccounts, FakeSecrets, NoRejections
+from tests.builders import account, amazon_order
 from tests.conftest import CANARY_REFRESH_TOKEN
 
 pytestmark = pytest.mark.integration
 
-CLIENT = "bench-client"  # the client of bench.fakes' accounts
+CLIENT = "bench-client"
 SELLER = "A2SELLERUK01"
 # Enough to tell a read of the changes from a read of the catalogue fiftyfold, small enough for moto, which
 # spends about 2 ms on each item it hands back (each run reads the stock state of every SKU sent, too).
@@ -167,19 +168,25 @@ def sku(n: int) -> str:
     return f"SKU-{n:05d}"
 
 
+def uk_account(at: datetime, **settings: Any) -> Account:
+    return account(
+        "uk", "UK", client_id=CLIENT, merchant_id=SELLER, at=at, default_courier_service="Royal Mail 48", **settings
+    )
+
+
 class StockSync:
     """The real worker over the real product repository and stock-sync store, Amazon recorded."""
 
     def __init__(self, repository: DynamoProductRepository, table: str, clock: Clock, **settings: Any) -> None:
         self.clock = clock
         self.store = DynamoStockSyncStore(boto3.client("dynamodb"), table)
-        self.accounts = MemoryAccounts()
-        self.account = self.accounts.add(account("uk", SELLER, "UK", clock(), **settings))
+        self.accounts = FakeAccounts()
+        self.account = self.accounts.add(uk_account(clock(), **settings))
         self.amazon = RecordingSeller()
         self.worker = StockSyncWorker(
             accounts=self.accounts,
             store=self.store,
-            secrets=MemorySecrets(CANARY_REFRESH_TOKEN),
+            secrets=FakeSecrets.holding(CLIENT, SELLER, CANARY_REFRESH_TOKEN),
             products=repository,
             amazon=self._seller,
             rejections=NoRejections(),
@@ -389,26 +396,7 @@ def test_a_sku_amazon_rejected_is_sent_again_by_the_next_run_though_its_product_
 
 
 def order(order_id: str, *skus: str) -> AmazonOrder:
-    now = datetime.now(UTC)
-    return AmazonOrder(
-        amazon_order_id=order_id,
-        marketplace_id="A1F83G8C2ARO7P",
-        purchase_date=now - timedelta(hours=2),
-        last_update_date=now - timedelta(hours=1),
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        is_prime=False,
-        is_premium=False,
-        ship_to_country="GB",
-        ship_by=now + timedelta(days=1),
-        lines=tuple(
-            AmazonLine(str(n), s, 1, Money.from_dict({"amount": "9.99", "currency": "GBP"}))
-            for n, s in enumerate(skus, 1)
-        ),
-        pii=None,
-    )
+    return amazon_order(order_id, *skus)
 
 
 def judge_all(repository: DynamoProductRepository, orders: list[AmazonOrder], uk: Account) -> dict[str, Any]:
@@ -434,7 +422,7 @@ def holds(judged: Any) -> list[tuple[str, ...]]:
 
 
 def test_an_import_of_three_orders_reads_only_their_skus(catalogue, repository, reads):
-    uk = account("uk", SELLER, "UK", datetime.now(UTC))
+    uk = uk_account(datetime.now(UTC))
     orders = [order("1", sku(10), sku(11)), order("2", sku(400)), order("3", sku(10))]
 
     judged = judge_all(repository, orders, uk)
@@ -446,7 +434,7 @@ def test_an_import_of_three_orders_reads_only_their_skus(catalogue, repository, 
 
 
 def test_a_case_only_mismatch_and_an_ambiguous_sku_are_still_caught_by_the_folded_key(catalogue, repository, reads):
-    uk = account("uk", SELLER, "UK", datetime.now(UTC))
+    uk = uk_account(datetime.now(UTC))
     judge_all(repository, [order("0", "NOT-OURS-EITHER")], uk)  # a new client's first miss: one whole read
     reads.clear()
     orders = [order("1", "TENT-2P"), order("2", "mug-a"), order("3", "NOT-OURS")]
@@ -471,7 +459,7 @@ def test_products_stored_before_the_folded_key_are_indexed_by_the_first_lookup_t
         [simple(sku(n), 5, at) for n in range(CATALOGUE)] + [simple("Tent-2P", 5, at)],
         legacy=True,
     )
-    uk = account("uk", SELLER, "UK", datetime.now(UTC))
+    uk = uk_account(datetime.now(UTC))
 
     first = judge_all(repository, [order("1", "TENT-2P"), order("2", sku(1))], uk)
 

@@ -6,7 +6,6 @@ the retention period after the order ships or is cancelled."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,11 +14,12 @@ import pytest
 import time_machine
 from botocore.exceptions import ClientError
 from oms_amazon.domain.accounts import Account
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, Order, OrderPii, ShipTo
+from oms_amazon.domain.orders import AmazonLine, Buyer, Gift, Order, OrderPii, ShipTo
 from oms_amazon.order_checks import evaluate
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import SkuIndex
 
+from tests.builders import amazon_order, gbp
 from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items
 
 pytestmark = pytest.mark.integration
@@ -59,23 +59,10 @@ def imported(account: Account, *, status: str = "Unshipped", previous: Order | N
     from oms_amazon import wiring
 
     now = datetime.now(UTC)
-    amazon = AmazonOrder(
-        amazon_order_id=ORDER_ID,
-        marketplace_id="A1F83G8C2ARO7P",
-        purchase_date=now - timedelta(hours=2),
-        last_update_date=now - timedelta(minutes=10) if previous is None else now,
-        amazon_status=status,
-        fulfillment_channel="MFN",
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        is_prime=False,
-        is_premium=False,
-        ship_to_country="GB",
-        ship_by=now + timedelta(days=1),
-        lines=(AmazonLine("1", "TENT-2P", 1, Money.from_dict({"amount": "20.00", "currency": "GBP"}), is_gift=True),),
-        pii=PII,
-    )
-    amazon = replace(amazon, **changes)
+    line = AmazonLine("1", "TENT-2P", 1, gbp("20.00"), is_gift=True)
+    last_update = now - timedelta(minutes=10) if previous is None else now
+    defaults = {"amazon_status": status, "last_update_date": last_update, "lines": (line,), "pii": PII}
+    amazon = amazon_order(ORDER_ID, at=now, **{**defaults, **changes})
     order = evaluate(
         amazon,
         account,

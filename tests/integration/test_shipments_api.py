@@ -15,18 +15,20 @@ from urllib.parse import parse_qs
 import boto3
 import httpx
 import pytest
-from oms_amazon.domain.orders import Order, OrderLine
+from oms_amazon.domain.orders import Order
 
 from local.functions import LambdaContext, load_handler
 from local.template import function_environment, queue_triggers, resources
 from local.triggers import sqs_event
+from tests import builders
+from tests.builders import MAT, TENT
 from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items, install_container
 
 pytestmark = pytest.mark.integration
 
 SELLER = "A2SELLERUK01"
 ORDER_ID = "202-0000000-0000001"
-TENT, MAT = "00000000000001", "00000000000002"
+
 CONFIRM_PATH = re.compile(r"^/orders/v0/orders/(?P<order>[\d-]+)/shipmentConfirmation$")
 ORDER_2026_PATH = re.compile(r"^/orders/2026-01-01/orders/(?P<order>[^/]+)$")
 
@@ -109,32 +111,8 @@ def account(api: ApiCaller, amazon: FakeAmazon) -> dict[str, Any]:
 def store_order(account: dict[str, Any], order_id: str = ORDER_ID, **changes: Any) -> Order:
     from oms_amazon import wiring
 
-    purchased = datetime.now(UTC) - timedelta(hours=3)
-    order = Order(
-        amazon_order_id=order_id,
-        account_id=account["id"],
-        client_id="acme-outdoor",
-        marketplace="UK",
-        purchase_date=purchased,
-        last_update_date=purchased,
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        is_prime=False,
-        is_premium=False,
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        ship_to_country="GB",
-        shipping_term="STD UK DOM_1",
-        term_recognized=True,
-        courier_service="Royal Mail 48",
-        matched_mapping=None,
-        status="ready",
-        hold_reasons=(),
-        lines=(OrderLine(TENT, "TENT-2P", "TENT-2P", 2, None), OrderLine(MAT, "MAT-BLUE", "MAT-BLUE", 1, None)),
-        ship_by=None,
-        imported_at=purchased,
-        updated_at=purchased,
-    ).with_changes(**changes)
+    at = datetime.now(UTC) - timedelta(hours=3)
+    order = builders.order(order_id, account_id=account["id"], client_id="acme-outdoor", at=at, **changes)
     assert wiring.container().order_store.save(order, previous=None, event=None).saved
     return order
 

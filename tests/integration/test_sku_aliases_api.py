@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money, OrderPii, ShipTo
+from oms_amazon.domain.orders import OrderPii, ShipTo
 from oms_amazon.order_checks import evaluate
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import SkuIndex
 
+from tests.builders import amazon_order
 from tests.conftest import ApiCaller, all_items
 
 pytestmark = pytest.mark.integration
@@ -140,20 +141,11 @@ def test_a_new_alias_releases_the_orders_held_on_its_amazon_sku_at_once(api, cat
     uk = wiring.container().accounts.get(CLIENT, account_id)
     assert uk is not None
     now = datetime.now(UTC)
-    amazon = AmazonOrder(
-        amazon_order_id="202-0000000-0000009",
-        marketplace_id="A1F83G8C2ARO7P",
-        purchase_date=now - timedelta(hours=2),
+    amazon = amazon_order(
+        "202-0000000-0000009",
+        "tent-2p",
+        at=now,
         last_update_date=now - timedelta(minutes=5),
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        is_prime=False,
-        is_premium=False,
-        ship_to_country="GB",
-        ship_by=now + timedelta(days=1),
-        lines=(AmazonLine("1", "tent-2p", 1, Money.from_dict({"amount": "20.00", "currency": "GBP"})),),
         pii=OrderPii(ship_to=ShipTo(name="A Buyer", address_line_1="1 High St", city="Leeds", country_code="GB")),
     )
     held = evaluate(amazon, uk, SkuIndex(["TENT-2P"]), [CourierMapping("m", "STD UK DOM_1", "Royal Mail 48")], now=now)

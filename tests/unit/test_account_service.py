@@ -10,7 +10,7 @@ from oms_amazon.domain.accounts import classify_token
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable
 from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
 
-from tests.fakes import FakeAccounts, FakeSecrets
+from fakes import FakeAccounts, FakeSecrets
 
 pytestmark = pytest.mark.unit
 

@@ -17,6 +17,8 @@ from oms_amazon.domain.accounts import (
 from oms_amazon.domain.errors import Conflict, InvalidInput
 from oms_amazon.services.accounts import seller_authorisation
 
+from tests import builders
+
 pytestmark = pytest.mark.unit
 
 REFRESH = "Atzr|IwEBIExampleRefreshToken000000001"
@@ -25,24 +27,7 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def account(**changes: object) -> Account:
-    base = Account(
-        id="a1",
-        client_id="acme",
-        merchant_id="A2SELLERUK01",
-        marketplace="UK",
-        name="A2SELLERUK01 UK",
-        active=False,
-        sync_stock=True,
-        stock_sync_delay_minutes=30,
-        include_bundles_in_stock_sync=False,
-        import_orders=True,
-        default_courier_service=None,
-        stock_rules=None,
-        authorisation=Authorisation("sp_api_refresh_token", "ok", "…0001"),
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    return base.with_changes(**changes)
+    return builders.account("a1", at=NOW, **{"active": False, "stock_sync_delay_minutes": 30, **changes})
 
 
 @pytest.mark.parametrize(

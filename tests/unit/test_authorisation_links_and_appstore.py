@@ -34,8 +34,8 @@ from oms_amazon.domain.oauth_state import (
 from oms_amazon.services.accounts import AccountService, NewAccount
 from oms_amazon.services.authorisation import AuthorisationService
 
-from tests.fakes import FakeAccounts, FakeSecrets
-from tests.unit.test_authorisation_service import CODE, REFRESH, SELLER, Clock, FakeAmazon, FakeKey, FakeRejections
+from fakes import FakeAccounts, FakeRejections, FakeSecrets
+from tests.unit.test_authorisation_service import CODE, REFRESH, SELLER, Clock, FakeAmazon, FakeKey
 from tests.unit.test_authorisation_service import FakeUsedStates as UsedStates
 
 pytestmark = pytest.mark.unit

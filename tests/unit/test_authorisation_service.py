@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from oms_amazon.domain.accounts import Account, Authorisation, classify_token
+from oms_amazon.domain.accounts import classify_token
 from oms_amazon.domain.authorisation import MarketplaceParticipation, SellerAuthorisationRevoked, Verification
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
@@ -17,7 +17,7 @@ from oms_amazon.domain.oauth_state import InvalidState, StateClaims
 from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
 from oms_amazon.services.authorisation import AuthorisationService
 
-from tests.fakes import FakeAccounts, FakeSecrets
+from fakes import FakeAccounts, FakeRejections, FakeSecrets
 
 pytestmark = pytest.mark.unit
 
@@ -76,21 +76,6 @@ class FakeUsedStates:
             return False
         self.used.add(claims.nonce)
         return True
-
-
-@dataclass
-class FakeRejections:
-    accounts: FakeAccounts
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-
-    def reject(self, client_id: str, merchant_id: str) -> list[Account]:
-        self.rejected.append((client_id, merchant_id))
-        found = self.accounts.of_seller(client_id, merchant_id)
-        for account in found:
-            self.accounts.accounts[(client_id, account.id)] = account.with_changes(
-                authorisation=Authorisation(account.authorisation.type, "rejected", account.authorisation.hint)
-            )
-        return found
 
 
 @pytest.fixture

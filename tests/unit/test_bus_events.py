@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from oms_amazon.adapters.events import SOURCE
 from oms_amazon.adapters.orders import event_detail
-from oms_amazon.domain.orders import ORDER_STATUSES, Order
+from oms_amazon.domain.orders import ORDER_STATUSES
 
 from local.template import ROOT
+from tests import builders
 
 pytestmark = pytest.mark.unit
 
@@ -22,30 +23,16 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def emitted_keys() -> set[str]:
-    order = Order(
-        amazon_order_id="202-0000000-0000001",
+    order = builders.order(
         account_id="a",
         client_id="c",
-        marketplace="UK",
+        at=NOW,
         purchase_date=NOW,
         last_update_date=NOW,
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        is_prime=False,
-        is_premium=False,
         ship_service_level=None,
-        service_level_category="Standard",
-        ship_to_country="GB",
         shipping_term="STD UK DOM",
-        term_recognized=True,
         courier_service=None,
-        matched_mapping=None,
-        status="ready",
-        hold_reasons=(),
         lines=(),
-        ship_by=None,
-        imported_at=NOW,
-        updated_at=NOW,
     )
     return set(event_detail(order, "Amazon Order Imported", None))
 

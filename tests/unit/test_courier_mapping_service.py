@@ -13,7 +13,8 @@ from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.ports import MappingFilter
 from oms_amazon.services.courier_mappings import CourierMappingService, NewMapping, OrderShipping
 
-from tests.fakes import FakeAccounts, FakeCourierMappings, FakeUnmappedTerms, RecordingReevaluation
+from fakes import FakeAccounts, FakeCourierMappings, FakeUnmappedTerms, RecordingReevaluation
+from tests import builders
 
 pytestmark = pytest.mark.unit
 
@@ -21,22 +22,14 @@ NOW = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 
 
 def an_account(account_id: str, *, marketplace: str = "UK", default_courier_service: str | None = None) -> Account:
-    return Account(
-        id=account_id,
-        client_id="acme",
-        merchant_id="A2SELLERUK01",
-        marketplace=marketplace,
-        name=f"A2SELLERUK01 {marketplace}",
+    return builders.account(
+        account_id,
+        marketplace,
+        at=NOW,
         active=False,
         sync_stock=False,
-        stock_sync_delay_minutes=15,
-        include_bundles_in_stock_sync=False,
-        import_orders=True,
         default_courier_service=default_courier_service,
-        stock_rules=None,
         authorisation=Authorisation.none(),
-        created_at=NOW,
-        updated_at=NOW,
     )
 
 

@@ -5,37 +5,23 @@ warehouse does not ship, `shipped` once it is, and the hold reasons only while i
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from oms_amazon.domain.accounts import Account, Authorisation
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money, Order, OrderPii, ShipTo
 from oms_amazon.order_checks import evaluate
 from oms_amazon.services.order_import import as_amazon
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import SkuIndex
 
+from tests import builders
+from tests.builders import account
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-ACCOUNT = Account(
-    id="uk",
-    client_id="acme",
-    merchant_id="A2SELLERUK01",
-    marketplace="UK",
-    name="x",
-    active=True,
-    sync_stock=False,
-    stock_sync_delay_minutes=15,
-    include_bundles_in_stock_sync=False,
-    import_orders=True,
-    default_courier_service=None,
-    stock_rules=None,
-    authorisation=Authorisation("sp_api_refresh_token", "ok", "…0001"),
-    created_at=NOW,
-    updated_at=NOW,
-)
+ACCOUNT = account("uk", at=NOW, sync_stock=False)
 MAPPINGS = [CourierMapping("m1", "STD UK DOM_1", "Royal Mail 48")]
 SKUS = SkuIndex(["TENT-2P"])
 HOME = ShipTo(
@@ -43,24 +29,8 @@ HOME = ShipTo(
 )
 
 
-def amazon_order(**changes: object) -> AmazonOrder:
-    order = AmazonOrder(
-        amazon_order_id="202-0000000-0000001",
-        marketplace_id="A1F83G8C2ARO7P",
-        purchase_date=NOW - timedelta(hours=2),
-        last_update_date=NOW - timedelta(hours=1),
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        is_prime=False,
-        is_premium=False,
-        ship_to_country="GB",
-        ship_by=NOW + timedelta(days=1),
-        lines=(AmazonLine("1", "TENT-2P", 1, Money.from_dict({"amount": "20.00", "currency": "GBP"})),),
-        pii=OrderPii(ship_to=HOME),
-    )
-    return replace(order, **changes)
+def amazon_order(**changes: Any) -> AmazonOrder:
+    return builders.amazon_order(at=NOW, **{"pii": OrderPii(ship_to=HOME), **changes})
 
 
 def judge(amazon: AmazonOrder, **kwargs: Any) -> Order:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from oms_amazon.domain.accounts import Account, Authorisation
+from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.authorisation import MarketplaceParticipation, Participations, SellerAuthorisationRevoked
 from oms_amazon.domain.errors import Conflict
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.services.participation import ParticipationGuard
+
+from tests import builders
 
 pytestmark = pytest.mark.unit
 
@@ -53,23 +55,7 @@ class Clock:
 
 
 def account(marketplace: str) -> Account:
-    return Account(
-        id=f"acc-{marketplace}",
-        client_id="acme",
-        merchant_id="A2SELLERUK01",
-        marketplace=marketplace,
-        name="x",
-        active=True,
-        sync_stock=True,
-        stock_sync_delay_minutes=15,
-        include_bundles_in_stock_sync=False,
-        import_orders=True,
-        default_courier_service=None,
-        stock_rules=None,
-        authorisation=Authorisation("sp_api_refresh_token", "ok", "…0001"),
-        created_at=START,
-        updated_at=START,
-    )
+    return builders.account(f"acc-{marketplace}", marketplace, at=START)
 
 
 def guard(amazon: Amazon) -> tuple[ParticipationGuard, Clock]:

@@ -17,7 +17,7 @@ from oms_amazon.domain.products import (
 from oms_amazon.services.products import ProductService
 from oms_amazon.stock import Component
 
-from tests.fakes import FakeProducts
+from fakes import FakeProducts
 
 pytestmark = pytest.mark.unit
 

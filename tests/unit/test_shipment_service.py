@@ -16,9 +16,9 @@ from oms_amazon.adapters.sp_api import (
     OutcomeUnknown,
     Throttled,
 )
-from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
+from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from oms_amazon.domain.orders import Order, OrderLine
+from oms_amazon.domain.orders import Order
 from oms_amazon.domain.shipments import (
     RetrySchedule,
     SavedShipment,
@@ -30,63 +30,23 @@ from oms_amazon.domain.shipments import (
 from oms_amazon.ports import Page
 from oms_amazon.services.shipments import ShipmentDraft, ShipmentJob, ShipmentService, ShipmentWorker
 
-from tests.fakes import FakeAccounts, FakeSecrets
+from fakes import FakeAccounts, FakeOrders, FakeRejections, FakeSecrets
+from tests import builders
+from tests.builders import MAT, TENT
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ORDER_ID = "202-0000000-0000001"
-TENT, MAT = "00000000000001", "00000000000002"
 TOKEN = SellerToken("Atzr|IwEBIUnitTestRefreshToken000000001", "sp_api_refresh_token")
 
 
 def order(**changes: Any) -> Order:
-    base = Order(
-        amazon_order_id=ORDER_ID,
-        account_id="acc1",
-        client_id="acme",
-        marketplace="UK",
-        purchase_date=NOW - timedelta(days=1),
-        last_update_date=NOW - timedelta(days=1),
-        amazon_status="Unshipped",
-        fulfillment_channel="MFN",
-        is_prime=False,
-        is_premium=False,
-        ship_service_level="Std UK Dom_1",
-        service_level_category="Standard",
-        ship_to_country="GB",
-        shipping_term="STD UK DOM_1",
-        term_recognized=True,
-        courier_service="Royal Mail 48",
-        matched_mapping=None,
-        status="ready",
-        hold_reasons=(),
-        lines=(OrderLine(TENT, "TENT-2P", "TENT-2P", 2, None), OrderLine(MAT, "MAT-BLUE", "MAT-BLUE", 1, None)),
-        ship_by=None,
-        imported_at=NOW,
-        updated_at=NOW,
-    )
-    return base.with_changes(**changes)
+    return builders.order(ORDER_ID, at=NOW, **changes)
 
 
 def account(**changes: Any) -> Account:
-    return Account(
-        id="acc1",
-        client_id="acme",
-        merchant_id="A2SELLERUK01",
-        marketplace="UK",
-        name="A2SELLERUK01 UK",
-        active=True,
-        sync_stock=False,
-        stock_sync_delay_minutes=15,
-        include_bundles_in_stock_sync=False,
-        import_orders=True,
-        default_courier_service=None,
-        stock_rules=None,
-        authorisation=Authorisation("sp_api_refresh_token", "ok", "…0001"),
-        created_at=NOW,
-        updated_at=NOW,
-    ).with_changes(**changes)
+    return builders.account(at=NOW, **{"sync_stock": False, **changes})
 
 
 def draft(**changes: Any) -> ShipmentDraft:
@@ -98,14 +58,6 @@ def draft(**changes: Any) -> ShipmentDraft:
         ship_date="2026-11-29T10:30:00Z",
     )
     return replace(base, **changes)
-
-
-@dataclass
-class FakeOrders:
-    orders: dict[tuple[str, str], Order] = field(default_factory=dict)
-
-    def get(self, client_id: str, order_id: str) -> Order | None:
-        return self.orders.get((client_id, order_id))
 
 
 @dataclass
@@ -223,21 +175,6 @@ class FakeAmazon:
     def confirmed_packages(self, order_id: str) -> set[str]:
         self.lookups += 1
         return {reference for order, reference, _ in self.confirmed if order == order_id} | self.recorded_silently
-
-
-@dataclass
-class FakeRejections:
-    accounts: FakeAccounts
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-
-    def reject(self, client_id: str, merchant_id: str) -> list[Account]:
-        self.rejected.append((client_id, merchant_id))
-        changed = []
-        for found in self.accounts.of_seller(client_id, merchant_id):
-            updated = found.with_changes(authorisation=Authorisation("sp_api_refresh_token", "rejected", "…0001"))
-            self.accounts.accounts[(client_id, found.id)] = updated
-            changed.append(updated)
-        return changed
 
 
 class Clock:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from oms_amazon.domain.accounts import Account, Authorisation
+from oms_amazon.domain.accounts import Account
 from oms_amazon.stock import Component, LastSent, Product, StockRules
 from oms_amazon.stock_plan import plan_push
+
+from tests import builders
 
 pytestmark = pytest.mark.unit
 
@@ -16,23 +18,7 @@ UK, DE = "A1F83G8C2ARO7P", "A1PA6795UKMFR9"
 
 
 def account(account_id: str = "uk", marketplace: str = "UK", **changes: object) -> Account:
-    return Account(
-        id=account_id,
-        client_id="acme",
-        merchant_id="A2SELLERUK01",
-        marketplace=marketplace,
-        name="x",
-        active=True,
-        sync_stock=True,
-        stock_sync_delay_minutes=15,
-        include_bundles_in_stock_sync=False,
-        import_orders=True,
-        default_courier_service=None,
-        stock_rules=None,
-        authorisation=Authorisation("sp_api_refresh_token", "ok", "…0001"),
-        created_at=NOW,
-        updated_at=NOW,
-    ).with_changes(**changes)
+    return builders.account(account_id, marketplace, at=NOW, **changes)
 
 
 PRODUCTS = [

@@ -13,7 +13,7 @@ from oms_amazon.domain.errors import RateLimited
 from oms_amazon.domain.write_limits import MICROSECONDS, WriteLimit, admit, microseconds
 from oms_amazon.services.write_limits import WriteLimiter
 
-from tests.fakes import FakeWriteBuckets
+from fakes import FakeWriteBuckets
 
 pytestmark = pytest.mark.unit
 
