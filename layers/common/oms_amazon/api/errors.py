@@ -13,7 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import (
     Conflict,
     DependencyUnavailable,
@@ -41,6 +43,13 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus], ...] = (
     (RateLimited, HTTPStatus.TOO_MANY_REQUESTS),
     (DependencyUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
 )
+
+
+def documented_errors(descriptions: Mapping[int, str]) -> dict[int, OpenAPIResponse]:
+    """A route's error statuses for the OpenAPI document, each with what it means there; every one has
+    the error body this module writes."""
+    content: dict[str, Any] = {"application/json": {"model": ErrorResponse}}
+    return {status: {"description": text, "content": content} for status, text in descriptions.items()}
 
 
 def error_response(

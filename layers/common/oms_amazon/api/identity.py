@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
 from oms_amazon.domain.errors import Forbidden, InvalidInput, Unauthenticated
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,63}")
@@ -51,6 +53,12 @@ def acting_client(event: dict[str, Any]) -> str:
             code="client_id_required",
         )
     return caller.client_id
+
+
+def client_of(router: Router) -> str:
+    """The client the request that `router` is handling acts for (`acting_client`): what every route
+    that reads or writes a client's data starts from."""
+    return acting_client(router.current_event.raw_event)
 
 
 def operator_of(event: dict[str, Any]) -> str:

@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.errors import documented_errors
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
-from oms_amazon.api.schemas import AccountCreate, AccountList, AccountOut, AccountUpdate, ErrorResponse
+from oms_amazon.api.schemas import AccountCreate, AccountList, AccountOut, AccountUpdate
 from oms_amazon.api.views import account_view
 from oms_amazon.domain.accounts import normalise_merchant_id, resolve_marketplace
 from oms_amazon.ports import AccountFilter
@@ -21,20 +22,18 @@ from oms_amazon.wiring import container
 router = Router()
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
-    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    409: {"description": "Conflicts with the current state", "content": {"application/json": {"model": ErrorResponse}}},
-}
-
-
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        400: "Bad input",
+        404: "No such account for this client",
+        409: "Conflicts with the current state",
+    }
+)
 
 
 @router.post("/accounts", tags=["accounts"], responses={201: {"description": "Created"}, **ERRORS})
 def create_account(body: Annotated[AccountCreate, Body()]) -> Response[AccountOut]:
-    client_id = _client()
+    client_id = client_of(router)
     new = NewAccount(
         merchant_id=body.merchant_id,
         marketplace=body.marketplace,
@@ -65,7 +64,7 @@ def list_accounts(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AccountList:
-    client_id = _client()
+    client_id = client_of(router)
     where = AccountFilter(
         marketplace=resolve_marketplace(marketplace).code if marketplace else None,
         merchant_id=normalise_merchant_id(merchant_id) if merchant_id else None,
@@ -82,12 +81,12 @@ def list_accounts(
 
 @router.get("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
 def get_account(account_id: AccountId) -> AccountOut:
-    return account_view(container().account_service.get(_client(), account_id))
+    return account_view(container().account_service.get(client_of(router), account_id))
 
 
 @router.patch("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
 def update_account(account_id: AccountId, body: Annotated[AccountUpdate, Body()]) -> AccountOut:
-    client_id = _client()
+    client_id = client_of(router)
     sent = body.model_fields_set
     settable = (
         "name",
@@ -112,5 +111,5 @@ def update_account(account_id: AccountId, body: Annotated[AccountUpdate, Body()]
 
 @router.delete("/accounts/<account_id>", tags=["accounts"], responses={204: {"description": "Deleted"}, **ERRORS})
 def delete_account(account_id: AccountId) -> Response[str]:
-    container().account_service.delete(_client(), account_id)
+    container().account_service.delete(client_of(router), account_id)
     return Response(status_code=204, content_type="application/json", body="")

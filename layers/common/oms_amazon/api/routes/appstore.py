@@ -25,9 +25,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon.api.errors import status_of
+from oms_amazon.api.errors import documented_errors, status_of
 from oms_amazon.api.identity import acting_client
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.web import html_page, public_base_url, redirect
 from oms_amazon.domain.authorisation import MAX_PARAMETER_LENGTH, check_appstore_login
 from oms_amazon.domain.errors import DomainError, InvalidInput
@@ -41,11 +40,13 @@ LOGIN_PATH = "/oauth/login"
 CALLBACK_PATH = "/oauth/callback"
 # Relative to /<stage>/oauth/login, so the stage (or a custom domain's base path) is kept.
 CONSOLE_APPSTORE_VIEW = "../console/"
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
-    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    503: {"description": "AWS unavailable", "content": {"application/json": {"model": ErrorResponse}}},
-}
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        400: "Bad input",
+        404: "No such account for this client",
+        503: "AWS unavailable",
+    }
+)
 
 
 class AppstoreLoginIn(BaseModel):

@@ -15,9 +15,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from oms_amazon.api.errors import status_of
-from oms_amazon.api.identity import acting_client
-from oms_amazon.api.schemas import ErrorResponse
+from oms_amazon.api.errors import documented_errors, status_of
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.web import html_page
 from oms_amazon.domain.errors import DomainError, InvalidInput
 from oms_amazon.domain.moments import iso
@@ -28,11 +27,13 @@ router = Router()
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MAX_PARAMETER_LENGTH = 2048
-ERRORS: dict[int, OpenAPIResponse] = {
-    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    409: {"description": "Not authorised yet", "content": {"application/json": {"model": ErrorResponse}}},
-    503: {"description": "Amazon or AWS unavailable", "content": {"application/json": {"model": ErrorResponse}}},
-}
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        404: "No such account for this client",
+        409: "Not authorised yet",
+        503: "Amazon or AWS unavailable",
+    }
+)
 # Login with Amazon's error codes for an authorization request (its "Authorization Code Grant" page): what
 # Amazon's redirect carries in `error` instead of a code when the seller cancels (`access_denied`) or the
 # request was refused.
@@ -65,14 +66,14 @@ class VerificationOut(BaseModel):
 @router.get("/accounts/<account_id>/authorise", tags=["authorisation"], responses=ERRORS)
 def start_authorisation(account_id: AccountId) -> ConsentOut:
     """The Seller Central consent URL for this account, with a signed state valid for 10 minutes, once."""
-    consent = container().authorisation_service.start(acting_client(router.current_event.raw_event), account_id)
+    consent = container().authorisation_service.start(client_of(router), account_id)
     return ConsentOut(consent_url=consent.consent_url, state=consent.state, expires_at=iso(consent.expires_at))
 
 
 @router.post("/accounts/<account_id>/verify", tags=["authorisation"], responses=ERRORS)
 def verify_connection(account_id: AccountId) -> VerificationOut:
     """Whether Amazon accepts the seller's authorisation and the seller sells in the account's marketplace."""
-    verification = container().authorisation_service.verify(acting_client(router.current_event.raw_event), account_id)
+    verification = container().authorisation_service.verify(client_of(router), account_id)
     if verification.reason == "authorisation_rejected":
         # The API handler does not wrap itself in `log_metrics`: publish the rejection now.
         metrics.flush_metrics()

@@ -18,9 +18,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from oms_amazon.api.errors import status_of
+from oms_amazon.api.errors import documented_errors, status_of
 from oms_amazon.api.identity import acting_client
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.web import html_page, public_base_url, redirect
 from oms_amazon.domain.errors import DomainError, InvalidInput, NotFound
 from oms_amazon.domain.moments import iso
@@ -33,10 +32,12 @@ router = Router()
 AccountId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 LINK_PATH = "/oauth/authorise"
 MAX_LINK_LENGTH = 1024
-ERRORS: dict[int, OpenAPIResponse] = {
-    404: {"description": "No such account for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    503: {"description": "AWS unavailable", "content": {"application/json": {"model": ErrorResponse}}},
-}
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        404: "No such account for this client",
+        503: "AWS unavailable",
+    }
+)
 
 
 class AuthorisationLinkOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.schemas import MarketplaceList
 from oms_amazon.api.views import marketplace_view
 from oms_amazon.domain.marketplaces import MARKETPLACES
@@ -14,5 +14,5 @@ router = Router()
 
 @router.get("/marketplaces", tags=["marketplaces"])
 def list_marketplaces() -> MarketplaceList:
-    acting_client(router.current_event.raw_event)
+    client_of(router)
     return MarketplaceList(items=[marketplace_view(m) for m in MARKETPLACES])

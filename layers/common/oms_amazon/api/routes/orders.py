@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon.api.identity import acting_client, operator_of
+from oms_amazon.api.identity import client_of, operator_of
 from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
@@ -228,10 +228,6 @@ def order_view(order: Order) -> OrderOut:
     )
 
 
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
-
-
 @router.get("/orders", tags=["orders"])
 def list_orders(
     account_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
@@ -240,7 +236,7 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
-    client_id = _client()
+    client_id = client_of(router)
     moment = _parse_since(since)
     listed = PagedList(
         "orders", client_id, {"account_id": account_id, "status": status, "since": iso(moment) if moment else None}
@@ -254,12 +250,12 @@ def list_orders(
 @router.get("/orders/<order_id>", tags=["orders"])
 def get_order(order_id: OrderId) -> OrderOut:
     """The order as the warehouse ships it: the one route that opens the buyer's data."""
-    return order_view(container().order_queries.with_buyer_data(_client(), order_id))
+    return order_view(container().order_queries.with_buyer_data(client_of(router), order_id))
 
 
 @router.post("/orders/<order_id>/reevaluate", tags=["orders"])
 def reevaluate_order(order_id: OrderId) -> OrderSummaryOut:
-    return order_summary(container().order_reevaluation.reevaluate(_client(), order_id))
+    return order_summary(container().order_reevaluation.reevaluate(client_of(router), order_id))
 
 
 class ReleaseBody(BaseModel):
@@ -281,7 +277,7 @@ def release_order(order_id: OrderId, body: Annotated[ReleaseBody, Body()]) -> Or
     """An operator overrides a held order's holds, with a reason recorded in its history (§6.6)."""
     event = router.current_event.raw_event
     released = container().order_reevaluation.release(
-        _client(),
+        client_of(router),
         order_id,
         reason=body.reason.strip(),
         by=operator_of(event),
@@ -297,12 +293,12 @@ def import_orders_now(
     """Import now; with `{since, until?}`, a backfill of at most 30 days that leaves the watermark alone."""
     scheduler = container().order_import_scheduler
     if body is None:
-        scheduler.run_now(_client(), account_id)
+        scheduler.run_now(client_of(router), account_id)
         return Response(status_code=202, content_type="application/json", body={"status": "queued"})
     since = _parse_since(body.since)
     until = _parse_since(body.until) if body.until else None
     assert since is not None
-    end = scheduler.backfill(_client(), account_id, since, until)
+    end = scheduler.backfill(client_of(router), account_id, since, until)
     return Response(
         status_code=202,
         content_type="application/json",
@@ -313,7 +309,7 @@ def import_orders_now(
 @router.post("/accounts/<account_id>/orders/<order_id>/import", tags=["orders"])
 def import_one_order(account_id: AccountId, order_id: OrderId) -> Response[dict[str, str]]:
     """Fetch one order by id, of any age Amazon serves: `GET /orders/{id}` shows it once the job has run."""
-    container().order_import_scheduler.import_order(_client(), account_id, order_id)
+    container().order_import_scheduler.import_order(client_of(router), account_id, order_id)
     return Response(status_code=202, content_type="application/json", body={"status": "queued"})
 
 

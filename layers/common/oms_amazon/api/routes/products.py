@@ -14,7 +14,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.errors import documented_errors
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.product_schemas import (
     ProductBatchIn,
@@ -25,7 +26,6 @@ from oms_amazon.api.product_schemas import (
     parse_batch_item,
 )
 from oms_amazon.api.product_views import batch_view, product_view
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.sku import validate_sku
 from oms_amazon.wiring import container
@@ -42,18 +42,13 @@ Sku = Annotated[
     str,
     Path(description="The SKU exactly (case-sensitive); percent-encode reserved characters such as / # ? %"),
 ]
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
-    404: {"description": "No such product for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    409: {
-        "description": "Conflicts with the catalogue: product_in_bundle, version_conflict",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-}
-
-
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        400: "Bad input",
+        404: "No such product for this client",
+        409: "Conflicts with the catalogue: product_in_bundle, version_conflict",
+    }
+)
 
 
 def _sku_in_path() -> str:
@@ -89,7 +84,7 @@ def put_product_any_sku(body: Annotated[ProductIn, Body()]) -> Response[ProductO
 
 
 def _put(sku: str, body: ProductIn) -> Response[ProductOut]:
-    client_id = _client()
+    client_id = client_of(router)
     _require_object_body()
     validate_sku(sku)
     if body.sku is not None and body.sku != sku:
@@ -111,12 +106,12 @@ def _put(sku: str, body: ProductIn) -> Response[ProductOut]:
 
 @router.get("/products/<sku>", tags=["products"], responses=ERRORS)
 def get_product(sku: Sku) -> ProductOut:
-    return product_view(container().product_service.get(_client(), _sku_in_path()))
+    return product_view(container().product_service.get(client_of(router), _sku_in_path()))
 
 
 @router.get(ANY_SKU, include_in_schema=False)
 def get_product_any_sku() -> ProductOut:
-    return product_view(container().product_service.get(_client(), _sku_in_path()))
+    return product_view(container().product_service.get(client_of(router), _sku_in_path()))
 
 
 @router.delete(
@@ -136,7 +131,7 @@ def delete_product_any_sku() -> Response[str]:
 
 
 def _delete(sku: str) -> Response[str]:
-    container().product_service.delete(_client(), sku)
+    container().product_service.delete(client_of(router), sku)
     return Response(status_code=204, content_type="application/json", body="")
 
 
@@ -145,7 +140,7 @@ def list_products(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ProductList:
-    client_id = _client()
+    client_id = client_of(router)
     listed = PagedList("products", client_id)
     page = container().product_service.page(client_id, limit=limit, next_token=listed.cursor(next_token))
     return ProductList(items=[product_view(p) for p in page.items], next_token=listed.next_token(page.next_token))
@@ -164,7 +159,7 @@ def list_products(
     "unchanged products are skipped.",
 )
 def put_products(body: Annotated[ProductBatchIn, Body()]) -> ProductBatchOut:
-    client_id = _client()
+    client_id = client_of(router)
     _require_object_body()
     items = [parse_batch_item(raw) for raw in body.products]
     return batch_view(container().product_service.put_batch(client_id, items))

@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.errors import documented_errors
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
 from oms_amazon.api.routes.orders import OrderId
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.shipments import MAX_TEXT, Shipment, ShipmentLine
@@ -24,19 +24,15 @@ router = Router()
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_LINES = 100
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {
-        "description": "Bad input, nothing stored: carrier_name_required, unknown_order_item, "
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        400: "Bad input, nothing stored: carrier_name_required, unknown_order_item, "
         "quantity_exceeds_remaining, invalid_ship_date, invalid_tracking_number, duplicate_order_item, …",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-    404: {"description": "No such order for this client", "content": {"application/json": {"model": ErrorResponse}}},
-    409: {
-        "description": "order_not_ready (held, cancelled or not this warehouse's), nothing_left_to_ship, "
+        404: "No such order for this client",
+        409: "order_not_ready (held, cancelled or not this warehouse's), nothing_left_to_ship, "
         "shipment_reference_conflict",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-}
+    }
+)
 
 
 class ShipmentLineIn(BaseModel):
@@ -146,10 +142,6 @@ def shipment_view(shipment: Shipment) -> ShipmentOut:
     )
 
 
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
-
-
 def _reference(body: ShipmentIn) -> str | None:
     header = router.current_event.headers.get(IDEMPOTENCY_HEADER.lower())
     if header is not None and body.shipment_reference is not None and header != body.shipment_reference:
@@ -174,7 +166,7 @@ def _reference(body: ShipmentIn) -> str | None:
     "names the request; a repeat returns the stored shipment (200) and never confirms twice.",
 )
 def create_shipment(order_id: OrderId, body: Annotated[ShipmentIn, Body()]) -> Response[ShipmentOut]:
-    client_id = _client()
+    client_id = client_of(router)
     if not isinstance(router.current_event.json_body, dict):
         raise InvalidInput("The request body must be a JSON object.", details=[{"field": "body", "reason": "object"}])
     draft = ShipmentDraft(
@@ -200,7 +192,7 @@ def list_shipments(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ShipmentList:
-    client_id = _client()
+    client_id = client_of(router)
     listed = PagedList("shipments", client_id, {"order_id": order_id})
     page = container().shipment_service.list(client_id, order_id, limit=limit, next_token=listed.cursor(next_token))
     return ShipmentList(items=[shipment_view(s) for s in page.items], next_token=listed.next_token(page.next_token))

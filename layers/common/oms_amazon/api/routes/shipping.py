@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.errors import documented_errors
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.api.shipping_schemas import (
     ID_PATTERN,
     CourierMappingList,
@@ -41,24 +41,11 @@ MarketplaceQuery = Annotated[str | None, Query(max_length=32)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(max_length=2048)]
 
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
-    404: {
-        "description": "No such mapping or account for this client",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-}
-WRITE_ERRORS: dict[int, OpenAPIResponse] = {
-    **ERRORS,
-    409: {
-        "description": "The term is already mapped in that scope (mapping_exists), or a stale version",
-        "content": {"application/json": {"model": ErrorResponse}},
-    },
-}
-
-
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
+ERRORS_TEXT = {400: "Bad input", 404: "No such mapping or account for this client"}
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(ERRORS_TEXT)
+WRITE_ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {**ERRORS_TEXT, 409: "The term is already mapped in that scope (mapping_exists), or a stale version"}
+)
 
 
 def _require_object_body() -> None:
@@ -78,7 +65,7 @@ def list_shipping_terms(
     """The marketplace's standard terms (STD/EXP x DOM/INT, NEXT, SECOND, each with and without -PRIME) and
     what each maps to now: client-wide mappings, plus the account's scoped mappings and default courier
     service when `account_id` is named."""
-    found = container().courier_mapping_service.terms_of(_client(), marketplace, account_id=account_id)
+    found = container().courier_mapping_service.terms_of(client_of(router), marketplace, account_id=account_id)
     return ShippingTermList(items=[term_view(t) for t in found])
 
 
@@ -94,7 +81,7 @@ def resolve_shipping_term(body: Annotated[ResolveRequest, Body()]) -> Resolution
         ship_to_country=body.ship_to_country,
         account_id=body.account_id,
     )
-    return resolution_view(container().courier_mapping_service.resolve(_client(), order))
+    return resolution_view(container().courier_mapping_service.resolve(client_of(router), order))
 
 
 @router.post(
@@ -109,7 +96,7 @@ def create_courier_mapping(body: Annotated[CourierMappingWrite, Body()]) -> Resp
         marketplace=body.marketplace,
         allow_unrecognised=body.allow_unrecognised,
     )
-    mapping = container().courier_mapping_service.create(_client(), new)
+    mapping = container().courier_mapping_service.create(client_of(router), new)
     return Response(
         status_code=201,
         content_type="application/json",
@@ -125,7 +112,7 @@ def list_courier_mappings(
     limit: Limit = 50,
     next_token: NextToken = None,
 ) -> CourierMappingList:
-    client_id = _client()
+    client_id = client_of(router)
     where = MappingFilter(
         account_id=account_id, marketplace=resolve_marketplace(marketplace).code if marketplace else None
     )
@@ -143,7 +130,7 @@ def list_unmapped_terms(
     marketplace: MarketplaceQuery = None, limit: Limit = 50, next_token: NextToken = None
 ) -> UnmappedTermList:
     """Terms that held orders wait on, with how many orders each holds and when it was last seen."""
-    client_id = _client()
+    client_id = client_of(router)
     code = resolve_marketplace(marketplace).code if marketplace else None
     listed = PagedList("courier-mappings/unmapped", client_id, {"marketplace": code})
     page = container().courier_mapping_service.unmapped(
@@ -154,7 +141,7 @@ def list_unmapped_terms(
 
 @router.get("/courier-mappings/<mapping_id>", tags=["courier mappings"], responses=ERRORS)
 def get_courier_mapping(mapping_id: MappingId) -> CourierMappingOut:
-    return mapping_view(container().courier_mapping_service.get(_client(), mapping_id))
+    return mapping_view(container().courier_mapping_service.get(client_of(router), mapping_id))
 
 
 @router.put("/courier-mappings/<mapping_id>", tags=["courier mappings"], responses=WRITE_ERRORS)
@@ -168,7 +155,7 @@ def replace_courier_mapping(mapping_id: MappingId, body: Annotated[CourierMappin
         marketplace=body.marketplace,
         allow_unrecognised=body.allow_unrecognised,
     )
-    mapping = container().courier_mapping_service.replace(_client(), mapping_id, new, version=body.version)
+    mapping = container().courier_mapping_service.replace(client_of(router), mapping_id, new, version=body.version)
     return mapping_view(mapping)
 
 
@@ -176,5 +163,5 @@ def replace_courier_mapping(mapping_id: MappingId, body: Annotated[CourierMappin
     "/courier-mappings/<mapping_id>", tags=["courier mappings"], responses={204: {"description": "Deleted"}, **ERRORS}
 )
 def delete_courier_mapping(mapping_id: MappingId) -> Response[str]:
-    container().courier_mapping_service.delete(_client(), mapping_id)
+    container().courier_mapping_service.delete(client_of(router), mapping_id)
     return Response(status_code=204, content_type="application/json", body="")

@@ -16,9 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.errors import documented_errors
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
-from oms_amazon.api.schemas import ErrorResponse
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.sku_aliases import MAX_BATCH, SkuAlias
@@ -37,10 +37,12 @@ AccountScope = Annotated[
     str | None,
     Query(max_length=64, description="The account whose own alias this is; omitted: the client-wide alias"),
 ]
-ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "Bad input", "content": {"application/json": {"model": ErrorResponse}}},
-    404: {"description": "No such alias or account", "content": {"application/json": {"model": ErrorResponse}}},
-}
+ERRORS: dict[int, OpenAPIResponse] = documented_errors(
+    {
+        400: "Bad input",
+        404: "No such alias or account",
+    }
+)
 
 
 class SkuAliasIn(BaseModel):
@@ -87,10 +89,6 @@ def _view(alias: SkuAlias) -> SkuAliasOut:
     )
 
 
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
-
-
 def _sku_in_path() -> str:
     return router.current_event.path[len(PREFIX) :]
 
@@ -127,7 +125,9 @@ def put_alias_any_sku(body: Annotated[SkuAliasIn, Body()]) -> Response[SkuAliasO
 def _put(body: SkuAliasIn) -> Response[SkuAliasOut]:
     _require_object_body()
     sku = _sku_in_path()
-    alias, created = container().sku_alias_service.put(_client(), NewAlias(sku, body.oms_sku, body.account_id or None))
+    alias, created = container().sku_alias_service.put(
+        client_of(router), NewAlias(sku, body.oms_sku, body.account_id or None)
+    )
     if created:
         return Response(
             status_code=201,
@@ -140,12 +140,12 @@ def _put(body: SkuAliasIn) -> Response[SkuAliasOut]:
 
 @router.get("/sku-aliases/<amazon_sku>", tags=["SKU aliases"], responses=ERRORS)
 def get_alias(amazon_sku: AmazonSku, account_id: AccountScope = None) -> SkuAliasOut:
-    return _view(container().sku_alias_service.get(_client(), _sku_in_path(), _scope()))
+    return _view(container().sku_alias_service.get(client_of(router), _sku_in_path(), _scope()))
 
 
 @router.get(ANY_SKU, include_in_schema=False)
 def get_alias_any_sku() -> SkuAliasOut:
-    return _view(container().sku_alias_service.get(_client(), _sku_in_path(), _scope()))
+    return _view(container().sku_alias_service.get(client_of(router), _sku_in_path(), _scope()))
 
 
 @router.delete("/sku-aliases/<amazon_sku>", tags=["SKU aliases"], responses={204: {"description": "Deleted"}, **ERRORS})
@@ -159,7 +159,7 @@ def delete_alias_any_sku() -> Response[str]:
 
 
 def _delete() -> Response[str]:
-    container().sku_alias_service.delete(_client(), _sku_in_path(), _scope())
+    container().sku_alias_service.delete(client_of(router), _sku_in_path(), _scope())
     return Response(status_code=204, content_type="application/json", body="")
 
 
@@ -171,7 +171,7 @@ def list_aliases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SkuAliasList:
-    client_id = _client()
+    client_id = client_of(router)
     listed = PagedList("sku-aliases", client_id, {"account_id": account_id})
     page = container().sku_alias_service.page(
         client_id, account_id=account_id, limit=limit, next_token=listed.cursor(next_token)
@@ -188,4 +188,6 @@ def list_aliases(
 def put_aliases(body: Annotated[SkuAliasBatchIn, Body()]) -> SkuAliasBatchOut:
     _require_object_body()
     items = [NewAlias(item.amazon_sku, item.oms_sku, item.account_id or None) for item in body.aliases]
-    return SkuAliasBatchOut(aliases=[_view(a) for a in container().sku_alias_service.put_batch(_client(), items)])
+    return SkuAliasBatchOut(
+        aliases=[_view(a) for a in container().sku_alias_service.put_batch(client_of(router), items)]
+    )

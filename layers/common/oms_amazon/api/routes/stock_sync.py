@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from oms_amazon.api.identity import acting_client
+from oms_amazon.api.identity import client_of
 from oms_amazon.api.paging import PagedList
 from oms_amazon.domain.moments import iso
 from oms_amazon.domain.stock_sync import StockRun
@@ -127,13 +127,9 @@ def run_view(run: StockRun) -> StockRunOut:
     )
 
 
-def _client() -> str:
-    return acting_client(router.current_event.raw_event)
-
-
 @router.post("/accounts/<account_id>/stock-sync", tags=["stock sync"])
 def run_stock_sync(account_id: AccountId) -> Response[RunQueued]:
-    claimed = container().stock_sync_scheduler.run_now(_client(), account_id)
+    claimed = container().stock_sync_scheduler.run_now(client_of(router), account_id)
     body = RunQueued(run_id=claimed.run.run_id, status=claimed.run.status, coalesced=claimed.joined)
     return Response(status_code=202, content_type="application/json", body=body)
 
@@ -144,7 +140,7 @@ def list_stock_sync_runs(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> StockRunList:
-    client_id = _client()
+    client_id = client_of(router)
     listed = PagedList("stock-sync-runs", client_id, {"account_id": account_id})
     page = container().stock_runs.runs(client_id, account_id, limit=limit, cursor=lambda: listed.cursor(next_token))
     return StockRunList(items=[run_view(r) for r in page.items], next_token=listed.next_token(page.next_token))
@@ -152,7 +148,7 @@ def list_stock_sync_runs(
 
 @router.get("/accounts/<account_id>/stock-sync-runs/<run_id>", tags=["stock sync"])
 def get_stock_sync_run(account_id: AccountId, run_id: RunId) -> StockRunOut:
-    return run_view(container().stock_runs.run(_client(), account_id, run_id))
+    return run_view(container().stock_runs.run(client_of(router), account_id, run_id))
 
 
 @router.get("/accounts/<account_id>/stock-sync-runs/<run_id>/errors", tags=["stock sync"])
@@ -163,7 +159,7 @@ def list_stock_sync_run_errors(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SkuErrorList:
     """Every per-SKU error of a run, in the order it found them (the run record keeps the first 100)."""
-    client_id = _client()
+    client_id = client_of(router)
     listed = PagedList("stock-sync-run-errors", client_id, {"account_id": account_id, "run_id": run_id})
     page = container().stock_runs.run_errors(
         client_id, account_id, run_id, limit=limit, cursor=lambda: listed.cursor(next_token)
@@ -175,7 +171,7 @@ def list_stock_sync_run_errors(
 
 @router.post("/accounts/<account_id>/listings/refresh", tags=["stock sync"])
 def refresh_listings(account_id: AccountId) -> Response[RefreshQueued]:
-    refresh = container().stock_sync_scheduler.refresh_listings(_client(), account_id)
+    refresh = container().stock_sync_scheduler.refresh_listings(client_of(router), account_id)
     requested_at = iso(refresh.requested_at)
     message = (
         f"The listings refresh requested at {requested_at} for this seller and marketplace is pending and stands "
@@ -189,7 +185,7 @@ def refresh_listings(account_id: AccountId) -> Response[RefreshQueued]:
 
 @router.get("/accounts/<account_id>/sku-report", tags=["stock sync"])
 def sku_report(account_id: AccountId, limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> SkuReportOut:
-    found = container().stock_runs.sku_report(_client(), account_id)
+    found = container().stock_runs.sku_report(client_of(router), account_id)
     fulfilled = found.fulfilled_by_amazon
     full: dict[str, list[Any]] = {
         **found.report.to_dict(),
