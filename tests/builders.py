@@ -11,11 +11,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from oms_amazon.api.schemas import AccountSettings
+from oms_amazon.domain.accounts import SellerToken
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money, Order, OrderLine
+from oms_amazon.services.accounts import NewAccount
 
 from fakes.builders import CLIENT, SELLER, account
 
-__all__ = ["CLIENT", "SELLER", "account", "amazon_order", "buyer_info", "gbp", "order", "ship_to"]
+__all__ = ["CLIENT", "SELLER", "account", "amazon_order", "buyer_info", "gbp", "new_account", "order", "ship_to"]
 
 TENT, MAT = "00000000000001", "00000000000002"  # the order items of `order()`
 
@@ -104,3 +107,10 @@ def order(
         imported_at=now,
         updated_at=now,
     ).with_changes(**changes)
+
+
+def new_account(
+    merchant_id: str = SELLER, marketplace: str = "UK", *, token: SellerToken | None = None, **settings: Any
+) -> NewAccount:
+    """What a POST /accounts asks for: the API's defaults for every setting not given."""
+    return NewAccount(merchant_id, marketplace, AccountSettings(**settings).settings(), token)

@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
+from oms_amazon.api.schemas import AccountSettings, StockRulesBody
+from pydantic.fields import FieldInfo
 
 from tests.conftest import CANARY_REFRESH_TOKEN, ApiCaller, all_items, all_secrets
 
@@ -233,6 +235,43 @@ def test_stock_rules_round_trip(api):
     assert account["stock_rules"] == {"buffer": 2, "max_quantity": 50, "zero_at_or_below": None}
     status, patched = api("PATCH", f"/accounts/{account['id']}", {"stock_rules": None})
     assert (status, patched["stock_rules"]) == (200, None)
+
+
+def samples(name: str, field: FieldInfo) -> tuple[Any, Any]:
+    """Two values of a setting, each unlike its default and unlike each other, as JSON. A setting of a
+    kind not here fails the test below until it is given samples."""
+    kind, default = field.annotation, field.default
+    if kind is bool:
+        return (not default, default)
+    if kind is int:
+        return (default + 15, default + 30)
+    if kind == str | None:
+        return (f"{name} one", f"{name} two")
+    if kind == StockRulesBody | None:
+        return (
+            {"buffer": 2, "zero_at_or_below": 1, "max_quantity": 50},
+            {"buffer": 3, "zero_at_or_below": None, "max_quantity": None},
+        )
+    raise AssertionError(f"no sample values for the setting {name} ({kind}): add them here")
+
+
+def test_every_declared_setting_is_stored_on_create_returned_and_changed_by_a_patch(api):
+    settings = AccountSettings.model_fields
+    first = {name: samples(name, field)[0] for name, field in settings.items()}
+    second = {name: samples(name, field)[1] for name, field in settings.items()}
+
+    created = create(api, auth_token=CANARY_REFRESH_TOKEN, **first)
+    read = api("GET", f"/accounts/{created['id']}")[1]
+
+    assert {name: created[name] for name in settings} == first
+    assert {name: read[name] for name in settings} == first
+    for name, value in second.items():
+        status, patched = api("PATCH", f"/accounts/{created['id']}", {name: value})
+        assert status == 200, patched
+        assert patched[name] == value, name
+    read = api("GET", f"/accounts/{created['id']}")[1]
+    assert {name: read[name] for name in settings} == second
+    assert read["version"] == 1 + len(settings)
 
 
 def test_patch_changes_only_what_was_sent_and_bumps_the_version(api):

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from oms_amazon.domain.accounts import classify_token
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable
-from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
+from oms_amazon.services.accounts import AccountChanges, AccountService
 
 from fakes import FakeAccounts, FakeSecrets
+from tests.builders import new_account
 
 pytestmark = pytest.mark.unit
 
@@ -38,14 +39,14 @@ def test_when_the_table_write_fails_for_a_new_seller_no_account_names_the_token_
     accounts.fail_next_write = True
 
     with pytest.raises(DependencyUnavailable):
-        service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+        service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
 
     assert accounts.accounts == {}
 
 
 def test_every_account_of_the_seller_reads_the_version_of_the_secret_stored_with_it(service, secrets):
-    uk = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
-    de = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="DE"))
+    uk = service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
+    de = service.create("acme", new_account("A2SELLERUK01", "DE"))
     service.update("acme", de.id, AccountChanges(token=SECOND))
 
     versions = {service.get("acme", a.id).secret_version for a in (uk, de)}
@@ -54,7 +55,7 @@ def test_every_account_of_the_seller_reads_the_version_of_the_secret_stored_with
 
 
 def test_when_the_table_write_fails_the_previous_token_is_current_again(service, accounts, secrets):
-    account = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+    account = service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
     accounts.fail_next_write = True
 
     with pytest.raises(DependencyUnavailable):
@@ -66,7 +67,7 @@ def test_when_the_table_write_fails_the_previous_token_is_current_again(service,
 
 
 def test_a_failed_token_write_never_takes_back_a_token_another_request_stored_meanwhile(service, accounts, secrets):
-    account = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+    account = service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
     racing = classify_token("Atzr|IwEBIRacingRefreshToken0000003")
 
     def stored_meanwhile_then_refused(*args: object, **kwargs: object) -> None:
@@ -82,17 +83,17 @@ def test_a_failed_token_write_never_takes_back_a_token_another_request_stored_me
 
 
 def test_a_duplicate_is_refused_before_any_secret_is_written(service, secrets):
-    service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK"))
+    service.create("acme", new_account("A2SELLERUK01", "UK"))
 
     with pytest.raises(Exception, match="already exists"):
-        service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
+        service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
 
     assert secrets.tokens == {}
 
 
 def test_deleting_the_last_account_of_a_seller_removes_its_secret(service, secrets):
-    uk = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="UK", token=FIRST))
-    de = service.create("acme", NewAccount(merchant_id="A2SELLERUK01", marketplace="DE"))
+    uk = service.create("acme", new_account("A2SELLERUK01", "UK", token=FIRST))
+    de = service.create("acme", new_account("A2SELLERUK01", "DE"))
 
     service.delete("acme", uk.id)
     assert ("acme", "A2SELLERUK01") in secrets.tokens

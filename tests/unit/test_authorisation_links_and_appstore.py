@@ -31,10 +31,11 @@ from oms_amazon.domain.oauth_state import (
     verify_link,
     verify_state,
 )
-from oms_amazon.services.accounts import AccountService, NewAccount
+from oms_amazon.services.accounts import AccountService
 from oms_amazon.services.authorisation import AuthorisationService
 
 from fakes import FakeAccounts, FakeRejections, FakeSecrets
+from tests.builders import new_account
 from tests.unit.test_authorisation_service import CODE, REFRESH, SELLER, Clock, FakeAmazon, FakeKey
 from tests.unit.test_authorisation_service import FakeUsedStates as UsedStates
 
@@ -245,7 +246,7 @@ def service(account_service, accounts, clock) -> AuthorisationService:
 
 @pytest.fixture
 def uk(account_service):
-    return account_service.create("acme-outdoor", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    return account_service.create("acme-outdoor", new_account(SELLER, "UK"))
 
 
 def test_a_link_is_only_made_for_the_clients_own_account(service, uk):

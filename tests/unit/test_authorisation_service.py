@@ -14,10 +14,11 @@ from oms_amazon.domain.authorisation import MarketplaceParticipation, SellerAuth
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.oauth_state import InvalidState, StateClaims
-from oms_amazon.services.accounts import AccountChanges, AccountService, NewAccount
+from oms_amazon.services.accounts import AccountChanges, AccountService
 from oms_amazon.services.authorisation import AuthorisationService
 
 from fakes import FakeAccounts, FakeRejections, FakeSecrets
+from tests.builders import new_account
 
 pytestmark = pytest.mark.unit
 
@@ -136,7 +137,7 @@ def state_of(consent_url: str) -> str:
 def test_starting_gives_the_consent_url_of_the_accounts_seller_central_with_a_ten_minute_state(
     service, account_service, clock
 ):
-    account = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="DE"))
+    account = account_service.create("acme", new_account(SELLER, "DE"))
 
     consent = service.start("acme", account.id)
 
@@ -146,7 +147,7 @@ def test_starting_gives_the_consent_url_of_the_accounts_seller_central_with_a_te
 
 
 def test_another_clients_account_cannot_be_authorised(service, account_service):
-    account = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    account = account_service.create("acme", new_account(SELLER, "UK"))
 
     with pytest.raises(NotFound):
         service.start("rival", account.id)
@@ -155,9 +156,9 @@ def test_another_clients_account_cannot_be_authorised(service, account_service):
 def test_completing_stores_the_token_and_authorises_every_account_of_the_clients_seller(
     service, account_service, secrets, amazon
 ):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
-    de = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="DE"))
-    other_client = account_service.create("rival", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
+    de = account_service.create("acme", new_account(SELLER, "DE"))
+    other_client = account_service.create("rival", new_account(SELLER, "UK"))
 
     authorised = service.complete(service.start("acme", uk.id).state, CODE, SELLER)
 
@@ -171,7 +172,7 @@ def test_completing_stores_the_token_and_authorises_every_account_of_the_clients
 
 
 def test_a_rejected_seller_is_cleared_by_authorising_again(service, account_service, accounts, rejections):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK", token=OLD))
+    uk = account_service.create("acme", new_account(SELLER, "UK", token=OLD))
     rejections.reject("acme", SELLER)
     assert account_service.get("acme", uk.id).authorisation.status == "rejected"
 
@@ -183,7 +184,7 @@ def test_a_rejected_seller_is_cleared_by_authorising_again(service, account_serv
 def test_a_consent_for_another_seller_is_refused_before_the_code_is_spent_and_the_state_stays_usable(
     service, account_service, secrets, amazon, used
 ):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     state = service.start("acme", uk.id).state
 
     with pytest.raises(InvalidInput) as refused:
@@ -195,7 +196,7 @@ def test_a_consent_for_another_seller_is_refused_before_the_code_is_spent_and_th
 
 
 def test_a_replayed_state_is_refused_without_asking_amazon_again(service, account_service, amazon):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     state = service.start("acme", uk.id).state
     service.complete(state, CODE, SELLER)
 
@@ -207,7 +208,7 @@ def test_a_replayed_state_is_refused_without_asking_amazon_again(service, accoun
 
 
 def test_an_expired_state_is_refused_and_nothing_is_stored(service, account_service, secrets, used, clock):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     state = service.start("acme", uk.id).state
     clock.now += timedelta(minutes=10)
 
@@ -219,7 +220,7 @@ def test_an_expired_state_is_refused_and_nothing_is_stored(service, account_serv
 
 
 def test_a_code_lwa_refuses_stores_nothing(service, account_service, secrets):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
 
     with pytest.raises(InvalidInput) as refused:
         service.complete(service.start("acme", uk.id).state, "ANdNUsedOrExpired", SELLER)
@@ -230,7 +231,7 @@ def test_a_code_lwa_refuses_stores_nothing(service, account_service, secrets):
 
 
 def test_an_account_removed_before_the_seller_came_back_is_not_found(service, account_service, amazon):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     state = service.start("acme", uk.id).state
     account_service.delete("acme", uk.id)
 
@@ -240,7 +241,7 @@ def test_an_account_removed_before_the_seller_came_back_is_not_found(service, ac
 
 
 def test_a_scheduler_write_in_between_is_retried_instead_of_failing_the_consent(service, account_service, accounts):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     real_update = accounts.update
     conflicts = iter([True])
 
@@ -257,7 +258,7 @@ def test_a_scheduler_write_in_between_is_retried_instead_of_failing_the_consent(
 
 
 def test_verifying_an_authorised_account_reports_participation_and_store_name(service, account_service, amazon):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK", token=REFRESH))
+    uk = account_service.create("acme", new_account(SELLER, "UK", token=REFRESH))
 
     assert service.verify("acme", uk.id) == Verification(
         ok=True, participating=True, store_name="Acme Outdoor", reason=None
@@ -266,7 +267,7 @@ def test_verifying_an_authorised_account_reports_participation_and_store_name(se
 
 
 def test_verifying_in_a_marketplace_the_seller_does_not_sell_in_is_not_ok(service, account_service, amazon):
-    de = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="DE", token=REFRESH))
+    de = account_service.create("acme", new_account(SELLER, "DE", token=REFRESH))
 
     verification = service.verify("acme", de.id)
 
@@ -275,7 +276,7 @@ def test_verifying_in_a_marketplace_the_seller_does_not_sell_in_is_not_ok(servic
 
 @pytest.mark.parametrize("token", [None, classify_token("amzn.mws.4ea38b7b-f563-7709-4bae-87aea1b2c3d4")])
 def test_an_account_without_an_sp_api_token_cannot_be_verified(service, account_service, amazon, token):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK", token=token))
+    uk = account_service.create("acme", new_account(SELLER, "UK", token=token))
 
     with pytest.raises(Conflict) as refused:
         service.verify("acme", uk.id)
@@ -287,8 +288,8 @@ def test_an_account_without_an_sp_api_token_cannot_be_verified(service, account_
 def test_a_refused_refresh_token_rejects_every_account_of_the_seller_once_and_says_so(
     service, account_service, amazon, rejections
 ):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK", token=OLD))
-    de = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="DE"))
+    uk = account_service.create("acme", new_account(SELLER, "UK", token=OLD))
+    de = account_service.create("acme", new_account(SELLER, "DE"))
     amazon.valid_tokens.clear()
 
     verification = service.verify("acme", uk.id)
@@ -303,7 +304,7 @@ def test_a_refused_refresh_token_rejects_every_account_of_the_seller_once_and_sa
 
 
 def test_a_token_given_through_patch_and_one_from_consent_share_the_sellers_secret(service, account_service, secrets):
-    uk = account_service.create("acme", NewAccount(merchant_id=SELLER, marketplace="UK"))
+    uk = account_service.create("acme", new_account(SELLER, "UK"))
     account_service.update("acme", uk.id, AccountChanges(token=OLD))
 
     service.complete(service.start("acme", uk.id).state, CODE, SELLER)

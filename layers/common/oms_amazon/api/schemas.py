@@ -3,6 +3,7 @@ source; field rules that carry a specific error code live in the domain and are 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
@@ -21,6 +22,7 @@ from oms_amazon.domain.accounts import (
     resolve_marketplace,
 )
 from oms_amazon.domain.errors import InvalidInput
+from oms_amazon.domain.moments import iso
 from oms_amazon.stock import StockRules
 
 MAX_QUANTITY_FIGURE = 1_000_000_000
@@ -69,7 +71,33 @@ def _reject_keys_and_alias_clashes(data: Any) -> Any:
     return {k: v for k, v in data.items() if k not in PROHIBITED_KEY_FIELDS}
 
 
-class _AccountFields(BaseModel):
+class AccountSettings(BaseModel):
+    """What a caller sets on an account, declared once: creating takes these (with these defaults),
+    a PATCH changes those it sends, and the view returns them all. A new setting is a field here and
+    on `Account` (and in the table's item when it is stored); no route, service or view lists them."""
+
+    name: str | None = Field(None, max_length=512, description="Defaults to '<merchant_id> <marketplace>'")
+    active: StrictBool = Field(False, description="Set to false until the client is ready")
+    sync_stock: StrictBool = False
+    stock_sync_delay_minutes: StrictInt = Field(15, ge=MIN_STOCK_SYNC_DELAY, le=MAX_STOCK_SYNC_DELAY)
+    include_bundles_in_stock_sync: StrictBool = False
+    import_orders: StrictBool = True
+    default_courier_service: str | None = Field(None, max_length=512)
+    stock_rules: StockRulesBody | None = None
+
+    def settings(self, *, sent_only: bool = False) -> dict[str, Any]:
+        """The settings as the domain holds them: all of them, or only those the caller sent."""
+        names = [n for n in AccountSettings.model_fields if not sent_only or n in self.model_fields_set]
+        return {name: _to_domain(getattr(self, name)) for name in names}
+
+
+def _to_domain(value: Any) -> Any:
+    return value.to_domain() if isinstance(value, StockRulesBody) else value
+
+
+class _AccountInput(BaseModel):
+    """The rules every account body keeps, whatever fields it has."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="before")
@@ -108,63 +136,54 @@ _AUTH_FIELD_HELP = (
 )
 
 
-class AccountCreate(_AccountFields):
+class AccountCreate(_AccountInput, AccountSettings):
     merchant_id: str = Field(
         validation_alias=AliasChoices(*ALIASES["merchant_id"]),
         max_length=64,
         description="The Seller ID (8-20 letters and digits); alias merchantId",
     )
     marketplace: str = Field(max_length=32, description="Marketplace code (UK, DE, …) or marketplace id")
-    name: str | None = Field(None, max_length=512, description="Defaults to '<merchant_id> <marketplace>'")
     auth_token: str | None = Field(
         None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_FIELD_HELP
     )
-    active: StrictBool = Field(False, description="Set to false until the client is ready")
-    sync_stock: StrictBool = False
-    stock_sync_delay_minutes: StrictInt = Field(15, ge=MIN_STOCK_SYNC_DELAY, le=MAX_STOCK_SYNC_DELAY)
-    include_bundles_in_stock_sync: StrictBool = False
-    import_orders: StrictBool = True
-    default_courier_service: str | None = Field(None, max_length=512)
-    stock_rules: StockRulesBody | None = None
 
 
-class AccountUpdate(_AccountFields):
-    """Only the fields sent change. `version`, when sent, must be the stored one."""
+def _sent_fields_only(schema: dict[str, Any]) -> None:
+    # A PATCH changes only what it sends: the settings' creation defaults are not a PATCH's.
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("default", None)
+
+
+class AccountUpdate(_AccountInput, AccountSettings):
+    """Only the fields sent change; a setting that may not be null refuses null. `version`, when sent,
+    must be the stored one."""
+
+    model_config = ConfigDict(json_schema_extra=_sent_fields_only)
 
     merchant_id: str | None = Field(None, validation_alias=AliasChoices(*ALIASES["merchant_id"]), max_length=64)
     marketplace: str | None = Field(None, max_length=32)
-    name: str | None = Field(None, max_length=512)
     auth_token: str | None = Field(
         None, validation_alias=AliasChoices(*ALIASES["auth_token"]), max_length=4096, description=_AUTH_FIELD_HELP
     )
-    active: StrictBool | None = None
-    sync_stock: StrictBool | None = None
-    stock_sync_delay_minutes: StrictInt | None = Field(None, ge=MIN_STOCK_SYNC_DELAY, le=MAX_STOCK_SYNC_DELAY)
-    include_bundles_in_stock_sync: StrictBool | None = None
-    import_orders: StrictBool | None = None
-    default_courier_service: str | None = Field(None, max_length=512)
-    stock_rules: StockRulesBody | None = None
     version: StrictInt | None = Field(None, ge=1, le=2**53)
 
     @model_validator(mode="after")
-    def _no_null_flags(self) -> AccountUpdate:
-        required = (
-            "active",
-            "sync_stock",
-            "stock_sync_delay_minutes",
-            "include_bundles_in_stock_sync",
-            "import_orders",
-        )
-        nulls = [f for f in required if f in self.model_fields_set and getattr(self, f) is None]
-        for name in ("merchant_id", "marketplace", "auth_token"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                nulls.append(name)
+    def _no_null_identity(self) -> AccountUpdate:
+        nulls = [
+            f
+            for f in ("merchant_id", "marketplace", "auth_token")
+            if f in self.model_fields_set and getattr(self, f) is None
+        ]
         if nulls:
             raise InvalidInput(
                 "These fields cannot be null: " + ", ".join(nulls) + ".",
                 details=[{"field": f, "reason": "null"} for f in nulls],
             )
         return self
+
+    def immutable(self) -> dict[str, Any]:
+        """The fields fixed at creation that the caller sent (to check they did not change)."""
+        return {f: getattr(self, f) for f in ("merchant_id", "marketplace") if f in self.model_fields_set}
 
 
 class Authorisation(BaseModel):
@@ -173,7 +192,18 @@ class Authorisation(BaseModel):
     hint: str | None = Field(description="The token's last four characters")
 
 
-class AccountOut(BaseModel):
+def _every_field_returned(schema: dict[str, Any]) -> None:
+    # A response carries every field, settings included: their creation defaults are not the response's.
+    _sent_fields_only(schema)
+    schema["required"] = list(schema.get("properties", {}))
+
+
+class AccountOut(AccountSettings):
+    """An account: its settings and what the connector keeps about it."""
+
+    # Read from the domain `Account`'s attributes, so a setting is returned as soon as it is declared.
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=_every_field_returned)
+
     id: str
     client_id: str
     name: str
@@ -181,13 +211,6 @@ class AccountOut(BaseModel):
     marketplace: str
     marketplace_id: str
     region: Literal["na", "eu", "fe"]
-    active: bool
-    sync_stock: bool
-    stock_sync_delay_minutes: int
-    include_bundles_in_stock_sync: bool
-    import_orders: bool
-    default_courier_service: str | None
-    stock_rules: StockRulesBody | None
     authorisation: Authorisation
     last_stock_sync: dict[str, Any] | None
     next_stock_sync_at: str | None
@@ -195,6 +218,11 @@ class AccountOut(BaseModel):
     created_at: str
     updated_at: str
     version: int
+
+    @field_validator("next_stock_sync_at", "last_order_import_at", "created_at", "updated_at", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        return iso(value) if isinstance(value, datetime) else value
 
 
 class AccountList(BaseModel):

@@ -21,7 +21,7 @@ seller at once (a PATCH on its UK account, another on its DE account), so the ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -30,7 +30,6 @@ from oms_amazon.domain.accounts import Account, Authorisation, SellerToken
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountData, AccountFilter, AccountRepository, Clock, IdFactory, Page, SellerSecrets
-from oms_amazon.stock import StockRules
 
 IMMUTABLE_FIELDS = ("merchant_id", "marketplace")
 # A deleted account's tombstone is swept once no job queued before the DELETE can still be writing: the
@@ -46,17 +45,13 @@ class ActivationGuard(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class NewAccount:
+    """A connection to create: its seller and marketplace, the token it was sent, and every setting
+    `Account` holds (`name` None: "<merchant_id> <marketplace>"), as the API's settings model gives them."""
+
     merchant_id: str
     marketplace: str
+    settings: Mapping[str, Any]
     token: SellerToken | None = None
-    name: str | None = None
-    active: bool = False
-    sync_stock: bool = False
-    stock_sync_delay_minutes: int = 15
-    include_bundles_in_stock_sync: bool = False
-    import_orders: bool = True
-    default_courier_service: str | None = None
-    stock_rules: StockRules | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +125,7 @@ class AccountService:
             client_id=client_id,
             merchant_id=new.merchant_id,
             marketplace=new.marketplace,
-            name=new.name or f"{new.merchant_id} {new.marketplace}",
-            active=new.active,
-            sync_stock=new.sync_stock,
-            stock_sync_delay_minutes=new.stock_sync_delay_minutes,
-            include_bundles_in_stock_sync=new.include_bundles_in_stock_sync,
-            import_orders=new.import_orders,
-            default_courier_service=new.default_courier_service,
-            stock_rules=new.stock_rules,
+            **{**new.settings, "name": new.settings.get("name") or f"{new.merchant_id} {new.marketplace}"},
             authorisation=decided.authorisation,
             created_at=now,
             updated_at=now,

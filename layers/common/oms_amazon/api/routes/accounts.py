@@ -35,17 +35,7 @@ ERRORS: dict[int, OpenAPIResponse] = documented_errors(
 def create_account(body: Annotated[AccountCreate, Body()]) -> Response[AccountOut]:
     client_id = client_of(router)
     new = NewAccount(
-        merchant_id=body.merchant_id,
-        marketplace=body.marketplace,
-        token=body.token(),
-        name=body.name,
-        active=body.active,
-        sync_stock=body.sync_stock,
-        stock_sync_delay_minutes=body.stock_sync_delay_minutes,
-        include_bundles_in_stock_sync=body.include_bundles_in_stock_sync,
-        import_orders=body.import_orders,
-        default_courier_service=body.default_courier_service,
-        stock_rules=body.stock_rules.to_domain() if body.stock_rules else None,
+        merchant_id=body.merchant_id, marketplace=body.marketplace, token=body.token(), settings=body.settings()
     )
     account = container().account_service.create(client_id, new)
     return Response(
@@ -87,24 +77,11 @@ def get_account(account_id: AccountId) -> AccountOut:
 @router.patch("/accounts/<account_id>", tags=["accounts"], responses=ERRORS)
 def update_account(account_id: AccountId, body: Annotated[AccountUpdate, Body()]) -> AccountOut:
     client_id = client_of(router)
-    sent = body.model_fields_set
-    settable = (
-        "name",
-        "active",
-        "sync_stock",
-        "stock_sync_delay_minutes",
-        "include_bundles_in_stock_sync",
-        "import_orders",
-        "default_courier_service",
-    )
-    values: dict[str, object] = {f: getattr(body, f) for f in settable if f in sent}
-    if "stock_rules" in sent:
-        values["stock_rules"] = body.stock_rules.to_domain() if body.stock_rules else None
     changes = AccountChanges(
-        values=values,
-        token=body.token() if "auth_token" in sent else None,
+        values=body.settings(sent_only=True),
+        token=body.token() if "auth_token" in body.model_fields_set else None,
         version=body.version,
-        immutable={f: getattr(body, f) for f in ("merchant_id", "marketplace") if f in sent},
+        immutable=body.immutable(),
     )
     return account_view(container().account_service.update(client_id, account_id, changes))
 
