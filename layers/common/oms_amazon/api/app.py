@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -30,44 +31,47 @@ API_TITLE = "Amazon channel connector API"
 API_VERSION = "1.0.0"
 MAX_BODY_BYTES = 1_048_576
 MAX_JSON_DEPTH = 32
+_CONTAINERS = frozenset({dict, list})  # what json.loads (with the hook below) builds
 
 
 def parse_json_body(text: str) -> Any:
-    """Deserialise a body, refusing oversized ones and pathological nesting before they can
-    exhaust memory or the stack. (Powertools calls this before any route sees the body.)"""
+    """Deserialise a body: one over the size limit is refused unread, one nested deeper than
+    MAX_JSON_DEPTH once parsed (no scan before the parse). (Powertools calls this before any route
+    sees the body.)"""
     if len(text) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body exceeds {MAX_BODY_BYTES} bytes.")
-    if nested_deeper_than(text, MAX_JSON_DEPTH):
-        raise InvalidInput(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.", code="invalid_json")
     try:
         body = json.loads(text, object_pairs_hook=_object_without_repeated_keys, parse_constant=_no_constant)
+    except RecursionError as error:
+        # The parser's own guard: nesting thousands of levels deep stops it before the stack would.
+        raise _too_deep() from error
     except ValueError as error:
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from error
+    if nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise _too_deep()
     # Every body of this API is an object. (Powertools would otherwise validate an array's first element.)
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object.", code="validation_error")
     return body
 
 
-_SQUARE = bytes.maketrans(b"{}", b"[]")
-_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+def _too_deep() -> InvalidInput:
+    return InvalidInput(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.", code="invalid_json")
 
 
-def nested_deeper_than(text: str, limit: int) -> bool:
-    """Whether JSON `text` nests arrays and objects more than `limit` deep, before anything is parsed
-    (DynamoDB refuses documents deeper than 32). At C speed: drop escaped characters and every string,
-    keep only the brackets (objects as arrays), then take away the innermost pairs once per level; a run of
-    `limit + 1` opening brackets settles it at once. Malformed text is left to the parser."""
-    outside = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[::2])
-    brackets = outside.encode().translate(_SQUARE, _NOT_BRACKETS)
-    too_deep = b"[" * (limit + 1)
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests arrays and objects more than `limit` deep (DynamoDB refuses
+    documents deeper than 32). Level by level, at most `limit` of them and without recursion; each value
+    is looked at once, by its exact type (json.loads builds only dicts and lists)."""
+    level = [value] if type(value) in _CONTAINERS else []
     for _ in range(limit):
-        if not brackets:
+        objects = [c for c in level if type(c) is dict]
+        arrays = [c for c in level if type(c) is list]
+        members = chain(chain.from_iterable(map(dict.values, objects)), chain.from_iterable(arrays))
+        level = [m for m in members if type(m) in _CONTAINERS]
+        if not level:
             return False
-        if too_deep in brackets:
-            return True
-        brackets = brackets.replace(b"[]", b"")
-    return b"[]" in brackets
+    return bool(level)
 
 
 def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
