@@ -219,6 +219,22 @@ def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
     finally:
         amazon.close()
 
+    naive_measured = naive_stock(skus, delta)
+    return {
+        "case": f"stock sync {skus:,} SKUs, " + ("full" if delta is None else f"{delta:.0%} delta"),
+        "skus": skus,
+        "changed": changed,
+        "transport": transport,
+        **Result(measured, naive_measured, stock_sync_bound(changed, needs_listing_report=delta is None)).to_json(),
+    }
+
+
+def naive_stock(skus: int, delta: float | None) -> Measured:
+    """The naive connector's full sync of `skus` SKUs (delta None), or its run after a full one in which
+    `delta` of them moved: one patchListingsItem per SKU it has not sent."""
+    quantities = catalogue(skus)
+    names = list(quantities)
+    changed = skus
     amazon = Amazon()
     try:
         seed_listings(amazon, names)
@@ -228,7 +244,7 @@ def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
             # After its earlier full run (not measured) the naive connector remembers what it sent and
             # Amazon holds it.
             pushed = dict(quantities)
-            target, _ = changed_catalogue(quantities, delta)
+            target, changed = changed_catalogue(quantities, delta)
             amazon.control(
                 "PUT",
                 f"/_sim/sellers/{SELLER}/listings",
@@ -239,20 +255,13 @@ def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
             )
         client = amazon.client(UK)
         sent: list[int] = []
-        naive_measured = amazon.measure(lambda: sent.append(naive.push_stock(client, MARKETPLACE_ID, target, pushed)))
+        measured = amazon.measure(lambda: sent.append(naive.push_stock(client, MARKETPLACE_ID, target, pushed)))
         if sent[0] != changed:
             raise AssertionError(f"the naive connector sent {sent[0]} SKUs, {changed} changed")
         check_pushed(amazon, target, "naive")
     finally:
         amazon.close()
-
-    return {
-        "case": f"stock sync {skus:,} SKUs, " + ("full" if delta is None else f"{delta:.0%} delta"),
-        "skus": skus,
-        "changed": changed,
-        "transport": transport,
-        **Result(measured, naive_measured, stock_sync_bound(changed, needs_listing_report=delta is None)).to_json(),
-    }
+    return measured
 
 
 # The production path when Amazon takes its time: a run that finds the first listings report still in
@@ -473,6 +482,17 @@ def order_case(count: int, api_version: str) -> dict[str, Any]:
     finally:
         amazon.close()
 
+    naive_measured = naive_orders(count, api_version)
+    return {
+        "case": f"order import {count:,} orders, {api_version}",
+        "orders": count,
+        "api_version": api_version,
+        **Result(measured, naive_measured, order_import_bound(count, api_version)).to_json(),
+    }
+
+
+def naive_orders(count: int, api_version: str) -> Measured:
+    """The naive import of `count` orders: the pages, then one call per order."""
     amazon = Amazon()
     try:
         seed_orders(amazon, count)
@@ -480,18 +500,12 @@ def order_case(count: int, api_version: str) -> dict[str, Any]:
         since = amazon.clock.wall() - FIRST_IMPORT_WINDOW - OVERLAP
         importer = naive.import_orders_v0 if api_version == "v0" else naive.import_orders_2026
         found: list[int] = []
-        naive_measured = amazon.measure(lambda: found.append(len(importer(client, MARKETPLACE_ID, since))))
+        measured = amazon.measure(lambda: found.append(len(importer(client, MARKETPLACE_ID, since))))
         if found[0] != count:
             raise AssertionError(f"the naive connector read {found[0]} of {count} orders")
     finally:
         amazon.close()
-
-    return {
-        "case": f"order import {count:,} orders, {api_version}",
-        "orders": count,
-        "api_version": api_version,
-        **Result(measured, naive_measured, order_import_bound(count, api_version)).to_json(),
-    }
+    return measured
 
 
 def order_next_run_case(per_run: int, api_version: str) -> dict[str, Any]:

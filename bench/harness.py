@@ -11,7 +11,8 @@ rate limits and by the connector's own polling.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from oms_amazon.adapters.sp_api import (
 )
 from oms_amazon.adapters.sp_api.metrics import MetricsHook
 from oms_amazon.domain.marketplaces import Marketplace
+from oms_amazon.wiring import WORKER_CALL_BUDGET_SECONDS
 
 from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, Simulator
 from local.simulator.app import SimulatorApp
@@ -43,16 +45,25 @@ EPOCH = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 TIMER_SLACK = 1e-6
 
 
+class InvocationCut(BaseException):
+    """Lambda ended the invocation at its timeout. A BaseException, so no `except Exception` in the
+    connector catches it: the invocation stops where it was, as a killed process would."""
+
+
 class VirtualClock:
     """Seconds since the start of the benchmark; moves only when something sleeps on it or is told to.
 
     It is at once the SP-API client's `Clock` (monotonic/sleep), the simulator's real clock (a
     callable), and, through `wall`, the datetime clock of the workers and of Amazon.
+
+    `deadline`: the end of the current Lambda invocation (None outside one). Time passes only in sleeps,
+    so a sleep that would pass it ends at it and raises `InvocationCut`.
     """
 
     def __init__(self) -> None:
         self.now = 0.0
         self.slept = 0.0
+        self.deadline: float | None = None
 
     def monotonic(self) -> float:
         return self.now
@@ -62,8 +73,16 @@ class VirtualClock:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
+            if self.deadline is not None and self.now + seconds + TIMER_SLACK > self.deadline:
+                self.slept += max(0.0, self.deadline - self.now)
+                self.now = self.deadline
+                raise InvocationCut()
             self.now += seconds + TIMER_SLACK
             self.slept += seconds
+
+    def time_left(self) -> float:
+        """Seconds left in the current invocation, as Lambda's context tells them (infinite outside one)."""
+        return float("inf") if self.deadline is None else max(0.0, self.deadline - self.now)
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
@@ -90,13 +109,33 @@ class Measured:
         }
 
 
-class Amazon:
-    """A fresh simulated Amazon with one seller, rate limits enforced, and clients on the shared clock."""
+# The budget of one SP-API call in the workers: waiting for a token, retries, back-off.
+PRODUCTION_TIME_BUDGET = WORKER_CALL_BUDGET_SECONDS
+# What the in-memory cases allow one call: as long as it takes (a worker in production would requeue
+# itself instead; the waiting time is the same).
+UNLIMITED_TIME_BUDGET = 10_000_000.0
 
-    def __init__(self, marketplaces: tuple[str, ...] = ("UK",)) -> None:
+
+class Amazon:
+    """A fresh simulated Amazon with one seller, rate limits enforced, and clients on the shared clock.
+
+    `time_budget`: what one SP-API call may take in all (the client's `RetryPolicy`). `outside`: wraps
+    the simulator's WSGI app, e.g. to count its CPU time as not the connector's (`bench.aws.CpuLedger`).
+    """
+
+    def __init__(
+        self,
+        marketplaces: tuple[str, ...] = ("UK",),
+        *,
+        time_budget: float = UNLIMITED_TIME_BUDGET,
+        outside: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
+    ) -> None:
         self.clock = VirtualClock()
         self.sim = Simulator(real_clock=self.clock, wall_clock=self.clock.wall)
-        self.http = httpx.Client(transport=httpx.WSGITransport(app=SimulatorApp(self.sim)), base_url=BASE_URL)
+        app: Any = SimulatorApp(self.sim)
+        if outside is not None:
+            app = outside(app)
+        self.http = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=BASE_URL)
         self.control(
             "POST",
             "/_sim/sellers",
@@ -113,9 +152,7 @@ class Amazon:
             clock=self.clock,
             cache=self.tokens,
         )
-        # One call may wait for Amazon's slowest bucket for as long as it takes (a worker in production
-        # would requeue itself instead; the waiting time is the same).
-        self.config = SpApiConfig(endpoint_override=BASE_URL, retry=RetryPolicy(time_budget=10_000_000.0))
+        self.config = SpApiConfig(endpoint_override=BASE_URL, retry=RetryPolicy(time_budget=time_budget))
 
     def close(self) -> None:
         self.http.close()
@@ -145,10 +182,17 @@ class Amazon:
         self.sim.rate_limiter.reset()
         self.buckets.clear()
 
-    def measure(self, job: Callable[[], object]) -> Measured:
-        """Run `job` from full buckets; what it cost on Amazon, from Amazon's own call log."""
+    def measure(self, job: Callable[[], object], *, fill: float = 1.0) -> Measured:
+        """Run `job` from buckets `fill` full (1: a quiet seller); what it cost on Amazon, from Amazon's
+        own call log."""
         self.full_buckets()
         self.sim.reset_calls()
+        if fill != 1.0:
+            with buckets_filled(fill):
+                return self._measure(job)
+        return self._measure(job)
+
+    def _measure(self, job: Callable[[], object]) -> Measured:
         started = self.clock.now
         job()
         seconds = self.clock.now - started
@@ -156,3 +200,30 @@ class Amazon:
         counts = {op: n for op, n in view["counts"].items() if op != "lwaToken"}
         throttled = sum(1 for c in view["calls"] if c["status"] == 429 and c["operation"] != "lwaToken")
         return Measured(sum(counts.values()), seconds, throttled, counts)
+
+
+@contextlib.contextmanager
+def buckets_filled(fill: float) -> Iterator[None]:
+    """Every bucket created meanwhile, Amazon's and the client's model of it, starts `fill` full rather
+    than full: a seller whose quota something else (another tool, an earlier run) has been spending."""
+    from oms_amazon.adapters.sp_api import throttle
+
+    from local.simulator import ratelimit
+
+    client_init, amazon_init = throttle.TokenBucket.__init__, ratelimit.TokenBucket.__init__
+
+    def client_bucket(self: throttle.TokenBucket, limit: Any, *, now: float) -> None:
+        client_init(self, limit, now=now)
+        self._tokens = self._burst * fill
+
+    def amazon_bucket(self: ratelimit.TokenBucket, plan: Any, now: float) -> None:
+        amazon_init(self, plan, now)
+        self._tokens = float(plan.burst) * fill
+
+    throttle.TokenBucket.__init__ = client_bucket  # type: ignore[method-assign]
+    ratelimit.TokenBucket.__init__ = amazon_bucket  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        throttle.TokenBucket.__init__ = client_init  # type: ignore[method-assign]
+        ratelimit.TokenBucket.__init__ = amazon_init  # type: ignore[method-assign]

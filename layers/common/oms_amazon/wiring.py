@@ -66,6 +66,11 @@ if TYPE_CHECKING:
     from oms_amazon.stock import Product
 
 
+# What one SP-API call of the stock-sync and order-import workers may take in all (waiting for a token,
+# retries, back-off): well inside their 900 s invocations.
+WORKER_CALL_BUDGET_SECONDS = 300.0
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -116,7 +121,7 @@ class Container:
             config.app_credentials_secret,
             endpoint_override=config.sp_api_endpoint,
             lwa_token_url=config.lwa_token_url,
-            time_budget=300.0,
+            time_budget=WORKER_CALL_BUDGET_SECONDS,
             v0_levels_until=config.orders_v0_retires_on,
         )
 
