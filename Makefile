@@ -20,7 +20,7 @@ help:
 	@echo "make validate   cfn-lint and sam validate --lint"
 	@echo "make checkov    checkov over template.yaml (its own virtualenv); waivers live in the template"
 	@echo "make build      sam build (ARCH=$(ARCH))"
-	@echo "make bench      SP-API calls and simulated Amazon seconds vs a naive connector (bench/README.md)"
+	@echo "make bench      the workers over moto and the simulator: calls, simulated seconds, CPU, RSS, DynamoDB capacity (bench/README.md)"
 	@echo "make browser    install Chromium and its driver for the console's browser tests (Debian/Ubuntu, as root)"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
