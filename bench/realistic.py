@@ -53,6 +53,7 @@ from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 
 from bench.aws import LEDGER, Aws, reset_peak, resident_mb
 from bench.cases import (
+    CLIENT,
     EU_FIVE,
     MAPPINGS,
     MARKETPLACE,
@@ -65,9 +66,9 @@ from bench.cases import (
     changed_catalogue,
     seed_listings,
 )
-from bench.fakes import CLIENT, account
 from bench.harness import PRODUCTION_TIME_BUDGET, SELLER, Amazon, InvocationCut, Measured
 from bench.lower_bound import Bound, order_import_bound, stock_sync_bound
+from fakes import account
 from local.template import parameter_default, resources
 
 __all__ = ["EU_FIVE", "Options", "order_cases", "stock_cases"]
@@ -181,7 +182,14 @@ class Seller:
             self.secrets.put(CLIENT, SELLER, SellerToken(_refresh_token(), "sp_api_refresh_token"))
             created: list[Account] = []
             for code in marketplaces:
-                made = account(f"bench-{code.lower()}", SELLER, code, amazon.clock.wall())
+                made = account(
+                    f"bench-{code.lower()}",
+                    code,
+                    client_id=CLIENT,
+                    merchant_id=SELLER,
+                    at=amazon.clock.wall(),
+                    default_courier_service="Royal Mail 48",
+                )
                 self.accounts.create(made)
                 created.append(made)
         self.account = created[0]
