@@ -91,6 +91,14 @@ def _error(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per request, as many at once as callers send: API Gateway takes a burst of connections,
+    so the listen queue holds 128 (socketserver's default of 5 resets connections of a flood)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class LocalGateway:
     def __init__(self, functions: LocalFunctions, host: str = "127.0.0.1", port: int = 3000) -> None:
         self.functions = functions
@@ -108,8 +116,7 @@ class LocalGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), Handler)
         self._thread: threading.Thread | None = None
 
     @property
