@@ -343,10 +343,9 @@ class Aws:
         self._saved = {name: os.environ.get(name) for name in [*environment, "AWS_ENDPOINT_URL"]}
         os.environ.pop("AWS_ENDPOINT_URL", None)
         os.environ.update(environment)
-        from oms_amazon.settings import settings
+        from oms_amazon.settings import Settings
 
-        settings.cache_clear()
-        self.settings = settings()
+        self.settings = Settings.from_env()
         self._mock = mock_aws()
         self._mock.start()
         create_resources(names)
@@ -364,9 +363,6 @@ class Aws:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        from oms_amazon.settings import settings
-
-        settings.cache_clear()
 
 
 def resident_mb(field: str = "VmRSS") -> float:

@@ -45,11 +45,12 @@ from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 from oms_amazon.domain.accounts import Account, SellerToken
 from oms_amazon.domain.courier_mappings import CourierServiceMapping
+from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.products import CatalogueProduct
 from oms_amazon.domain.stock_sync import StockRun
-from oms_amazon.services.order_import import ImportJob, OrderImportWorker, OrderWriter, OutboxRelay
-from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
+from oms_amazon.services.order_import import OrderImportWorker, OrderWriter, OutboxRelay
+from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
 
 from bench.aws import LEDGER, Aws, reset_peak, resident_mb
 from bench.cases import (
