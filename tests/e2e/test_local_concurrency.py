@@ -41,14 +41,15 @@ def test_two_requests_to_one_function_run_at_once_each_with_its_own_caller_conte
     seen: list[tuple[str, str, Any]] = []
     acting_client = identity.acting_client
 
-    def meet_then_read(event: dict[str, Any]) -> str:
+    def meet_then_read(router: Any) -> str:
+        event = router.current_event.raw_event
         both_inside.wait()  # BrokenBarrierError (a 500) unless the other request is inside too
         # Read again once both are inside: a process-wide current event would now be the last one's.
         caller = acting_client(accounts.router.current_event.raw_event)
         seen.append((caller, accounts.router.lambda_context.aws_request_id, dict(logger.get_current_keys())))
         return acting_client(event)
 
-    monkeypatch.setattr(accounts, "acting_client", meet_then_read)
+    monkeypatch.setattr(accounts, "client_of", meet_then_read)
 
     def list_accounts(client_id: str) -> httpx.Response:
         return httpx.get(f"{stack.api_url}/accounts", headers={"X-Client-Id": client_id}, timeout=30)
