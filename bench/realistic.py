@@ -39,7 +39,8 @@ from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
 from oms_amazon.adapters.order_import import DynamoImportState
 from oms_amazon.adapters.orders import DynamoOrderRepository
 from oms_amazon.adapters.pii import KmsPiiVault
-from oms_amazon.adapters.products import DynamoProductRepository, product_to_item
+from oms_amazon.adapters.product_items import product_to_item
+from oms_amazon.adapters.products import DynamoProductRepository
 from oms_amazon.adapters.secrets import SecretsManagerSellerSecrets
 from oms_amazon.adapters.sku_aliases import DynamoSkuAliasRepository
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore

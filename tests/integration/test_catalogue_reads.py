@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 import pytest
 from oms_amazon.adapters.items import to_wire
-from oms_amazon.adapters.products import DynamoProductRepository, product_to_item
+from oms_amazon.adapters.product_items import product_to_item
+from oms_amazon.adapters.products import DynamoProductRepository
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.marketplaces import Marketplace

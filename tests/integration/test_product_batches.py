@@ -17,7 +17,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from oms_amazon.adapters.items import to_wire
-from oms_amazon.adapters.products import BATCH_EXPIRY, DynamoProductRepository, product_to_item
+from oms_amazon.adapters.product_batches import BATCH_EXPIRY
+from oms_amazon.adapters.product_items import product_to_item
+from oms_amazon.adapters.products import DynamoProductRepository
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, DomainError
 from oms_amazon.domain.products import MAX_BATCH_SIZE, CatalogueProduct, ProductDraft
 from oms_amazon.services.products import ProductService

@@ -14,18 +14,15 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from oms_amazon.adapters.items import to_wire
-from oms_amazon.adapters.products import (
+from oms_amazon.adapters.product_batches import BatchHeadView, roll_forward_request, stage_request, visible_product
+from oms_amazon.adapters.product_items import (
     MAX_TRANSACTION_ACTIONS,
-    BatchHeadView,
-    DynamoProductRepository,
     fold_partition,
     pack_transactions,
     product_to_item,
-    roll_forward_request,
-    stage_request,
     transaction_actions,
-    visible_product,
 )
+from oms_amazon.adapters.products import DynamoProductRepository
 from oms_amazon.domain.errors import DependencyUnavailable
 from oms_amazon.domain.products import CatalogueChanged, CatalogueProduct, ProductChange, StagedProduct
 from oms_amazon.stock import MAX_BUNDLE_COMPONENTS, Component
