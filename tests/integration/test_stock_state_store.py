@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from oms_amazon.adapters import stock_sync as store_module
+from oms_amazon.adapters import stock_state as store_module
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 from oms_amazon.domain.stock_sync import PendingFeed, SyncState
 from oms_amazon.stock import LastSent

@@ -15,13 +15,13 @@ from oms_amazon.adapters.dynamodb import batch_write, dynamodb_errors
 from oms_amazon.adapters.items import from_wire, key
 from oms_amazon.adapters.order_import import checkpoint_sk
 from oms_amazon.adapters.participations import participation_sk
+from oms_amazon.adapters.stock_state import state_sk
 from oms_amazon.adapters.stock_sync import (
     latest_run_sk,
     listings_refresh_sk,
     listings_sk,
     run_error_sk,
     run_sk,
-    state_sk,
 )
 from oms_amazon.domain.accounts import Account
 
