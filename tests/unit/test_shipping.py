@@ -7,19 +7,10 @@ import dataclasses
 
 import pytest
 from oms_amazon.domain.errors import InvalidInput
-from oms_amazon.shipping import (
-    MAX_TERM_LENGTH,
-    CourierMapping,
-    Resolution,
-    ShippingTerm,
-    canonical_mapping_term,
-    canonical_text,
-    derive_term,
-    parse_term,
-    resolve,
-    standard_terms,
-    without_zone,
-)
+from oms_amazon.shipping import CourierMapping, Resolution, resolve, without_zone
+from oms_amazon.shipping_catalogue import standard_terms
+from oms_amazon.shipping_terms import ShippingTerm, canonical_mapping_term, derive_term, parse_term
+from oms_amazon.shipping_text import MAX_TERM_LENGTH, canonical_text
 
 pytestmark = pytest.mark.unit
 

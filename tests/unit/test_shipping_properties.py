@@ -7,18 +7,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from oms_amazon.domain.errors import InvalidInput
 from oms_amazon.domain.marketplaces import MARKETPLACES
-from oms_amazon.shipping import (
-    MAX_TERM_LENGTH,
-    PRIME_SUFFIX,
-    CourierMapping,
-    ShippingTerm,
-    canonical_mapping_term,
-    canonical_text,
-    derive_term,
-    parse_term,
-    resolve,
-    without_zone,
-)
+from oms_amazon.shipping import CourierMapping, resolve, without_zone
+from oms_amazon.shipping_terms import PRIME_SUFFIX, ShippingTerm, canonical_mapping_term, derive_term, parse_term
+from oms_amazon.shipping_text import MAX_TERM_LENGTH, canonical_text
 
 pytestmark = pytest.mark.unit
 

@@ -22,7 +22,8 @@ from oms_amazon.domain.orders import (
     OrderLine,
     OrderStatus,
 )
-from oms_amazon.shipping import CourierMapping, derive_term, resolve
+from oms_amazon.shipping import CourierMapping, resolve
+from oms_amazon.shipping_terms import derive_term
 from oms_amazon.sku import SkuIndex, line_sku
 
 

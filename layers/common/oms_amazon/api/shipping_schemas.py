@@ -15,7 +15,8 @@ from oms_amazon.domain.accounts import check_text
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, UnmappedTerm
 from oms_amazon.domain.moments import iso
 from oms_amazon.services.courier_mappings import TermMapping
-from oms_amazon.shipping import MAX_TERM_LENGTH, Resolution
+from oms_amazon.shipping import Resolution
+from oms_amazon.shipping_text import MAX_TERM_LENGTH
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_LEVEL_LENGTH = 2 * MAX_TERM_LENGTH

@@ -1,7 +1,7 @@
 """Courier service mappings (SPEC §6.4): an Amazon shipping term mapped to an OMS courier service.
 
 A mapping is client-wide or scoped to one of the client's accounts; within one scope a term has at
-most one mapping. The term is stored in the canonical form of `oms_amazon.shipping`, the same text
+most one mapping. The term is stored in the canonical form of `oms_amazon.shipping_terms`, the same text
 `derive_term` produces for an order, so resolution is an exact string match.
 """
 
@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from oms_amazon.domain.accounts import MAX_COURIER_SERVICE_LENGTH, check_text
-from oms_amazon.shipping import CourierMapping, ShippingTerm, canonical_mapping_term, parse_term
+from oms_amazon.shipping import CourierMapping
+from oms_amazon.shipping_terms import ShippingTerm, canonical_mapping_term, parse_term
 
 COURIER_SERVICE_FIELD = "courier_service"
 

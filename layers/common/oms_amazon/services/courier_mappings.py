@@ -1,9 +1,9 @@
 """Shipping terms and courier service mappings (SPEC §6.3, §6.4, §7): manage a client's mappings,
 show what a term resolves to now, and list the terms that held orders are waiting on.
 
-The rules (term grammar, canonical form, resolution order) are `oms_amazon.shipping`'s; this module
-only gathers what they need: the client's mappings (one query) and, when an account is named, its
-scope and default courier service.
+The rules (term grammar and canonical form: `oms_amazon.shipping_terms`; resolution order:
+`oms_amazon.shipping`) are not this module's: it only gathers what they need: the client's mappings
+(one query) and, when an account is named, its scope and default courier service.
 
 A mapping that starts covering a term (created, or moved to another term or scope) is announced to
 `HeldOrderReevaluation`, so that orders held for that term can be resolved again (§6.4). Until the
@@ -33,15 +33,9 @@ from oms_amazon.ports import (
     Page,
     UnmappedTermRepository,
 )
-from oms_amazon.shipping import (
-    Resolution,
-    ShippingTerm,
-    derive_term,
-    mapping_input_term,
-    parse_term,
-    resolve,
-    standard_terms,
-)
+from oms_amazon.shipping import Resolution, resolve
+from oms_amazon.shipping_catalogue import mapping_input_term, standard_terms
+from oms_amazon.shipping_terms import ShippingTerm, derive_term, parse_term
 
 
 @dataclass(frozen=True, slots=True)
