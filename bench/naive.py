@@ -17,7 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from functools import partial
 
-from oms_amazon.adapters.amazon import order_from_2026, order_from_v0
+from oms_amazon.adapters.amazon_orders import order_from_2026, order_from_v0
 from oms_amazon.adapters.sp_api import SpApiClient
 from oms_amazon.adapters.sp_api.builders import SpApiRequest
 from oms_amazon.adapters.sp_api.models import Order2026

@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from oms_amazon.adapters.amazon import AmazonConnections, SellerAmazon
+from oms_amazon.adapters.amazon import SellerAmazon
+from oms_amazon.adapters.amazon_connections import AmazonConnections
 from oms_amazon.adapters.sp_api import BucketRegistry, SpApiCallEvent, SpApiClient, SpApiConfig
 from oms_amazon.domain.marketplaces import Marketplace
 

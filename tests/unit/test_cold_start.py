@@ -21,7 +21,15 @@ FUNCTIONS = ROOT / "functions"
 
 # What each handler's import may not bring in. Amazon's client (httpx, the SP-API models) comes with a
 # worker's first job, boto3 with the first AWS client: neither belongs to the init of any handler.
-NEVER_AT_INIT = ("httpx", "boto3", "botocore.session", "oms_amazon.adapters.sp_api", "oms_amazon.adapters.amazon")
+NEVER_AT_INIT = (
+    "httpx",
+    "boto3",
+    "botocore.session",
+    "oms_amazon.adapters.sp_api",
+    "oms_amazon.adapters.amazon",
+    "oms_amazon.adapters.amazon_connections",
+    "oms_amazon.adapters.amazon_orders",
+)
 # A worker parses its SQS records with Powertools' SQS model alone. Powertools' batch utility imports its
 # Kinesis, DynamoDB and Kafka record models too when pydantic is imported before it: a handler imports it first.
 OTHER_EVENT_MODELS = tuple(

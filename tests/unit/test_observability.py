@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from oms_amazon import observability
-from oms_amazon.adapters.amazon import AmazonConnections, count_amazon_call
+from oms_amazon.adapters.amazon_connections import AmazonConnections, count_amazon_call
 from oms_amazon.adapters.sp_api import ManualClock, RetryPolicy, SpApiConfig
 from oms_amazon.domain.marketplaces import marketplace_by_code
 from oms_amazon.observability import logger, metrics, redact

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from oms_amazon.adapters.amazon import order_from_2026, order_from_v0
+from oms_amazon.adapters.amazon_orders import order_from_2026, order_from_v0
 from oms_amazon.adapters.sp_api.models import Order2026, OrderItemV0, OrderV0
 from oms_amazon.domain.orders import Buyer, Gift, Money
 

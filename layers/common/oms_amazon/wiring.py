@@ -30,7 +30,7 @@ from oms_amazon.settings import Settings
 # Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
 if TYPE_CHECKING:
     from oms_amazon.adapters.accounts import DynamoAccountRepository, DynamoAuthorisationRejections
-    from oms_amazon.adapters.amazon import AmazonConnections
+    from oms_amazon.adapters.amazon_connections import AmazonConnections
     from oms_amazon.adapters.courier_mappings import DynamoCourierMappingRepository, DynamoUnmappedTermRepository
     from oms_amazon.adapters.mapping_changes import DynamoMappingChanges
     from oms_amazon.adapters.order_import import DynamoImportState
@@ -113,7 +113,7 @@ class Container:
     # ---- Amazon
     @cached_property
     def amazon_connections(self) -> AmazonConnections:
-        from oms_amazon.adapters.amazon import AmazonConnections
+        from oms_amazon.adapters.amazon_connections import AmazonConnections
 
         config = self.settings
         return AmazonConnections(
@@ -133,7 +133,7 @@ class Container:
 
     @cached_property
     def shipment_connections(self) -> AmazonConnections:
-        from oms_amazon.adapters.amazon import AmazonConnections
+        from oms_amazon.adapters.amazon_connections import AmazonConnections
 
         config = self.settings
         # A short budget per call: a throttled or unavailable Amazon is waited out in the queue (DelaySeconds),

@@ -1,59 +1,41 @@
 """Amazon for the workers: one `SellerAmazon` per seller and region, speaking in the connector's
-terms over the SP-API client (`adapters.sp_api`). The LWA client, HTTP pool and token buckets are
-built once per container and shared by every seller."""
+terms over the SP-API client (`adapters.sp_api`). Built by `amazon_connections.AmazonConnections`; the
+orders it returns are translated by `amazon_orders`."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from functools import cached_property
-from typing import Any
 
-import httpx
-
+from oms_amazon.adapters.amazon_orders import (
+    ORDER_DATA_2026,
+    PII_DATA_2026,
+    ROLE_NOTE_2026,
+    order_from_2026,
+    order_from_v0,
+    parse_bound,
+    v0_pii_note,
+)
 from oms_amazon.adapters.sp_api import (
     AccessDenied,
     InvalidRequest,
-    LwaClient,
-    LwaCredentials,
     NotFound,
-    RetryPolicy,
-    SpApiCallEvent,
     SpApiClient,
-    SpApiConfig,
 )
 from oms_amazon.adapters.sp_api.builders import MAX_ORDER_IDS, V0_ORDER_PII
 from oms_amazon.adapters.sp_api.models import (
-    AddressV0,
     GetOrdersPage,
-    Money2026,
-    MoneyV0,
-    Order2026,
-    OrderItemV0,
-    OrderV0,
     SearchOrdersPage,
 )
 from oms_amazon.adapters.sp_api.pagination import Page, paginate
-from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Buyer, Gift, Money, OrderPage, OrderPii, ShipTo
+from oms_amazon.domain.orders import AmazonOrder, OrderPage
 from oms_amazon.domain.shipments import Shipment
 from oms_amazon.domain.stock_sync import FeedOutcome, Progress, ReportOutcome, SkuError
 from oms_amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, listing_rows
 from oms_amazon.observability import count, logger
-
-
-@dataclass(frozen=True, slots=True)
-class AppCredentials:
-    client_id: str
-    client_secret: str
-    application_id: str
-
-    def __repr__(self) -> str:
-        return f"AppCredentials(client_id={self.client_id!r}, application_id={self.application_id!r})"
 
 
 def _progress(processing_status: str) -> Progress:
@@ -205,13 +187,13 @@ class SellerAmazon:
                 else set()
             )
             # Asked after the page: the RDT was requested for it, so a refusal is known by now.
-            note = _v0_pii_note(self.client.restricted_data_refusal(V0_ORDER_PII))
+            note = v0_pii_note(self.client.restricted_data_refusal(V0_ORDER_PII))
             orders = [
                 order_from_v0(o, self.client.list_order_items(o.amazon_order_id, with_pii=True), pii_note=note)
                 for o in page.orders
                 if o.amazon_order_id not in known
             ]
-            yield OrderPage(orders, _parse_bound(page.last_updated_before), page.next_token or None)
+            yield OrderPage(orders, parse_bound(page.last_updated_before), page.next_token or None)
 
     def _orders_2026(
         self,
@@ -253,7 +235,7 @@ class SellerAmazon:
         """One order, of any age Amazon serves, with its buyer data: what an operator imports by hand."""
         if api_version == "v0":
             order = self.client.get_order_v0(order_id, with_pii=True)
-            note = _v0_pii_note(self.client.restricted_data_refusal(V0_ORDER_PII))
+            note = v0_pii_note(self.client.restricted_data_refusal(V0_ORDER_PII))
             return order_from_v0(order, self.client.list_order_items(order_id, with_pii=True), pii_note=note)
         found = self.client.get_order(order_id, included_data=[*ORDER_DATA_2026, *PII_DATA_2026])
         return order_from_2026(found, found.sales_channel.marketplace_id or "", pii_note=ROLE_NOTE_2026)
@@ -313,28 +295,6 @@ class SellerAmazon:
         return {package.package_reference_id for package in order.packages}
 
 
-# What searchOrders is asked for: the order's fulfilment, money, and — for an app with the
-# Direct-to-Consumer Delivery role, with no Restricted Data Token — the recipient and buyer.
-ORDER_DATA_2026 = ("FULFILLMENT", "PROCEEDS")
-PII_DATA_2026 = ("RECIPIENT", "BUYER")
-ROLE_NOTE_2026 = (
-    "Orders 2026-01-01 shows the address only to an app with the Direct-to-Consumer Delivery (Restricted) role; "
-    "check the app's roles in Developer Central."
-)
-# Programs under which Amazon's own courier collects and delivers the parcel.
-AMAZON_DELIVERS_2026 = frozenset({"AMAZON_EASY_SHIP", "DELIVERY_BY_AMAZON"})
-
-_STATUS_2026_TO_V0 = {
-    "PENDING_AVAILABILITY": "PendingAvailability",
-    "PENDING": "Pending",
-    "UNSHIPPED": "Unshipped",
-    "PARTIALLY_SHIPPED": "PartiallyShipped",
-    "SHIPPED": "Shipped",
-    "CANCELLED": "Canceled",
-    "UNFULFILLABLE": "Unfulfillable",
-}
-
-
 def _resumed[P: Page](fetch: Callable[[str | None], P], resume_token: str | None) -> Iterator[P]:
     """The pages `fetch` gives from `resume_token` on; from the first page again when Amazon no longer
     takes the token (a 400: its validity is not documented), which costs a reread, never an order."""
@@ -354,298 +314,3 @@ def _resumed[P: Page](fetch: Callable[[str | None], P], resume_token: str | None
     if first is not None:
         yield first
         yield from found
-
-
-def _parse_bound(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _money_v0(money: MoneyV0 | None) -> Money | None:
-    if money is None or money.amount is None or not money.currency_code:
-        return None
-    return Money(money.amount, money.currency_code)
-
-
-def _money_2026(money: Money2026 | None, *, absolute: bool = False) -> Money | None:
-    if money is None:
-        return None
-    return Money(abs(money.amount) if absolute else money.amount, money.currency_code)
-
-
-def _total(amounts: list[Money | None]) -> Money | None:
-    present = [m for m in amounts if m is not None]
-    if not present:
-        return None
-    return Money(sum((m.amount for m in present), Decimal(0)), present[0].currency)
-
-
-def _condition(text: str | None) -> str | None:
-    """One spelling for both APIs: v0's `New`, `Used`, … (2026-01-01 says `NEW`, `USED`, …)."""
-    return text.replace("_", " ").title() if text else None
-
-
-def _v0_pii_note(refusal: str | None) -> str:
-    if refusal:
-        return f"Orders v0 shows the address only with a Restricted Data Token; {refusal}"
-    return (
-        "Orders v0 shows the address only with a Restricted Data Token, and only to an app with the "
-        "Direct-to-Consumer Delivery (Restricted) role."
-    )
-
-
-def ship_to_v0(address: AddressV0 | None) -> ShipTo | None:
-    if address is None:
-        return None
-    return ShipTo(
-        name=address.name,
-        company=address.company_name,
-        address_line_1=address.address_line1,
-        address_line_2=address.address_line2,
-        address_line_3=address.address_line3,
-        city=address.city,
-        district=address.district or address.county,
-        state_or_region=address.state_or_region,
-        postal_code=address.postal_code,
-        country_code=address.country_code,
-        phone=address.phone,
-        address_type=address.address_type,
-    )
-
-
-def order_from_v0(order: OrderV0, items: list[OrderItemV0], *, pii_note: str | None = None) -> AmazonOrder:
-    lines = []
-    gifts: list[tuple[str, Gift]] = []
-    for item in items:
-        price = item.item_price
-        unit = None
-        if price is not None and price.amount is not None and price.currency_code and item.quantity_ordered:
-            # v0's ItemPrice is the line total.
-            unit = Money((price.amount / item.quantity_ordered).quantize(Decimal("0.01")), price.currency_code)
-        lines.append(
-            AmazonLine(
-                item.order_item_id,
-                item.seller_sku or "",
-                item.quantity_ordered,
-                unit,
-                asin=item.asin,
-                title=item.title,
-                condition=_condition(item.condition_id),
-                item_tax=_money_v0(item.item_tax),
-                promotion_discount=_money_v0(item.promotion_discount),
-                is_gift=(item.is_gift or "").lower() == "true",
-            )
-        )
-        info = item.buyer_info
-        if info is not None and (info.gift_message_text or info.gift_wrap_level):
-            gifts.append((item.order_item_id, Gift(info.gift_message_text, info.gift_wrap_level)))
-    buyer = order.buyer_info
-    pii = OrderPii(
-        ship_to=ship_to_v0(order.shipping_address),
-        buyer=Buyer(
-            name=buyer.buyer_name,
-            email=buyer.buyer_email,
-            company=buyer.buyer_tax_info.company_legal_name if buyer.buyer_tax_info else None,
-            purchase_order_number=buyer.purchase_order_number,
-        )
-        if buyer is not None and (buyer.buyer_name or buyer.buyer_email or buyer.purchase_order_number)
-        else None,
-        gifts=tuple(gifts),
-    )
-    programs = tuple(
-        name
-        for name, flag in (
-            ("PRIME", order.is_prime),
-            ("PREMIUM", order.is_premium_order),
-            ("AMAZON_BUSINESS", order.is_business_order),
-            ("AMAZON_EASY_SHIP", order.easy_ship_shipment_status is not None),
-            ("IN_STORE_PICK_UP", order.is_ispu),
-        )
-        if flag
-    )
-    return AmazonOrder(
-        amazon_order_id=order.amazon_order_id,
-        marketplace_id=order.marketplace_id or "",
-        purchase_date=order.purchase_date,
-        last_update_date=order.last_update_date,
-        amazon_status=order.order_status,
-        fulfillment_channel="AFN" if order.fulfillment_channel == "AFN" else "MFN",
-        ship_service_level=order.ship_service_level,
-        service_level_category=order.shipment_service_level_category,
-        is_prime=order.is_prime,
-        is_premium=order.is_premium_order,
-        ship_to_country=order.shipping_address.country_code if order.shipping_address else None,
-        ship_by=order.latest_ship_date,
-        lines=tuple(lines),
-        is_business_order=order.is_business_order,
-        is_replacement=order.is_replacement_order,
-        programs=programs,
-        order_total=_money_v0(order.order_total),
-        shipping_price=_total([_money_v0(item.shipping_price) for item in items]),
-        earliest_ship_date=order.earliest_ship_date,
-        deliver_by=order.latest_delivery_date,
-        sales_channel=order.sales_channel,
-        amazon_handles_delivery=order.easy_ship_shipment_status is not None,
-        in_store_pickup=order.is_ispu,
-        pii=None if pii.is_empty else pii,
-        pii_note=pii_note,
-    )
-
-
-def order_from_2026(order: Order2026, marketplace_id: str, *, pii_note: str | None = None) -> AmazonOrder:
-    fulfillment = order.fulfillment
-    recipient = order.recipient
-    address = recipient.delivery_address if recipient else None
-    lines = []
-    gifts: list[tuple[str, Gift]] = []
-    for item in order.order_items:
-        price = item.product.price.unit_price if item.product.price else None
-        proceeds = item.proceeds
-        gift = item.fulfillment.packing.gift_option if item.fulfillment and item.fulfillment.packing else None
-        condition = item.product.condition.condition_type if item.product.condition else None
-        lines.append(
-            AmazonLine(
-                item.order_item_id,
-                item.product.seller_sku or "",
-                item.quantity_ordered,
-                _money_2026(price),
-                asin=item.product.asin,
-                title=item.product.title,
-                condition=_condition(condition),
-                item_tax=_money_2026(proceeds.subtotal("TAX")) if proceeds else None,
-                promotion_discount=_money_2026(proceeds.subtotal("DISCOUNT"), absolute=True) if proceeds else None,
-                is_gift=gift is not None,
-            )
-        )
-        if gift is not None and (gift.gift_message or gift.gift_wrap_level):
-            gifts.append((item.order_item_id, Gift(gift.gift_message, gift.gift_wrap_level)))
-    ship_to = None
-    if address is not None:
-        preference = recipient.delivery_preference if recipient else None
-        ship_to = ShipTo(
-            name=address.name,
-            company=address.company_name,
-            address_line_1=address.address_line1,
-            address_line_2=address.address_line2,
-            address_line_3=address.address_line3,
-            city=address.city,
-            district=address.district_or_county,
-            state_or_region=address.state_or_region,
-            postal_code=address.postal_code,
-            country_code=address.country_code,
-            phone=address.phone,
-            address_type=address.address_type,
-            delivery_instructions=preference.address_instruction if preference else None,
-        )
-    buyer = order.buyer
-    pii = OrderPii(
-        ship_to=ship_to,
-        buyer=Buyer(
-            name=buyer.buyer_name,
-            email=buyer.buyer_email,
-            company=buyer.buyer_company_name,
-            purchase_order_number=buyer.buyer_purchase_order_number,
-        )
-        if buyer is not None
-        else None,
-        gifts=tuple(gifts),
-    )
-    programs = tuple(order.programs)
-    return AmazonOrder(
-        amazon_order_id=order.order_id,
-        marketplace_id=order.sales_channel.marketplace_id or marketplace_id,
-        purchase_date=order.created_time,
-        last_update_date=order.last_updated_time,
-        amazon_status=_STATUS_2026_TO_V0.get(fulfillment.fulfillment_status, fulfillment.fulfillment_status)
-        if fulfillment
-        else "Unshipped",
-        fulfillment_channel="AFN" if fulfillment and fulfillment.fulfilled_by == "AMAZON" else "MFN",
-        ship_service_level=None,  # 2026-01-01 has no free-text level: the term comes from the category
-        service_level_category=fulfillment.fulfillment_service_level if fulfillment else None,
-        is_prime="PRIME" in programs,
-        is_premium="PREMIUM" in programs,
-        ship_to_country=address.country_code if address else None,
-        ship_by=fulfillment.ship_by_window.latest if fulfillment and fulfillment.ship_by_window else None,
-        lines=tuple(lines),
-        is_business_order="AMAZON_BUSINESS" in programs,
-        is_replacement=any(a.association_type == "REPLACEMENT_ORIGINAL_ID" for a in order.associated_orders),
-        programs=programs,
-        order_total=_money_2026(order.proceeds.grand_total) if order.proceeds else None,
-        shipping_price=_money_2026(order.proceeds.subtotal("SHIPPING")) if order.proceeds else None,
-        earliest_ship_date=fulfillment.ship_by_window.earliest if fulfillment and fulfillment.ship_by_window else None,
-        deliver_by=fulfillment.deliver_by_window.latest if fulfillment and fulfillment.deliver_by_window else None,
-        sales_channel=order.sales_channel.marketplace_name,
-        amazon_handles_delivery=bool(AMAZON_DELIVERS_2026 & set(programs)),
-        in_store_pickup="IN_STORE_PICK_UP" in programs,
-        pii=None if pii.is_empty else pii,
-        pii_note=pii_note,
-    )
-
-
-def count_amazon_call(event: SpApiCallEvent) -> None:
-    """The SP-API client's metrics hook: every attempt, throttles and errors by operation (EMF)."""
-    if event.outcome != "gave_up":
-        count("AmazonCalls")  # the denominator of the 5xx-rate alarm
-    if event.outcome == "throttled":
-        count("AmazonThrottles", operation=event.operation)
-    elif event.outcome != "success":
-        count("AmazonErrors", operation=event.operation, kind=event.outcome)
-        if event.outcome == "server_error":
-            count("AmazonServerErrors")
-
-
-class AmazonConnections:
-    """Builds `SellerAmazon`s from the app's LWA credentials (Secrets Manager) and the endpoint settings."""
-
-    def __init__(
-        self,
-        secrets_client: Any,
-        app_secret_id: str,
-        *,
-        endpoint_override: str,
-        lwa_token_url: str,
-        time_budget: float = 60.0,
-        v0_levels_until: date | None = None,
-    ) -> None:
-        self._time_budget = time_budget
-        self._v0_levels_until = v0_levels_until
-        self._secrets = secrets_client
-        self._app_secret_id = app_secret_id
-        self._endpoint_override = endpoint_override or None
-        self._lwa_token_url = lwa_token_url
-
-    @cached_property
-    def app(self) -> AppCredentials:
-        value = json.loads(self._secrets.get_secret_value(SecretId=self._app_secret_id)["SecretString"])
-        return AppCredentials(value["client_id"], value["client_secret"], value.get("application_id", ""))
-
-    @cached_property
-    def http(self) -> httpx.Client:
-        return httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
-
-    @cached_property
-    def lwa(self) -> LwaClient:
-        credentials = LwaCredentials(self.app.client_id, self.app.client_secret)
-        return LwaClient(credentials, token_url=self._lwa_token_url, http=self.http)
-
-    @cached_property
-    def config(self) -> SpApiConfig:
-        # Workers may wait for Amazon's slowest buckets (createFeed refills every 2 minutes,
-        # searchOrders every 3) within their Lambda timeout.
-        return SpApiConfig(endpoint_override=self._endpoint_override, retry=RetryPolicy(time_budget=self._time_budget))
-
-    def seller(self, marketplace: Marketplace, merchant_id: str, refresh_token: str) -> SellerAmazon:
-        client = SpApiClient.for_marketplace(
-            marketplace,
-            seller_id=merchant_id,
-            refresh_token=refresh_token,
-            lwa=self.lwa,
-            config=self.config,
-            http=self.http,
-            metrics=count_amazon_call,
-        )
-        return SellerAmazon(client, v0_levels_until=self._v0_levels_until)

@@ -31,7 +31,7 @@ from oms_amazon.domain.errors import Conflict, DependencyUnavailable, InvalidInp
 from oms_amazon.domain.marketplaces import Marketplace
 
 if TYPE_CHECKING:
-    from oms_amazon.adapters.amazon import AmazonConnections, AppCredentials
+    from oms_amazon.adapters.amazon_connections import AmazonConnections, AppCredentials
 
 API_TIME_BUDGET = 10.0
 
@@ -67,7 +67,7 @@ class SpApiSellerAuthorisation:
     def participations(
         self, marketplace: Marketplace, merchant_id: str, refresh_token: str
     ) -> list[MarketplaceParticipation]:
-        from oms_amazon.adapters.amazon import count_amazon_call
+        from oms_amazon.adapters.amazon_connections import count_amazon_call
 
         client = SpApiClient.for_marketplace(
             marketplace,
