@@ -30,7 +30,7 @@ from oms_amazon.adapters.sp_api import (
 )
 from oms_amazon.adapters.sp_api.metrics import MetricsHook
 from oms_amazon.domain.marketplaces import Marketplace
-from oms_amazon.wiring import WORKER_CALL_BUDGET_SECONDS
+from oms_amazon.wiring_adapters import WORKER_CALL_BUDGET_SECONDS
 
 from local.simulator import LWA_CLIENT_ID, LWA_CLIENT_SECRET, Simulator
 from local.simulator.app import SimulatorApp

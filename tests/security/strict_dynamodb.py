@@ -79,17 +79,17 @@ class StrictDynamoDB:
 def strict_start_keys() -> Iterator[StartKeys]:
     """Every DynamoDB client the functions build (the API's, the workers': the containers made while it lasts)
     is the strict stand-in."""
-    from oms_amazon import wiring
+    from oms_amazon import wiring, wiring_adapters
 
     keys = StartKeys()
-    built = wiring.new_client
+    built = wiring_adapters.new_client
 
     def new_client(service: str) -> Any:
         client = built(service)
         return keys.around(client) if service == "dynamodb" else client
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(wiring, "new_client", new_client)
+        patch.setattr(wiring_adapters, "new_client", new_client)
         wiring.install(None)
         yield keys
     wiring.install(None)
