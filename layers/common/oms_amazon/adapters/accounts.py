@@ -21,14 +21,12 @@ from botocore.exceptions import ClientError
 
 from oms_amazon.adapters.dynamodb import (
     cancellation_codes,
-    decode_page_token,
     dynamodb_errors,
-    encode_page_token,
     error_code,
     iso,
     parse_iso,
 )
-from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.adapters.items import from_wire, key, query_page, to_wire
 from oms_amazon.domain.accounts import Account, Authorisation
 from oms_amazon.domain.errors import Conflict
 from oms_amazon.ports import AccountFilter, Page
@@ -190,14 +188,15 @@ class DynamoAccountRepository:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
             request["ExpressionAttributeNames"] = names
-        start = decode_page_token(next_token, partition=partition, sk_prefix="ACCOUNT#")
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list accounts"):
-            response = self._db.query(**request)
-        items = [account_from_item(from_wire(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
+        items, token = query_page(
+            self._db,
+            request,
+            partition=partition,
+            sk_prefix="ACCOUNT#",
+            next_token=next_token,
+            operation="list accounts",
+        )
+        return Page(items=[account_from_item(item) for item in items], next_token=token)
 
     def of_seller(self, client_id: str, merchant_id: str) -> list[Account]:
         accounts: list[Account] = []

@@ -28,14 +28,12 @@ from botocore.exceptions import ClientError
 from oms_amazon.adapters.accounts import account_sk, client_pk
 from oms_amazon.adapters.dynamodb import (
     cancellation_codes,
-    decode_page_token,
     dynamodb_errors,
-    encode_page_token,
     error_code,
     iso,
     parse_iso,
 )
-from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.adapters.items import from_wire, key, prefix_query, query_page, to_wire
 from oms_amazon.domain.courier_mappings import CourierServiceMapping, UnmappedTerm
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
 from oms_amazon.ports import MappingFilter, Page
@@ -145,14 +143,15 @@ class DynamoCourierMappingRepository:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
             request["ExpressionAttributeNames"] = names
-        start = decode_page_token(next_token, partition=partition, sk_prefix=MAPPING_PREFIX)
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list courier mappings"):
-            response = self._db.query(**request)
-        items = [mapping_from_item(from_wire(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
+        items, token = query_page(
+            self._db,
+            request,
+            partition=partition,
+            sk_prefix=MAPPING_PREFIX,
+            next_token=next_token,
+            operation="list courier mappings",
+        )
+        return Page(items=[mapping_from_item(item) for item in items], next_token=token)
 
     def all_of_client(self, client_id: str) -> list[CourierServiceMapping]:
         request: dict[str, Any] = {
@@ -303,20 +302,15 @@ class DynamoUnmappedTermRepository:
     ) -> Page[UnmappedTerm]:
         partition = client_pk(client_id)
         prefix = f"{UNMAPPED_PREFIX}{marketplace}#" if marketplace else UNMAPPED_PREFIX
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
-            "Limit": limit,
-        }
-        start = decode_page_token(next_token, partition=partition, sk_prefix=prefix)
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list unmapped terms"):
-            response = self._db.query(**request)
-        items = [unmapped_from_item(from_wire(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items=items, next_token=encode_page_token(from_wire(last) if last else None))
+        items, token = query_page(
+            self._db,
+            prefix_query(self._table, partition, prefix, Limit=limit),
+            partition=partition,
+            sk_prefix=prefix,
+            next_token=next_token,
+            operation="list unmapped terms",
+        )
+        return Page(items=[unmapped_from_item(item) for item in items], next_token=token)
 
     def record_unmapped(self, client_id: str, marketplace: str, term: str, order_id: str, seen_at: datetime) -> bool:
         seen = iso(seen_at)

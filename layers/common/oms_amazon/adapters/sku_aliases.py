@@ -10,13 +10,11 @@ from typing import Any, Final
 from oms_amazon.adapters.accounts import client_pk
 from oms_amazon.adapters.dynamodb import (
     batch_write,
-    decode_page_token,
     dynamodb_errors,
-    encode_page_token,
     iso,
     parse_iso,
 )
-from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.adapters.items import from_wire, key, prefix_query, query_page, to_wire
 from oms_amazon.domain.sku_aliases import SkuAlias
 from oms_amazon.ports import Page
 
@@ -103,19 +101,12 @@ class DynamoSkuAliasRepository:
         """Client-wide links first, then each account's (`account_id`: that account's only)."""
         partition = client_pk(client_id)
         prefix = alias_sk(account_id) if account_id is not None else PREFIX
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
-            "Limit": limit,
-        }
-        start = decode_page_token(next_token, partition=partition, sk_prefix=prefix)
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list SKU aliases"):
-            response = self._db.query(**request)
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[alias_from_item(from_wire(item)) for item in response.get("Items", [])],
-            next_token=encode_page_token(from_wire(last) if last else None),
+        items, token = query_page(
+            self._db,
+            prefix_query(self._table, partition, prefix, Limit=limit),
+            partition=partition,
+            sk_prefix=prefix,
+            next_token=next_token,
+            operation="list SKU aliases",
         )
+        return Page(items=[alias_from_item(item) for item in items], next_token=token)

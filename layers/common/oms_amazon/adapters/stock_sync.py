@@ -34,14 +34,12 @@ from oms_amazon.adapters.blobs import ChunkedBlobs
 from oms_amazon.adapters.dynamodb import (
     batch_write,
     cancellation_codes,
-    decode_page_token,
     dynamodb_errors,
-    encode_page_token,
     error_code,
     iso,
     parse_iso,
 )
-from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.adapters.items import from_wire, key, prefix_query, query_page, to_wire
 from oms_amazon.adapters.stock_state import PENDING_FEEDS_PARTITION, DynamoStockStateStore
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import Conflict
@@ -356,22 +354,15 @@ class DynamoStockSyncStore:
     ) -> Page[SkuError]:
         """Every per-SKU error of a run, in the order it found them."""
         partition, prefix = client_pk(client_id), run_error_sk(account_id, run_id) + "#"
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
-            "Limit": limit,
-        }
-        start = decode_page_token(next_token, partition=partition, sk_prefix=prefix)
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list run errors"):
-            response = self._db.query(**request)
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[SkuError(i["sku"]["S"], i["code"]["S"], i["message"]["S"]) for i in response.get("Items", [])],
-            next_token=encode_page_token(from_wire(last) if last else None),
+        items, token = query_page(
+            self._db,
+            prefix_query(self._table, partition, prefix, Limit=limit),
+            partition=partition,
+            sk_prefix=prefix,
+            next_token=next_token,
+            operation="list run errors",
         )
+        return Page(items=[SkuError(i["sku"], i["code"], i["message"]) for i in items], next_token=token)
 
     def get_run(self, client_id: str, account_id: str, run_id: str) -> StockRun | None:
         with dynamodb_errors("get run"):
@@ -381,24 +372,16 @@ class DynamoStockSyncStore:
         return run_from_item(from_wire(response["Item"])) if "Item" in response else None
 
     def runs(self, client_id: str, account_id: str, *, limit: int, next_token: str | None) -> Page[StockRun]:
-        partition = client_pk(client_id)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": run_sk(account_id)}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        start = decode_page_token(next_token, partition=partition, sk_prefix=run_sk(account_id))
-        if start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamodb_errors("list runs"):
-            response = self._db.query(**request)
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[run_from_item(from_wire(item)) for item in response.get("Items", [])],
-            next_token=encode_page_token(from_wire(last) if last else None),
+        partition, prefix = client_pk(client_id), run_sk(account_id)
+        items, token = query_page(
+            self._db,
+            prefix_query(self._table, partition, prefix, ScanIndexForward=False, Limit=limit),
+            partition=partition,
+            sk_prefix=prefix,
+            next_token=next_token,
+            operation="list runs",
         )
+        return Page(items=[run_from_item(item) for item in items], next_token=token)
 
     # ---- listing snapshots
     def snapshot(self, client_id: str, merchant_id: str, marketplace: str) -> ListingSnapshot | None:
