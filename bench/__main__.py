@@ -138,6 +138,19 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{seconds:,.1f}"
 
 
+def _cold_import_lines(title: str, wall_ms: dict[str, float], detail: dict[str, Any], heaviest_label: str) -> list[str]:
+    """One measure of the functions' cold imports: a blank line, its title, then one line per function."""
+    lines = ["", title]
+    for function, ms in wall_ms.items():
+        extra = detail.get(function, {})
+        heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
+        lines.append(
+            f"  {function}: {ms:,.0f} ms wall, {extra.get('cpu_ms', 0):,.0f} ms CPU"
+            f" (load average {extra.get('load_average', 0):.1f}; {heaviest_label}: {heaviest})"
+        )
+    return lines
+
+
 def table(results: dict[str, Any]) -> str:
     rows = [
         (
@@ -211,33 +224,21 @@ def table(results: dict[str, Any]) -> str:
             if n == 0:
                 lines.append("  ".join("-" * w for w in widths))
     if results.get("cold_import_ms_realistic"):
-        detail = results.get("cold_import_realistic", {})
-        lines.append("")
-        lines.append(
+        lines += _cold_import_lines(
             "cold import of functions/<fn>/app.py as Lambda pays it (the layer's own bytecode only, tracer on), "
-            "median of fresh interpreters:"
+            "median of fresh interpreters:",
+            results["cold_import_ms_realistic"],
+            results.get("cold_import_realistic", {}),
+            "heaviest, -X importtime",
         )
-        for function, ms in results["cold_import_ms_realistic"].items():
-            extra = detail.get(function, {})
-            heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
-            lines.append(
-                f"  {function}: {ms:,.0f} ms wall, {extra.get('cpu_ms', 0):,.0f} ms CPU"
-                f" (load average {extra.get('load_average', 0):.1f}; heaviest, -X importtime: {heaviest})"
-            )
     if results.get("cold_import_ms"):
-        detail = results.get("cold_import", {})
-        lines.append("")
-        lines.append(
+        lines += _cold_import_lines(
             "cold import with this venv's bytecode cached and the tracer off (not what Lambda pays; "
-            "wall: -X importtime; CPU):"
+            "wall: -X importtime; CPU):",
+            results["cold_import_ms"],
+            results.get("cold_import", {}),
+            "heaviest",
         )
-        for function, ms in results["cold_import_ms"].items():
-            extra = detail.get(function, {})
-            heaviest = ", ".join(f"{name} {t:,.0f}" for name, t in extra.get("heaviest", {}).items())
-            lines.append(
-                f"  {function}: {ms:,.0f} ms wall, {extra.get('cpu_ms', 0):,.0f} ms CPU"
-                f" (load average {extra.get('load_average', 0):.1f}; heaviest: {heaviest})"
-            )
     if results.get("layer_bytes") is not None:
         layer = results.get("layer", {})
         zipped = f", {layer['zip_bytes'] / 1e6:.1f} MB zipped" if layer.get("zip_bytes") else ""
