@@ -45,7 +45,18 @@ from .orders import (
 )
 from .reports import FATAL_REPORT_MESSAGE, SUPPORTED_REPORT_TYPES, all_listings_tsv, fatal_report_document
 from .roles import DIRECT_TO_CONSUMER_DELIVERY
-from .state import SHIPPABLE_STATUSES, V0_ORDER_STATUSES, Document, Feed, Listing, Order, Report, Seller, Shipment
+from .state import (
+    SHIPPABLE_STATUSES,
+    V0_ORDER_STATUSES,
+    Document,
+    Feed,
+    Listing,
+    Order,
+    Processing,
+    Report,
+    Seller,
+    Shipment,
+)
 from .times import iso, parse_iso
 from .tokens import create_restricted_data_token
 
@@ -513,19 +524,30 @@ def cancel_feed(call: Call) -> Reply:
     return Reply(200)
 
 
+# How a feed or report is processed (SimConfig): polls that see IN_QUEUE, polls before DONE, simulated seconds.
+Pace = tuple[int, int, float]
+
+
+def _done_processing(sim: Simulator, job: Processing, pace: Pace, *, poll: bool, force: bool) -> bool:
+    """Whether an unfinished feed or report is done being processed now: after its pace's polls and simulated
+    seconds (at once with `force`). One that is not done yet moves to IN_PROGRESS on a poll past the polls
+    that see it IN_QUEUE."""
+    polls_in_queue, polls_before_done, processing_seconds = pace
+    if job.finished:
+        return False
+    if force or (job.polls >= polls_before_done and sim.sim_clock.now() - job.created_sim >= processing_seconds):
+        return True
+    if poll and job.polls >= polls_in_queue:
+        job.status = "IN_PROGRESS"
+        job.started = job.started or sim.now()
+    return False
+
+
 def advance_feed(sim: Simulator, feed: Feed, *, poll: bool = True, force: bool = False) -> None:
     """Moves a feed along IN_QUEUE -> IN_PROGRESS -> DONE by polls and simulated seconds (SimConfig)."""
-    if feed.status in ("DONE", "FATAL", "CANCELLED"):
-        return
     config = sim.config
-    ready = force or (
-        feed.polls >= config.feed_polls_before_done
-        and sim.sim_clock.now() - feed.created_sim >= config.feed_processing_seconds
-    )
-    if not ready:
-        if poll and feed.polls >= config.feed_polls_in_queue:
-            feed.status = "IN_PROGRESS"
-            feed.started = feed.started or sim.now()
+    pace = (config.feed_polls_in_queue, config.feed_polls_before_done, config.feed_processing_seconds)
+    if not _done_processing(sim, feed, pace, poll=poll, force=force):
         return
     seller = sim.sellers.get(feed.seller_id)
     outcome = _feed_outcome(sim, feed)
@@ -605,17 +627,9 @@ def get_report(call: Call) -> Reply:
 
 def advance_report(sim: Simulator, report: Report, *, poll: bool = True, force: bool = False) -> None:
     """Moves a report along IN_QUEUE -> IN_PROGRESS -> DONE, CANCELLED or FATAL by polls and simulated seconds."""
-    if report.status in ("DONE", "FATAL", "CANCELLED"):
-        return
     config = sim.config
-    ready = force or (
-        report.polls >= config.report_polls_before_done
-        and sim.sim_clock.now() - report.created_sim >= config.report_processing_seconds
-    )
-    if not ready:
-        if poll and report.polls >= config.report_polls_in_queue:
-            report.status = "IN_PROGRESS"
-            report.started = report.started or sim.now()
+    pace = (config.report_polls_in_queue, config.report_polls_before_done, config.report_processing_seconds)
+    if not _done_processing(sim, report, pace, poll=poll, force=force):
         return
     report.started = report.started or sim.now()
     report.ended = sim.now()

@@ -272,8 +272,41 @@ class Document:
     issued_real: float  # when its url was last handed out (real clock): urls expire
 
 
+class Processing:
+    """What a feed and a report share: Amazon's processing of them (IN_QUEUE -> IN_PROGRESS -> DONE, CANCELLED
+    or FATAL), moved on by polls and simulated seconds, and how the Feeds and Reports models show it."""
+
+    marketplace_ids: list[str]
+    created: datetime
+    created_sim: float
+    status: str
+    polls: int
+    started: datetime | None
+    ended: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("DONE", "FATAL", "CANCELLED")
+
+    def processing_json(self, head: dict[str, Any], result_key: str, result_id: str | None) -> dict[str, Any]:
+        """The model's Feed or Report: `head` (its id and type), then what they share, then its result document."""
+        body: dict[str, Any] = {
+            **head,
+            "marketplaceIds": self.marketplace_ids,
+            "createdTime": iso(self.created),
+            "processingStatus": self.status,
+        }
+        if self.started:
+            body["processingStartTime"] = iso(self.started)
+        if self.ended:
+            body["processingEndTime"] = iso(self.ended)
+        if result_id:
+            body[result_key] = result_id
+        return body
+
+
 @dataclass
-class Feed:
+class Feed(Processing):
     feed_id: str
     seller_id: str
     feed_type: str
@@ -291,24 +324,13 @@ class Feed:
     fatal_message: str | None = None  # set by a `kind: fatal` fault: the feed ends FATAL with this issue
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "feedId": self.feed_id,
-            "feedType": self.feed_type,
-            "marketplaceIds": self.marketplace_ids,
-            "createdTime": iso(self.created),
-            "processingStatus": self.status,
-        }
-        if self.started:
-            body["processingStartTime"] = iso(self.started)
-        if self.ended:
-            body["processingEndTime"] = iso(self.ended)
-        if self.result_document_id:
-            body["resultFeedDocumentId"] = self.result_document_id
-        return body
+        return self.processing_json(
+            {"feedId": self.feed_id, "feedType": self.feed_type}, "resultFeedDocumentId", self.result_document_id
+        )
 
 
 @dataclass
-class Report:
+class Report(Processing):
     report_id: str
     seller_id: str
     report_type: str
@@ -323,20 +345,9 @@ class Report:
     fatal_message: str | None = None  # set by a `kind: fatal` fault: the report ends FATAL with this reason
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "reportId": self.report_id,
-            "reportType": self.report_type,
-            "marketplaceIds": self.marketplace_ids,
-            "createdTime": iso(self.created),
-            "processingStatus": self.status,
-        }
-        if self.started:
-            body["processingStartTime"] = iso(self.started)
-        if self.ended:
-            body["processingEndTime"] = iso(self.ended)
-        if self.document_id:
-            body["reportDocumentId"] = self.document_id
-        return body
+        return self.processing_json(
+            {"reportId": self.report_id, "reportType": self.report_type}, "reportDocumentId", self.document_id
+        )
 
 
 def asin_for(sku: str) -> str:
