@@ -1,5 +1,6 @@
 """What moto's server needs to stay correct when the local stack's functions call it from many threads
-at once, and nothing more: DynamoDB and SQS serve concurrent requests safely, moto (5.2) does not.
+at once, and nothing more: DynamoDB, SQS and Secrets Manager serve concurrent requests safely, moto (5.2)
+does not.
 
 - **DynamoDB.** A table is plain dicts that a write changes in place (`UpdateItem` edits the stored
   item) while a read iterates and deep-copies them ("dictionary changed size during iteration", a 500);
@@ -13,6 +14,10 @@ at once, and nothing more: DynamoDB and SQS serve concurrent requests safely, mo
   busy once per long poll and edits the in-flight set unguarded, so two receives could both take one
   group. So each queue's actions that read or change its messages hold that queue's own lock (moto's
   `_messages_lock`, an RLock), and a long poll scans under it and waits outside it.
+- **Secrets Manager.** A secret's versions and labels change in several steps per action, so its
+  actions run one at a time (they are few: a token stored, read or withdrawn). One fidelity fix rides
+  along: moving `AWSCURRENT` makes that version the current one for `GetSecretValue` (see
+  `guard_secretsmanager`).
 """
 
 from __future__ import annotations
@@ -191,3 +196,44 @@ def guard_sqs() -> None:
     Queue.delete_message = guarded_delete  # type: ignore[method-assign]
     SQSBackend.change_message_visibility = guarded_visibility  # type: ignore[method-assign]
     SQSBackend.receive_message = guarded_receive  # type: ignore[method-assign]
+
+
+def guard_secretsmanager() -> None:
+    """Secrets Manager as the connector's token writes need it (`services/accounts.py`):
+
+    - one action at a time: moto edits a secret's versions and their labels in place, several steps per
+      action, so a `PutSecretValue` and an `UpdateSecretVersionStage` at once could leave a label on two
+      versions or on none;
+    - moving `AWSCURRENT` with `UpdateSecretVersionStage` makes that version the one `GetSecretValue`
+      returns when no version is named, and the one the next `PutSecretValue` labels `AWSPREVIOUS`, as
+      Secrets Manager does. moto (5.2) moves the label but keeps serving the version it last stored, so a
+      token write withdrawn after a lost race still looked current."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    if getattr(SecretsManagerResponse.call_action, "guarded", False):
+        return
+    one_at_a_time = threading.RLock()
+    call_action = SecretsManagerResponse.call_action
+    update_stage = SecretsManagerBackend.update_secret_version_stage
+
+    def guarded(self: SecretsManagerResponse) -> Any:
+        with one_at_a_time:
+            return call_action(self)
+
+    def update_secret_version_stage(
+        self: SecretsManagerBackend,
+        secret_id: str,
+        version_stage: str,
+        remove_from_version_id: str,
+        move_to_version_id: str,
+    ) -> tuple[str, str]:
+        answer = update_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            secret: Any = self.secrets[secret_id]
+            getattr(secret, "source", secret).set_default_version_id(move_to_version_id)  # a replica's source
+        return answer
+
+    guarded.guarded = True  # type: ignore[attr-defined]
+    SecretsManagerResponse.call_action = guarded  # type: ignore[method-assign,assignment]
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ import boto3
 
 from local.functions import LocalFunctions, add_layer_to_path, apply_environment, resolve_environment
 from local.gateway import LocalGateway
-from local.moto_threads import guard_dynamodb, guard_sqs
+from local.moto_threads import guard_dynamodb, guard_secretsmanager, guard_sqs
 from local.template import parameter_defaults, queue_definitions, resources, table_definitions
 
 STACK_NAME = "oms-amazon-local"
@@ -188,6 +188,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         guard_dynamodb()
         guard_sqs()
+        guard_secretsmanager()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
         self.moto.start()
         self.simulator = SimulatorServer(host="127.0.0.1", port=self.ports.simulator)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from local.functions import LambdaContext, load_handler
+from local.moto_threads import guard_secretsmanager
 from local.stack import aws_environment, create_resources, function_environments, local_parameters, physical_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from oms_amazon import wiring
 
     install_container()
+    guard_secretsmanager()  # Secrets Manager's current version as AWS keeps it (see local/moto_threads.py)
     with mock_aws():
         create_resources(names)
         yield

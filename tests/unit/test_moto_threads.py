@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import pytest
+
 from local.moto_threads import DynamoDBLocks, ReadWriteLock, tables_named
 from tests.polling import eventually
 
@@ -85,3 +87,28 @@ def test_a_write_to_one_table_leaves_reads_and_writes_of_another_free() -> None:
     release_other.set()
     writer.join(DEADLINE)
     other.join(DEADLINE)
+
+
+@pytest.mark.integration
+def test_secrets_manager_serves_the_version_awscurrent_was_moved_back_to_and_labels_it_previous_on_the_next_put(
+    aws: None,
+) -> None:
+    import boto3
+
+    sm = boto3.client("secretsmanager")
+    first, withdrawn, later = ("1" * 32, "2" * 32, "3" * 32)
+    sm.create_secret(Name="seller", SecretString="first", ClientRequestToken=first)
+    sm.put_secret_value(SecretId="seller", SecretString="withdrawn", ClientRequestToken=withdrawn)
+
+    sm.update_secret_version_stage(
+        SecretId="seller", VersionStage="AWSCURRENT", RemoveFromVersionId=withdrawn, MoveToVersionId=first
+    )
+
+    current = sm.get_secret_value(SecretId="seller")
+    assert (current["VersionId"], current["SecretString"]) == (first, "first")
+    sm.put_secret_value(SecretId="seller", SecretString="later", ClientRequestToken=later)
+    stages = sm.describe_secret(SecretId="seller")["VersionIdsToStages"]
+    assert {version: sorted(labels) for version, labels in stages.items() if labels} == {
+        first: ["AWSPREVIOUS"],
+        later: ["AWSCURRENT"],
+    }
