@@ -27,7 +27,10 @@ class FakeOrders:
     def get_many(self, client_id: str, order_ids: list[str]) -> dict[str, Order]:
         return {i: o for i in order_ids if (o := self.orders.get((client_id, i))) is not None}
 
-    def save(self, order: Order, *, previous: Order | None, event: Any) -> SavedOrder:
+    def save(
+        self, order: Order, *, previous: Order | None, event: Any, unless_account_deleted: bool = False
+    ) -> SavedOrder:
+        # No account is deleted under these fakes: `unless_account_deleted` never refuses here.
         if self.orders.get((order.client_id, order.amazon_order_id)) != previous:
             return SavedOrder(False, None)
         self.orders[(order.client_id, order.amazon_order_id)] = order

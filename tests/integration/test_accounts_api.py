@@ -455,14 +455,20 @@ def test_the_tick_sweeps_what_a_job_wrote_after_a_delete_and_forgets_finished_to
     from datetime import UTC, datetime, timedelta
 
     from oms_amazon import wiring
-    from oms_amazon.domain.stock_sync import StockRun
+    from oms_amazon.domain.errors import AccountDeleted
+    from oms_amazon.domain.stock_sync import ListingSnapshot, StockRun
 
     cut_short = create(api, auth_token=CANARY_REFRESH_TOKEN)
     done = create(api, marketplace="DE")
     assert api("DELETE", f"/accounts/{done['id']}")[0] == 204
-    # A stock run queued before the DELETE, finished after it.
+    # A stock job queued before the DELETE, still running after it: the store refuses its run record...
     late = StockRun("20261129T090000000000-abcdef", "acme-outdoor", done["id"], "failed", "manual", datetime.now(UTC))
-    wiring.container().stock_store.save_run(late)
+    with pytest.raises(AccountDeleted):
+        wiring.container().stock_store.save_run(late)
+    # ... and the sweep removes what it writes besides (a listing snapshot of the account's marketplace).
+    wiring.container().stock_store.save_snapshot(
+        "acme-outdoor", ListingSnapshot(SELLER, "DE", datetime.now(UTC), {"A": "P"})
+    )
     repository = wiring.container().accounts
     account = repository.get("acme-outdoor", cut_short["id"])
     repository.delete(account, datetime.now(UTC))  # a DELETE that died before its clean-up
@@ -473,7 +479,7 @@ def test_the_tick_sweeps_what_a_job_wrote_after_a_delete_and_forgets_finished_to
     assert (soon, later) == (0, 1)
     left = sorted(item["SK"]["S"] for item in all_items(dynamodb, table_name))
     assert left == [f"DELETEDACCOUNT#{cut_short['id']}"], (
-        "the late run is gone; the unfinished DELETE waits for its retry"
+        "the late snapshot is gone; the unfinished DELETE waits for its retry"
     )
 
 

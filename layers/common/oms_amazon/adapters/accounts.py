@@ -9,6 +9,12 @@ Items (all in the client's partition):
 - `CLIENT#<client>` / `DELETEDACCOUNT#<id>`: a deleted account's tombstone, put in the transaction that
   removes the account and its guard, so the account is gone for the API at once while its clean-up can
   always be finished; in `GSI1` under `ACCOUNT_CLEANUP` by when it was deleted, for the tick's sweep.
+  The workers' writes of an account's own records (a stock run, an imported order) carry a condition
+  that it does not exist (`unless_deleted`), in the same transaction: a job that read the account
+  before the DELETE writes nothing for it after. The condition is on the tombstone rather than on the
+  account item because the account item is written often (claims, watermarks, run summaries, PATCH),
+  and on DynamoDB an item in one transaction makes a concurrent write of it fail with a conflict; only
+  the DELETE writes the tombstone. It lives until the sweep, two hours on, longer than any job runs.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from oms_amazon.adapters.dynamodb import (
 )
 from oms_amazon.adapters.items import from_wire, key, query_page, to_wire
 from oms_amazon.domain.accounts import Account, Authorisation
-from oms_amazon.domain.errors import Conflict
+from oms_amazon.domain.errors import Conflict, DependencyUnavailable
 from oms_amazon.ports import AccountFilter, Page
 from oms_amazon.stock import StockRules
 
@@ -41,6 +47,17 @@ CLEANUP_PARTITION = "ACCOUNT_CLEANUP"
 
 def tombstone_sk(account_id: str) -> str:
     return f"DELETEDACCOUNT#{account_id}"
+
+
+def unless_deleted(table: str, client_id: str, account_id: str) -> dict[str, Any]:
+    """A transaction item that cancels its transaction once the account is deleted (see the module)."""
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": key(client_pk(client_id), tombstone_sk(account_id)),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
 
 
 def client_pk(client_id: str) -> str:
@@ -268,19 +285,26 @@ class DynamoAccountRepository:
             GSI1PK=CLEANUP_PARTITION,
             GSI1SK=f"{iso(now)}#{account.client_id}#{account.id}",
         )
-        with dynamodb_errors("delete account"):
-            self._db.transact_write_items(
-                TransactItems=[
-                    {"Delete": {"TableName": self._table, "Key": key(pk, account_sk(account.id))}},
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": key(pk, seller_market_sk(account.merchant_id, account.marketplace)),
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": to_wire(tomb)}},
-                ]
-            )
+        try:
+            with dynamodb_errors("delete account"):
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Delete": {"TableName": self._table, "Key": key(pk, account_sk(account.id))}},
+                        {
+                            "Delete": {
+                                "TableName": self._table,
+                                "Key": key(pk, seller_market_sk(account.merchant_id, account.marketplace)),
+                            }
+                        },
+                        {"Put": {"TableName": self._table, "Item": to_wire(tomb)}},
+                    ]
+                )
+        except ClientError as error:
+            # No condition here: only a transaction in flight on one of the items (a job's write checking
+            # the tombstone, say) cancels it. Nothing was written; the same DELETE again goes through.
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            raise DependencyUnavailable("The account is being written to; retry the DELETE shortly.") from error
 
     def tombstone(self, client_id: str, account_id: str) -> Account | None:
         with dynamodb_errors("get deleted account"):

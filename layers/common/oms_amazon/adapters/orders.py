@@ -2,7 +2,8 @@
 
 - `CLIENT#<client>` / `ORDER#<amazon order id>`: the order. Written with a condition on what the
   writer read (absent, or the same last-update time and state version), so a re-import never
-  overwrites a newer copy and two imports never both win.
+  overwrites a newer copy and two imports never both win; an import's write also on its account not
+  being deleted (`adapters.accounts.unless_deleted`), so no order is stored after the account's DELETE.
 - In `GSI1` under `ORDERS#<client>`, by last-update time: `GET /orders`, newest first.
 - In `GSI2` under `HELD#<client>` while on hold: a new mapping or SKU alias finds the orders it may
   release with one Query over the client's held orders (a handful, not its order history).
@@ -24,8 +25,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from oms_amazon.adapters.accounts import client_pk
+from oms_amazon.adapters.accounts import client_pk, unless_deleted
 from oms_amazon.adapters.dynamodb import (
+    cancellation_codes,
     decode_page_token,
     dynamodb_errors,
     encode_page_token,
@@ -34,6 +36,7 @@ from oms_amazon.adapters.dynamodb import (
     parse_iso,
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
+from oms_amazon.domain.errors import AccountDeleted
 from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii, Release
 from oms_amazon.ports import Page, PiiVault
 from oms_amazon.shipping import without_zone
@@ -269,9 +272,12 @@ class DynamoOrderRepository:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def save(self, order: Order, *, previous: Order | None, event: EventType | None) -> SavedOrder:
+    def save(
+        self, order: Order, *, previous: Order | None, event: EventType | None, unless_account_deleted: bool = False
+    ) -> SavedOrder:
         """Write `order` if the stored copy is still `previous` (absent when None), with its event in
-        the outbox; `saved` False when another writer got there first."""
+        the outbox; `saved` False when another writer got there first. `unless_account_deleted` (an import):
+        not once the order's account is deleted either (`AccountDeleted`)."""
         put: dict[str, Any] = {"TableName": self._table, "Item": to_wire(order_to_item(order))}
         if previous is None:
             put["ConditionExpression"] = "attribute_not_exists(PK)"
@@ -311,13 +317,17 @@ class DynamoOrderRepository:
                 "GSI1SK": f"{iso(order.updated_at)}#{order.client_id}#{order.amazon_order_id}#{version}",
             }
             items.append({"Put": {"TableName": self._table, "Item": to_wire(outbox)}})
+        if unless_account_deleted:
+            items.append(unless_deleted(self._table, order.client_id, order.account_id))
         try:
             with dynamodb_errors("save order"):
                 self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                return SavedOrder(saved=False, event=None)
-            raise
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            if unless_account_deleted and cancellation_codes(error)[-1:] == ["ConditionalCheckFailed"]:
+                raise AccountDeleted(f"No account {order.account_id}: it was deleted.") from error
+            return SavedOrder(saved=False, event=None)
         return SavedOrder(saved=True, event=outbox)
 
     # ---- the buyer's data

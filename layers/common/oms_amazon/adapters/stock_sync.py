@@ -1,7 +1,9 @@
 """Stock-sync storage in DynamoDB (client partition first):
 
 - `STOCKRUN#<account>#<run_id>`: one item per run; run ids sort by time, so a reverse Query lists
-  the newest first.
+  the newest first. Written only while the account is not deleted (a condition on its tombstone in the
+  same transaction, `adapters.accounts.unless_deleted`), so a run under way when its account is deleted
+  leaves no record behind.
 - `LISTINGS#<seller>#<marketplace>`: the Amazon listing snapshot (head + gzip chunks, see blobs).
 - `STOCKSTATE#<seller>#<region>`: what was last sent, per SKU (see `stock_state`). While a feed is
   pending its head is in the sparse `GSI1` under `STOCK_FEEDS`, so the tick finds work to reconcile with
@@ -29,6 +31,7 @@ from oms_amazon.adapters.accounts import (
     account_from_item,
     account_sk,
     client_pk,
+    unless_deleted,
 )
 from oms_amazon.adapters.blobs import ChunkedBlobs
 from oms_amazon.adapters.dynamodb import (
@@ -42,7 +45,7 @@ from oms_amazon.adapters.dynamodb import (
 from oms_amazon.adapters.items import from_wire, key, prefix_query, query_page, to_wire
 from oms_amazon.adapters.stock_state import PENDING_FEEDS_PARTITION, DynamoStockStateStore
 from oms_amazon.domain.accounts import Account
-from oms_amazon.domain.errors import Conflict
+from oms_amazon.domain.errors import AccountDeleted, Conflict, DependencyUnavailable
 from oms_amazon.domain.stock_sync import (
     ERRORS_INLINE,
     ListingSnapshot,
@@ -329,25 +332,35 @@ class DynamoStockSyncStore:
 
     # ---- runs
     def save_run(self, run: StockRun) -> None:
-        """The run record, after the errors it added (each an item of its own, written once)."""
+        """The run record, after the errors it added (each an item of its own, written once), unless the
+        account was deleted meanwhile: `AccountDeleted`, and the errors just written are taken back."""
         pk = client_pk(run.client_id)
+        errors = [key(pk, run_error_sk(run.account_id, run.run_id, number)) for number, _ in run.unsaved_errors]
         batch_write(
             self._db,
             self._table,
             [
-                {
-                    "PutRequest": {
-                        "Item": to_wire(
-                            {"PK": pk, "SK": run_error_sk(run.account_id, run.run_id, number), **error.to_dict()}
-                        )
-                    }
-                }
-                for number, error in run.unsaved_errors
+                {"PutRequest": {"Item": {**error_key, **to_wire(error.to_dict())}}}
+                for error_key, (_, error) in zip(errors, run.unsaved_errors, strict=True)
             ],
             "save run errors",
         )
-        with dynamodb_errors("save run"):
-            self._db.put_item(TableName=self._table, Item=to_wire(run_to_item(run)))
+        try:
+            with dynamodb_errors("save run"):
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": self._table, "Item": to_wire(run_to_item(run))}},
+                        unless_deleted(self._table, run.client_id, run.account_id),
+                    ]
+                )
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            if cancellation_codes(error)[1:] != ["ConditionalCheckFailed"]:
+                # A transaction in flight on the run or the tombstone: nothing was written; the job retries.
+                raise DependencyUnavailable("The data store is busy (save run); retry shortly.") from error
+            batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in errors], "take back run errors")
+            raise AccountDeleted(f"No account {run.account_id}: it was deleted.") from error
 
     def run_errors(
         self, client_id: str, account_id: str, run_id: str, *, limit: int, next_token: str | None

@@ -43,6 +43,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class AccountDeleted(NotFound):
+    """The account was deleted while a job for it was under way: the data store refused what the job would
+    have written for it (its run record, an order), because the account's tombstone exists."""
+
+    code = "account_not_found"
+
+
 class Conflict(DomainError):
     """The request is valid but clashes with the current state (409)."""
 

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.amazon_errors import AuthorisationRejected
 from oms_amazon.domain.courier_mappings import MappingAdded
-from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
+from oms_amazon.domain.errors import AccountDeleted, Conflict, InvalidInput, NotFound
 from oms_amazon.domain.jobs import ImportJob, seller_group
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import (
@@ -98,7 +98,9 @@ class OrderStore(Protocol):
 
     def get_many(self, client_id: str, order_ids: list[str]) -> dict[str, Order]: ...
 
-    def save(self, order: Order, *, previous: Order | None, event: Any) -> Any: ...
+    def save(
+        self, order: Order, *, previous: Order | None, event: Any, unless_account_deleted: bool = False
+    ) -> Any: ...
 
     def held_for_term(self, client_id: str, term: str) -> list[Order]: ...
 
@@ -454,10 +456,14 @@ class OrderWriter:
             order = order.with_changes(pii_expires_at=order.updated_at + self._pii_retention)
         return order
 
-    def write(self, order: Order, previous: Order | None) -> tuple[bool, dict[str, Any] | None]:
+    def write(
+        self, order: Order, previous: Order | None, *, unless_account_deleted: bool = False
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """`unless_account_deleted`: an import's write, refused with `AccountDeleted` once the order's account
+        is deleted (an operator's release or a re-evaluation of an order that stays is not)."""
         order = self._with_pii_rules(order)
         event = event_type(previous, order)
-        result = self._orders.save(order, previous=previous, event=event)
+        result = self._orders.save(order, previous=previous, event=event, unless_account_deleted=unless_account_deleted)
         if not result.saved:
             return False, None
         if order.unmapped_term:
@@ -578,7 +584,11 @@ class OrderImportWorker:
             if account is None or found.fulfillment_channel != "MFN":
                 stats["other_marketplace"] += 1
                 continue
-            outcome, event = self._store(account, found, self._orders.get(account.client_id, order_id), judge)
+            try:
+                outcome, event = self._store(account, found, self._orders.get(account.client_id, order_id), judge)
+            except AccountDeleted:
+                stats["account_deleted"] = stats.get("account_deleted", 0) + 1
+                continue
             stats[outcome] += 1
             self._relay.send([event] if event is not None else [])
         logger.info("orders imported by id", extra=stats)
@@ -614,6 +624,7 @@ class OrderImportWorker:
         pages_before = saved.pages if saved is not None and resumed else 0
         finished = True
         checkpointed = saved is not None
+        deleted: set[str] = set()  # the job's accounts deleted while it ran
 
         def already_stored(pairs: list[tuple[str, datetime]]) -> set[str]:
             stored = self._orders.get_many(client_id, [order_id for order_id, _ in pairs])
@@ -644,11 +655,23 @@ class OrderImportWorker:
             events = []
             for amazon_order in ours:
                 account = by_marketplace[amazon_order.marketplace_id]
-                outcome, event = self._store(account, amazon_order, stored.get(amazon_order.amazon_order_id), judge)
+                if account.id in deleted:
+                    stats["account_deleted"] = stats.get("account_deleted", 0) + 1
+                    continue
+                try:
+                    outcome, event = self._store(account, amazon_order, stored.get(amazon_order.amazon_order_id), judge)
+                except AccountDeleted:
+                    # Deleted since the job read it: the store refused the order, and takes no other of its own.
+                    deleted.add(account.id)
+                    stats["account_deleted"] = stats.get("account_deleted", 0) + 1
+                    logger.info("account deleted during its import; none of its orders is stored from here on")
+                    continue
                 stats[outcome] += 1
                 if event is not None:
                     events.append(event)
             self._relay.send(events)
+            if len(deleted) == len(accounts):
+                break  # every account of the job is gone: nothing left to import, nor a checkpoint to keep
             if page.next_token is None or window is not None:
                 continue
             checkpoint = ImportCheckpoint(
@@ -675,7 +698,7 @@ class OrderImportWorker:
             return stats
         new_watermark = min(upper or started - AMAZON_LAG, started)
         for account in accounts if window is None else ():
-            if new_watermark > watermarks[account.id]:
+            if account.id not in deleted and new_watermark > watermarks[account.id]:
                 self._state.advance_watermark(account, new_watermark)
         if checkpointed:
             self._state.clear_checkpoint(client_id, first.merchant_id, first.region)
@@ -690,7 +713,7 @@ class OrderImportWorker:
             if previous is not None and previous.last_update_date >= amazon_order.last_update_date:
                 return "unchanged", None
             order = judge.judge(amazon_order, account, self._clock(), previous)
-            written, event = self._writer.write(order, previous)
+            written, event = self._writer.write(order, previous, unless_account_deleted=True)
             if written:
                 return ("updated" if previous else "new"), event
             # Another import stored this order meanwhile: judge against what it wrote.

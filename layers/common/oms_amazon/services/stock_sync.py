@@ -3,7 +3,9 @@ seller and region's quantities to Amazon.
 
 The worker is safe to run again on the same message: a finished run is left alone, what was sent
 is recorded before Amazon is asked to create a feed, and a feed whose creation was never recorded
-is looked up on Amazon before anything is resent.
+is looked up on Amazon before anything is resent. A run whose account is deleted while it runs stops at
+its next record, which the store refuses (`AccountDeleted`): the DELETE's clean-up is never undone by a
+late write.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Literal
 
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.amazon_errors import AuthorisationRejected, OutcomeUnknown
-from oms_amazon.domain.errors import Conflict, NotFound
+from oms_amazon.domain.errors import AccountDeleted, Conflict, NotFound
 from oms_amazon.domain.jobs import Job, seller_group
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.moments import iso
@@ -257,8 +259,8 @@ class StockSyncWorker:
             logger.info("run already handled", extra={"run_id": run.run_id, "status": run.status})
             return
         if account is None:
-            if run is not None:
-                self._finish(None, run.with_changes(status="failed", reason="account_deleted"))
+            # Deleted: its runs went with it, and nothing is written for it any more.
+            logger.info("stock sync job of a deleted account dropped", extra={"account_id": job.account_id})
             return
         keys = {
             "client_id": account.client_id,
@@ -290,6 +292,10 @@ class StockSyncWorker:
             )
             if run is not None:
                 self._finish(account, run.with_changes(status="failed", reason="authorisation_rejected"))
+        except AccountDeleted:
+            # Deleted while this job ran: the store refused its run record, and the job stops there.
+            count("JobsStoppedForDeletedAccounts")
+            logger.info("account deleted while its stock sync ran; nothing more is written for it")
         finally:
             logger.remove_keys(list(keys))
 
@@ -387,6 +393,9 @@ class StockSyncWorker:
             )
             self._finish(account, run.with_changes(status="done", skus_sent=0, transport="none"))
             return
+        # Recorded before Amazon is sent anything: the store refuses it once the account is deleted, so a run
+        # whose account was deleted meanwhile pushes nothing.
+        self._store.save_run(run)
         by_marketplace = plan.by_marketplace()
         patched = {m: pushes for m, pushes in by_marketplace.items() if len(pushes) <= PATCH_UP_TO}
         fed = {m: pushes for m, pushes in by_marketplace.items() if len(pushes) > PATCH_UP_TO}
@@ -598,7 +607,10 @@ class StockSyncWorker:
                 status="submitted" if open_feeds else "done",
                 finished_at=None if open_feeds else now,
             )
-            self._store.save_run(updated)
+            try:
+                self._store.save_run(updated)
+            except AccountDeleted:
+                continue  # a run whose account was deleted since: its record went with it
             if not open_feeds:
                 owner = self._accounts.get(state.client_id, account_id)
                 if owner is not None:
