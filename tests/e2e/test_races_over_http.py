@@ -25,7 +25,7 @@ import boto3
 import httpx
 import pytest
 
-from local.stack import REGION, LocalStack
+from local.stack import REGION, LocalStack, install_container
 from local.template import schedules
 from tests.e2e.conftest import SELLER, SELLER_TOKEN
 from tests.e2e.test_order_import import amazon_order, put_orders
@@ -59,14 +59,12 @@ def at_once[T](*calls: Callable[[], T]) -> list[T]:
 def generous_allowance(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The API's warm containers built again with a write allowance no test here reaches: these tests race
     writes, they do not test fairness (tests/e2e/test_write_limits.py does)."""
-    from oms_amazon.api import deps
-
     monkeypatch.setenv("CLIENT_WRITE_BURST", "10000")
     monkeypatch.setenv("CLIENT_WRITE_RATE_PER_SECOND", "1000")
-    deps.reset()
+    install_container()
     yield
     monkeypatch.undo()
-    deps.reset()
+    install_container()
 
 
 # ---------------------------------------------------------------- 1. a token change lost to another
@@ -308,15 +306,16 @@ class FailingWrites:
 def test_a_batch_failing_part_way_leaves_nothing_any_reader_sees_and_nothing_held(
     stack: LocalStack, http: httpx.Client, generous_allowance: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oms_amazon.adapters.aws import aws_client, utc_now
+    from oms_amazon import wiring
+    from oms_amazon.adapters.aws import utc_now
     from oms_amazon.adapters.products import DynamoProductRepository
-    from oms_amazon.api import deps
     from oms_amazon.services.products import ProductService
 
     before = seed(http)
-    failing = FailingWrites(aws_client("dynamodb"), fail_at=BATCH_SIZE // 2)
+    container = wiring.container()
+    failing = FailingWrites(container.client("dynamodb"), fail_at=BATCH_SIZE // 2)
     service = ProductService(DynamoProductRepository(failing, stack.names["ConnectorTable"]), utc_now)
-    monkeypatch.setattr(deps, "product_service", lambda: service)
+    monkeypatch.setattr(container, "product_service", service)
     batch = {**dict.fromkeys(SEEDED, 3), **{f"C{n:04d}": 3 for n in range(BATCH_SIZE - len(SEEDED))}}
 
     with CatalogueReaders(stack) as readers:

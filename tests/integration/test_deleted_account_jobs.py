@@ -53,13 +53,13 @@ def test_the_store_refuses_a_deleted_accounts_run_record_and_takes_back_the_erro
 
     account = connect(api)
     run = StockRun("20261129T090000000000-abcdef", CLIENT, account["id"], "queued", "manual", datetime.now(UTC))
-    wiring.stock_store().save_run(run)  # the account still exists: written
+    wiring.container().stock_store.save_run(run)  # the account still exists: written
     assert keys_of(dynamodb, table_name, account["id"])
     assert api("DELETE", f"/accounts/{account['id']}")[0] == 204
 
     late = run.adding_errors([SkuError("TENT-2P", "feed_failed", "Amazon did not process the feed.")])
     with pytest.raises(AccountDeleted):
-        wiring.stock_store().save_run(late.with_changes(status="done"))
+        wiring.container().stock_store.save_run(late.with_changes(status="done"))
 
     assert keys_of(dynamodb, table_name, account["id"]) == []
 
@@ -107,7 +107,7 @@ def amazon(aws: None, monkeypatch: pytest.MonkeyPatch) -> RecordingSeller:
     from oms_amazon import wiring
 
     seller = RecordingSeller(listing=["TENT-2P", "MAT-BLUE"])
-    monkeypatch.setattr(wiring, "seller_amazon", lambda *_: seller)
+    monkeypatch.setattr(wiring.container(), "seller_amazon", lambda *_: seller)
     return seller
 
 
@@ -115,7 +115,7 @@ def test_a_stock_sync_whose_account_is_deleted_mid_run_sends_amazon_nothing_and_
     api, amazon, dynamodb, table_name, monkeypatch
 ):
     from oms_amazon import wiring
-    from oms_amazon.services.stock_sync import Job
+    from oms_amazon.domain.jobs import Job
 
     account = connect(api)
     for sku in amazon.listing:
@@ -130,7 +130,7 @@ def test_a_stock_sync_whose_account_is_deleted_mid_run_sends_amazon_nothing_and_
 
     monkeypatch.setattr(amazon, "request_listings_report", deleted_meanwhile)
 
-    wiring.stock_sync_worker().handle(
+    wiring.container().stock_sync_worker.handle(
         Job(job="stock_sync", client_id=CLIENT, account_id=account["id"], run_id=queued["run_id"])
     )
 
@@ -147,14 +147,14 @@ def importer(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
         search = PagedOrderSearch([])
 
         def run(self) -> dict[str, int]:
-            from oms_amazon.services.order_import import ImportJob
+            from oms_amazon.domain.jobs import ImportJob
 
-            return wiring.order_import_worker().handle(
+            return wiring.container().order_import_worker.handle(
                 ImportJob(job="order_import", client_id=CLIENT, merchant_id=SELLER, region="eu", trigger="schedule")
             )
 
     importer = Importer()
-    monkeypatch.setattr(wiring, "seller_amazon", lambda *_: importer.search)
+    monkeypatch.setattr(wiring.container(), "order_amazon", lambda *_: importer.search)
     return importer
 
 
@@ -180,7 +180,7 @@ def test_an_import_stops_storing_a_deleted_accounts_orders_and_goes_on_with_its_
     stats = importer.run()
 
     assert (stats["new"], stats["account_deleted"]) == (1 + 4, 3)
-    stored = {o.amazon_order_id: o.account_id for o in wiring.order_store().held(CLIENT)}
+    stored = {o.amazon_order_id: o.account_id for o in wiring.container().order_store.held(CLIENT)}
     assert sorted(stored.values()) == sorted([uk["id"]] + [de["id"]] * 4), "the UK order stored before the DELETE stays"
     assert api("GET", f"/accounts/{de['id']}")[1]["last_order_import_at"] is not None
 
