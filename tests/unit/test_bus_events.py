@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from oms_amazon.adapters.events import SOURCE
-from oms_amazon.adapters.orders import event_detail
-from oms_amazon.domain.orders import ORDER_STATUSES
+from oms_amazon.domain.orders import ORDER_STATUSES, event_detail
 
 from local.template import ROOT
 from tests import builders

@@ -37,7 +37,7 @@ from oms_amazon.adapters.dynamodb import (
 )
 from oms_amazon.adapters.items import from_wire, key, to_wire
 from oms_amazon.domain.errors import AccountDeleted
-from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii, Release
+from oms_amazon.domain.orders import EventType, HoldReason, Money, Order, OrderLine, OrderPii, Release, event_detail
 from oms_amazon.ports import Page, PiiVault
 from oms_amazon.shipping import without_zone
 
@@ -177,22 +177,6 @@ def order_from_item(item: dict[str, Any]) -> Order:
         release=Release.from_dict(item["release"]) if item.get("release") else None,
         history=tuple(item.get("history") or ()),
     )
-
-
-def event_detail(order: Order, event: EventType, previous: Order | None) -> dict[str, Any]:
-    return {
-        "event_id": f"{order.amazon_order_id}:{order.state_version}",
-        "amazon_order_id": order.amazon_order_id,
-        "client_id": order.client_id,
-        "account_id": order.account_id,
-        "marketplace": order.marketplace,
-        "status": order.status,
-        "previous_status": previous.status if previous else None,
-        "courier_service": order.courier_service,
-        "hold_reasons": [h.code for h in order.hold_reasons],
-        "not_for_us_reason": order.not_for_us_reason,
-        "detail_type": event,
-    }
 
 
 def _expiry_fields(order: Order) -> dict[str, Any]:

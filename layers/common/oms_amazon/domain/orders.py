@@ -415,3 +415,20 @@ def event_type(previous: Order | None, current: Order) -> EventType | None:
     if previous.status == current.status:
         return None
     return "Amazon Order Cancelled" if current.status == "cancelled" else "Amazon Order Updated"
+
+
+def event_detail(order: Order, event: EventType, previous: Order | None) -> dict[str, Any]:
+    """The detail of the order's event on the bus (events/bus/ has a sample of each); never the buyer's data."""
+    return {
+        "event_id": f"{order.amazon_order_id}:{order.state_version}",
+        "amazon_order_id": order.amazon_order_id,
+        "client_id": order.client_id,
+        "account_id": order.account_id,
+        "marketplace": order.marketplace,
+        "status": order.status,
+        "previous_status": previous.status if previous else None,
+        "courier_service": order.courier_service,
+        "hold_reasons": [h.code for h in order.hold_reasons],
+        "not_for_us_reason": order.not_for_us_reason,
+        "detail_type": event,
+    }
