@@ -50,9 +50,11 @@ def test_the_store_refuses_a_deleted_accounts_run_record_and_takes_back_the_erro
     from oms_amazon import wiring
     from oms_amazon.domain.errors import AccountDeleted
     from oms_amazon.domain.stock_sync import SkuError, StockRun
+    from oms_amazon.services.stock_sync import new_run_id
 
     account = connect(api)
-    run = StockRun("20261129T090000000000-abcdef", CLIENT, account["id"], "queued", "manual", datetime.now(UTC))
+    now = datetime.now(UTC)
+    run = StockRun(new_run_id(now), CLIENT, account["id"], "queued", "manual", now)
     wiring.container().stock_store.save_run(run)  # the account still exists: written
     assert keys_of(dynamodb, table_name, account["id"])
     assert api("DELETE", f"/accounts/{account['id']}")[0] == 204

@@ -30,7 +30,7 @@ from tests.conftest import all_items
 pytestmark = pytest.mark.integration
 
 CLIENT = "acme-outdoor"
-T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(microsecond=0)
 WRITES = frozenset({"update_item", "put_item", "delete_item", "transact_write_items", "batch_write_item"})
 
 

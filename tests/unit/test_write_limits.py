@@ -17,7 +17,7 @@ from fakes import FakeWriteBuckets
 
 pytestmark = pytest.mark.unit
 
-T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(microsecond=0)
 A, B = "acme-outdoor", "bluebird-gifts"
 
 
