@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bench import moto_query
 from bench.harness import BASE_URL
 
 READ_UNIT, WRITE_UNIT = 4096, 1024
@@ -104,6 +105,7 @@ def install_moto_hooks() -> None:
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
     _transactions_keep_items_not_tables()
+    moto_query.install()
     _one_loader_and_one_filler_key()
     _installed = True
 

@@ -159,3 +159,73 @@ def test_import_times_are_read_from_python_x_importtime() -> None:
     total, children = parse_importtime(stderr)
     assert total == 300.0
     assert children == [("oms_amazon.wiring", 90.5)]
+
+
+def test_the_benchs_fast_moto_query_answers_as_motos_own() -> None:
+    import random
+
+    from bench.aws import Aws
+    from bench.moto_query import motos_own
+
+    aws = Aws()
+    try:
+        db, table = aws.dynamodb, aws.table
+        shuffle = random.Random(7)
+        writes = []
+        for n in range(400):
+            item = {"PK": {"S": f"P{n % 3}"}, "SK": {"S": f"{'ab'[n % 2]}#{shuffle.randrange(10**6):07d}"}}
+            if n % 4:
+                item |= {"GSI1PK": {"S": f"G{n % 2}"}, "GSI1SK": {"S": f"{shuffle.randrange(50):03d}"}}
+            if n % 5 == 0:
+                item |= {"GSI3PK": {"S": "F"}, "big": {"S": "x" * shuffle.randrange(40_000)}}
+            writes.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(writes), 25):
+            db.batch_write_item(RequestItems={table: writes[start : start + 25]})
+
+        kinds: list[dict] = [
+            {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "P1"}}},
+            {
+                "KeyConditionExpression": "PK = :p AND begins_with(SK, :b)",
+                "ExpressionAttributeValues": {":p": {"S": "P0"}, ":b": {"S": "b#"}},
+            },
+            {
+                "KeyConditionExpression": "PK = :p AND SK BETWEEN :l AND :h",
+                "ExpressionAttributeValues": {":p": {"S": "P2"}, ":l": {"S": "a#0200000"}, ":h": {"S": "b#05"}},
+                "FilterExpression": "attribute_exists(GSI1PK)",
+            },
+            {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :g AND GSI1SK >= :s",
+                "ExpressionAttributeValues": {":g": {"S": "G1"}, ":s": {"S": "020"}},
+            },
+            {
+                "IndexName": "GSI3",
+                "KeyConditionExpression": "GSI3PK = :f",
+                "ExpressionAttributeValues": {":f": {"S": "F"}},
+            },
+            {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+        ]
+        pagings = [
+            {"ScanIndexForward": forward} | ({"Limit": limit} if limit else {})
+            for forward in (True, False)
+            for limit in (None, 3, 50)
+        ]
+        queries = [kind | paging for kind in kinds for paging in pagings]
+
+        def pages(query: dict) -> list[dict]:
+            found, start = [], None
+            while True:
+                page = db.query(TableName=table, **query, **({"ExclusiveStartKey": start} if start else {}))
+                page.pop("ResponseMetadata")
+                found.append(page)
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return found
+
+        fast = [pages(query) for query in queries]
+        with motos_own():
+            own = [pages(query) for query in queries]
+        assert fast == own
+        assert max(len(found) for found in fast) > 40  # pages were walked, with start keys
+    finally:
+        aws.close()
