@@ -19,13 +19,8 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.stock_sync import StockRun
-from oms_amazon.services.order_import import (
-    FIRST_IMPORT_WINDOW,
-    OVERLAP,
-    OrderImportWorker,
-    OrderWriter,
-    OutboxRelay,
-)
+from oms_amazon.services.order_import.worker import FIRST_IMPORT_WINDOW, OVERLAP, OrderImportWorker
+from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import skus_matching

@@ -50,7 +50,8 @@ from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.products import CatalogueProduct
 from oms_amazon.domain.stock_sync import StockRun
-from oms_amazon.services.order_import import OrderImportWorker, OrderWriter, OutboxRelay
+from oms_amazon.services.order_import.worker import OrderImportWorker
+from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
 
 from bench.aws import LEDGER, Aws, reset_peak, resident_mb
@@ -513,7 +514,7 @@ def order_cases(
     amazon = Amazon(marketplaces, time_budget=PRODUCTION_TIME_BUDGET, outside=LEDGER.wrap)
     try:
         newest = amazon.clock.wall() - timedelta(seconds=1)
-        from oms_amazon.services.order_import import FIRST_IMPORT_WINDOW
+        from oms_amazon.services.order_import.worker import FIRST_IMPORT_WINDOW
 
         orders = amazon_orders(count, newest, FIRST_IMPORT_WINDOW - timedelta(minutes=10), seed=11)
         if len(marketplaces) > 1:

@@ -238,9 +238,9 @@ def settle(runners: Iterable[TriggerRunner], timeout: float = 180) -> None:
 def outbox_lease_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """The outbox lease passes: the next order-import tick relays what a dead writer left behind
     (it leaves younger events to the writer that is still sending them)."""
-    from oms_amazon.services import order_import
+    from oms_amazon.services.order_import import scheduler
 
-    monkeypatch.setattr(order_import, "OUTBOX_LEASE", timedelta(0))
+    monkeypatch.setattr(scheduler, "OUTBOX_LEASE", timedelta(0))
 
 
 # ------------------------------------------------------------------------------------------ AWS, as moto has it

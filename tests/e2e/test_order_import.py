@@ -415,7 +415,7 @@ def test_a_backlog_goes_on_from_its_checkpoint_across_jobs_cut_by_time_without_r
     stack, http, sim, account, monkeypatch
 ):
     from oms_amazon import wiring
-    from oms_amazon.services.order_import import ImportJob
+    from oms_amazon.domain.jobs import ImportJob
 
     monkeypatch.setenv("ORDERS_API_VERSION", "2026-01-01")
     install_container()

@@ -26,7 +26,7 @@ from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonOrder
 from oms_amazon.domain.products import CatalogueProduct, ProductDraft
 from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun
-from oms_amazon.services.order_import import OrderJudge
+from oms_amazon.services.order_import.judge import OrderJudge
 from oms_amazon.services.products import ProductService
 from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 from oms_amazon.stock import StockRules

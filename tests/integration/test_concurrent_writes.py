@@ -169,7 +169,7 @@ def importer(aws, monkeypatch):
         search = PagedOrderSearch([])
 
         def run(self, client_id: str) -> dict[str, int]:
-            from oms_amazon.services.order_import import ImportJob
+            from oms_amazon.domain.jobs import ImportJob
 
             return wiring.container().order_import_worker.handle(
                 ImportJob(job="order_import", client_id=client_id, merchant_id=SELLER, region="eu", trigger="schedule")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from oms_amazon.batch import problems
-from oms_amazon.services.order_import import ImportJob
+from oms_amazon.domain.jobs import ImportJob
 from oms_amazon.services.shipments import ShipmentJob
 from oms_amazon.services.stock_sync import Job
 from pydantic import BaseModel, ValidationError

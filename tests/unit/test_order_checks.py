@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Money, Order, OrderPii, ShipTo
 from oms_amazon.order_checks import evaluate
-from oms_amazon.services.order_import import as_amazon
+from oms_amazon.services.order_import.reevaluation import as_amazon
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import SkuIndex
 

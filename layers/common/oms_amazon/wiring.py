@@ -30,14 +30,11 @@ if TYPE_CHECKING:
     from oms_amazon.services.accounts import AccountService, DeletedAccountSweep
     from oms_amazon.services.authorisation import AuthorisationService
     from oms_amazon.services.courier_mappings import CourierMappingService
-    from oms_amazon.services.order_import import (
-        OrderImportScheduler,
-        OrderImportWorker,
-        OrderReevaluation,
-        OrderWriter,
-        OutboxRelay,
-        PiiPurge,
-    )
+    from oms_amazon.services.order_import.pii_purge import PiiPurge
+    from oms_amazon.services.order_import.reevaluation import OrderReevaluation
+    from oms_amazon.services.order_import.scheduler import OrderImportScheduler
+    from oms_amazon.services.order_import.worker import OrderImportWorker
+    from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
     from oms_amazon.services.order_queries import OrderQueries
     from oms_amazon.services.participation import ParticipationGuard
     from oms_amazon.services.products import ProductService
@@ -203,20 +200,20 @@ class Container(AdapterWiring):
 
     @cached_property
     def pii_purge(self) -> PiiPurge:
-        from oms_amazon.services.order_import import PiiPurge
+        from oms_amazon.services.order_import.pii_purge import PiiPurge
 
         return PiiPurge(self.order_store, self.clock)
 
     @cached_property
     def relay(self) -> OutboxRelay:
         from oms_amazon.adapters.events import EventBridgePublisher
-        from oms_amazon.services.order_import import OutboxRelay
+        from oms_amazon.services.order_import.writer import OutboxRelay
 
         return OutboxRelay(self.order_store, EventBridgePublisher(self.client("events"), self.settings.event_bus_name))
 
     @cached_property
     def order_writer(self) -> OrderWriter:
-        from oms_amazon.services.order_import import OrderWriter
+        from oms_amazon.services.order_import.writer import OrderWriter
 
         return OrderWriter(
             self.order_store,
@@ -235,7 +232,7 @@ class Container(AdapterWiring):
     @cached_property
     def order_import_scheduler(self) -> OrderImportScheduler:
         from oms_amazon.adapters.queues import SqsJobQueue
-        from oms_amazon.services.order_import import OrderImportScheduler
+        from oms_amazon.services.order_import.scheduler import OrderImportScheduler
 
         return OrderImportScheduler(
             self.accounts,
@@ -250,7 +247,7 @@ class Container(AdapterWiring):
 
     @cached_property
     def order_import_worker(self) -> OrderImportWorker:
-        from oms_amazon.services.order_import import OrderImportWorker
+        from oms_amazon.services.order_import.worker import OrderImportWorker
 
         return OrderImportWorker(
             accounts=self.accounts,
@@ -271,7 +268,7 @@ class Container(AdapterWiring):
 
     @cached_property
     def order_reevaluation(self) -> OrderReevaluation:
-        from oms_amazon.services.order_import import OrderReevaluation
+        from oms_amazon.services.order_import.reevaluation import OrderReevaluation
 
         return OrderReevaluation(
             self.accounts,

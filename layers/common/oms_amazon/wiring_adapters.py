@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from oms_amazon.domain.marketplaces import Marketplace
     from oms_amazon.domain.sku_aliases import SkuAlias
     from oms_amazon.ports import AmazonSeller, ProductRepository
-    from oms_amazon.services.order_import import OrderSource
+    from oms_amazon.services.order_import.ports import OrderSource
     from oms_amazon.services.participation import ParticipationSource
     from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentQueue
     from oms_amazon.shipping import CourierMapping

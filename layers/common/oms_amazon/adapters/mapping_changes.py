@@ -1,4 +1,4 @@
-"""When a client's courier mappings or SKU aliases last changed, in DynamoDB (`services.order_import`).
+"""When a client's courier mappings or SKU aliases last changed, in DynamoDB (`services.order_import.judge`).
 
 - `CLIENT#<client>` / `MAPPINGCHANGES`: `revision` (+1 per change) and `changed_at`. The order import
   reads it once per page before it stores a held order, and loads the mappings again when it moved.

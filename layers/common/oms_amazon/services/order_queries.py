@@ -10,7 +10,7 @@ from typing import Protocol
 from oms_amazon.domain.errors import NotFound
 from oms_amazon.domain.orders import Order
 from oms_amazon.ports import Page
-from oms_amazon.services.order_import import PiiPurge
+from oms_amazon.services.order_import.pii_purge import PiiPurge
 
 
 class OrderPages(Protocol):
