@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from oms_amazon.adapters.sp_api.models import (
     AddressV0,
+    CustomerAddress,
     Money2026,
     MoneyV0,
     Order2026,
@@ -80,9 +81,10 @@ def v0_pii_note(refusal: str | None) -> str:
     )
 
 
-def ship_to_v0(address: AddressV0 | None) -> ShipTo | None:
-    if address is None:
-        return None
+def _ship_to(
+    address: AddressV0 | CustomerAddress, *, district: str | None, delivery_instructions: str | None = None
+) -> ShipTo:
+    """The label's address from either API's address: they name their fields alike but for the district."""
     return ShipTo(
         name=address.name,
         company=address.company_name,
@@ -90,13 +92,20 @@ def ship_to_v0(address: AddressV0 | None) -> ShipTo | None:
         address_line_2=address.address_line2,
         address_line_3=address.address_line3,
         city=address.city,
-        district=address.district or address.county,
+        district=district,
         state_or_region=address.state_or_region,
         postal_code=address.postal_code,
         country_code=address.country_code,
         phone=address.phone,
         address_type=address.address_type,
+        delivery_instructions=delivery_instructions,
     )
+
+
+def ship_to_v0(address: AddressV0 | None) -> ShipTo | None:
+    if address is None:
+        return None
+    return _ship_to(address, district=address.district or address.county)
 
 
 def order_from_v0(order: OrderV0, items: list[OrderItemV0], *, pii_note: str | None = None) -> AmazonOrder:
@@ -208,19 +217,9 @@ def order_from_2026(order: Order2026, marketplace_id: str, *, pii_note: str | No
     ship_to = None
     if address is not None:
         preference = recipient.delivery_preference if recipient else None
-        ship_to = ShipTo(
-            name=address.name,
-            company=address.company_name,
-            address_line_1=address.address_line1,
-            address_line_2=address.address_line2,
-            address_line_3=address.address_line3,
-            city=address.city,
+        ship_to = _ship_to(
+            address,
             district=address.district_or_county,
-            state_or_region=address.state_or_region,
-            postal_code=address.postal_code,
-            country_code=address.country_code,
-            phone=address.phone,
-            address_type=address.address_type,
             delivery_instructions=preference.address_instruction if preference else None,
         )
     buyer = order.buyer
