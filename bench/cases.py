@@ -19,6 +19,7 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.stock_sync import StockRun
+from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.order_import.worker import FIRST_IMPORT_WINDOW, OVERLAP, OrderImportWorker
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
@@ -447,8 +448,9 @@ class ConnectorOrderImport:
             relay=relay,
             secrets=FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
             amazon=lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
-            skus=lambda client_id, wanted: skus_matching(ORDER_SKUS, wanted),
-            mappings=lambda client_id: MAPPINGS,
+            rules=RuleSources(
+                skus=lambda client_id, wanted: skus_matching(ORDER_SKUS, wanted), mappings=lambda client_id: MAPPINGS
+            ),
             rejections=NoRejections(),
             clock=amazon.clock.wall,
             api_version=api_version,

@@ -50,6 +50,7 @@ from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.domain.marketplaces import Marketplace, marketplace_by_code
 from oms_amazon.domain.products import CatalogueProduct
 from oms_amazon.domain.stock_sync import StockRun
+from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.order_import.worker import OrderImportWorker
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
@@ -446,12 +447,14 @@ class OrderSide:
             relay=relay,
             secrets=self.seller.secrets,
             amazon=self.seller.amazon_for,
-            skus=products.skus_matching,
-            mappings=lambda client_id: [m.as_rule() for m in mappings.all_of_client(client_id)],
+            rules=RuleSources(
+                skus=products.skus_matching,
+                mappings=lambda client_id: [m.as_rule() for m in mappings.all_of_client(client_id)],
+                aliases=aliases.all_of_client,
+            ),
             rejections=self.seller.rejections,
             clock=amazon.clock.wall,
             api_version=api_version,
-            aliases=aliases.all_of_client,
             changes=DynamoMappingChanges(db, table),
         )
 

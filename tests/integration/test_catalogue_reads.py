@@ -27,6 +27,7 @@ from oms_amazon.domain.orders import AmazonOrder
 from oms_amazon.domain.products import CatalogueProduct, ProductDraft
 from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOutcome, SkuError, StockRun
 from oms_amazon.services.order_import.judge import OrderJudge
+from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.products import ProductService
 from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
 from oms_amazon.stock import StockRules
@@ -402,7 +403,7 @@ def order(order_id: str, *skus: str) -> AmazonOrder:
 
 def judge_all(repository: DynamoProductRepository, orders: list[AmazonOrder], uk: Account) -> dict[str, Any]:
     """As the importer does with a page: the lines' SKUs looked up in one go, then each order judged."""
-    judge = OrderJudge(CLIENT, repository.skus_matching, lambda client_id: [])
+    judge = OrderJudge(CLIENT, RuleSources(repository.skus_matching, lambda client_id: []))
     judge.prefetch((o, uk) for o in orders)
     now = datetime.now(UTC)
     return {o.amazon_order_id: judge.judge(o, uk, now, None) for o in orders}

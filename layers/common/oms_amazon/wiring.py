@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from oms_amazon.services.authorisation import AuthorisationService
     from oms_amazon.services.courier_mappings import CourierMappingService
     from oms_amazon.services.order_import.pii_purge import PiiPurge
+    from oms_amazon.services.order_import.ports import RuleSources
     from oms_amazon.services.order_import.reevaluation import OrderReevaluation
     from oms_amazon.services.order_import.scheduler import OrderImportScheduler
     from oms_amazon.services.order_import.worker import OrderImportWorker
@@ -257,12 +258,10 @@ class Container(AdapterWiring):
             relay=self.relay,
             secrets=self.seller_secrets,
             amazon=self.order_amazon,
-            skus=self._skus,
-            mappings=self._mappings,
+            rules=self.order_rules,
             rejections=self.rejections,
             clock=self.clock,
             api_version=self.settings.orders_api_version,
-            aliases=self.sku_aliases,
             changes=self.mapping_changes,
         )
 
@@ -275,12 +274,16 @@ class Container(AdapterWiring):
             self.order_store,
             self.order_writer,
             self.relay,
-            self._skus,
-            self._mappings,
+            self.order_rules,
             self.clock,
-            aliases=self.sku_aliases,
             changes=self.mapping_changes,
         )
+
+    @cached_property
+    def order_rules(self) -> RuleSources:
+        from oms_amazon.services.order_import.ports import RuleSources
+
+        return RuleSources(self._skus, self._mappings, self.sku_aliases)
 
     # ---- shipments
     @cached_property

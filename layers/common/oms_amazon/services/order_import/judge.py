@@ -21,10 +21,10 @@ from datetime import datetime
 
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.orders import AmazonOrder, Order
-from oms_amazon.domain.sku_aliases import AliasSource, SkuAlias, aliases_for, no_aliases
+from oms_amazon.domain.sku_aliases import SkuAlias, aliases_for
 from oms_amazon.order_checks import evaluate
 from oms_amazon.ports import MappingChanges
-from oms_amazon.services.order_import.ports import MappingSource, SkuSource
+from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.shipping import CourierMapping
 from oms_amazon.sku import SkuIndex
 
@@ -46,18 +46,9 @@ class OrderJudge:
     once per page (`new_page`), whether they changed since it loaded them, and judges with the new
     ones if they did."""
 
-    def __init__(
-        self,
-        client_id: str,
-        skus: SkuSource,
-        mappings: MappingSource,
-        aliases: AliasSource = no_aliases,
-        changes: MappingChanges | None = None,
-    ) -> None:
+    def __init__(self, client_id: str, rules: RuleSources, changes: MappingChanges | None = None) -> None:
         self._client_id = client_id
-        self._skus_source = skus
-        self._mappings_source = mappings
-        self._aliases_source = aliases
+        self._rules = rules
         self._changes = changes
         # The OMS SKUs found for the SKUs asked about so far: an index over them answers for those SKUs as
         # one over the whole catalogue would.
@@ -98,7 +89,7 @@ class OrderJudge:
     def _look_up(self, skus: set[str]) -> SkuIndex:
         wanted = skus - self._asked
         if wanted or self._index is None:
-            self._found.update(self._skus_source(self._client_id, wanted) if wanted else ())
+            self._found.update(self._rules.skus(self._client_id, wanted) if wanted else ())
             self._asked |= wanted
             self._index = SkuIndex(self._found)
         return self._index
@@ -126,8 +117,8 @@ class OrderJudge:
             # The marker first: mappings read after it are at least as new as what it says.
             if self._changes is not None:
                 self._revision = self._changes.revision(self._client_id)
-            self._mappings = self._mappings_source(self._client_id)
-            self._aliases = self._aliases_source(self._client_id)
+            self._mappings = self._rules.mappings(self._client_id)
+            self._aliases = self._rules.aliases(self._client_id)
             self._aliases_of = {}
         return self._mappings, self._aliases
 

@@ -5,12 +5,14 @@ mappings, the event bus and the unmapped-terms view. The adapters and `fakes` im
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonOrder, ImportCheckpoint, Order, OrderPage, OrderPii
+from oms_amazon.domain.sku_aliases import AliasSource, no_aliases
 from oms_amazon.shipping import CourierMapping
 
 
@@ -97,3 +99,12 @@ MappingSource = Callable[[str], list[CourierMapping]]
 # that the checks of order lines with those SKUs need (§6.5), read by key, never the whole catalogue.
 SkuSource = Callable[[str, Collection[str]], Collection[str]]
 OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSources:
+    """Where an order's judge reads the client's rules: its OMS SKUs, courier mappings and SKU aliases."""
+
+    skus: SkuSource
+    mappings: MappingSource
+    aliases: AliasSource = no_aliases

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from oms_amazon.domain.courier_mappings import MappingAdded
 from oms_amazon.domain.errors import Conflict, InvalidInput, NotFound
 from oms_amazon.domain.orders import AmazonLine, AmazonOrder, Order, Release
-from oms_amazon.domain.sku_aliases import AliasSource, no_aliases
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountRepository, Clock, MappingChanges
 from oms_amazon.services.order_import.judge import OrderJudge, liftable
-from oms_amazon.services.order_import.ports import MappingSource, OrderStore, SkuSource
+from oms_amazon.services.order_import.ports import OrderStore, RuleSources
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 
 # How long after a mapping or alias changes the tick judges the client's held orders again: an import's
@@ -30,32 +29,28 @@ class OrderReevaluation:
         orders: OrderStore,
         writer: OrderWriter,
         relay: OutboxRelay,
-        skus: SkuSource,
-        mappings: MappingSource,
+        rules: RuleSources,
         clock: Clock,
-        aliases: AliasSource = no_aliases,
         changes: MappingChanges | None = None,
     ) -> None:
         self._accounts = accounts
         self._orders = orders
         self._writer = writer
         self._relay = relay
-        self._skus = skus
-        self._mappings = mappings
+        self._rules = rules
         self._clock = clock
-        self._aliases = aliases
         self._changes = changes
 
     def reevaluate(self, client_id: str, order_id: str) -> Order:
         order = self._orders.get(client_id, order_id)
         if order is None:
             raise NotFound(f"No order {order_id}.", code="order_not_found")
-        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
+        judge = OrderJudge(client_id, self._rules)
         return self._again(order, judge)
 
     def mapping_added(self, added: MappingAdded) -> None:
         self._changed(added.client_id)
-        judge = OrderJudge(added.client_id, self._skus, self._mappings, self._aliases)
+        judge = OrderJudge(added.client_id, self._rules)
         released = 0
         for order in self._orders.held_for_term(added.client_id, added.amazon_term):
             if self._again(order, judge).status != "on_hold":
@@ -76,7 +71,7 @@ class OrderReevaluation:
         ]
         if not held:
             return 0
-        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
+        judge = OrderJudge(client_id, self._rules)
         released = sum(1 for order in held if self._again(order, judge).status != "on_hold")
         logger.info("held orders judged again after a SKU alias", extra={"held": len(held), "released": released})
         return released
@@ -90,7 +85,7 @@ class OrderReevaluation:
         released = judged = 0
         for client_id in self._changes.changed_recently(now or self._clock()):
             held = [order for order in self._orders.held(client_id) if liftable(order)]
-            judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases)
+            judge = OrderJudge(client_id, self._rules)
             for order in held:
                 try:
                     released += self._again(order, judge).status != "on_hold"
@@ -154,7 +149,7 @@ class OrderReevaluation:
         order = self._orders.get(client_id, order_id)
         if order is None or order.status in ("shipped", "cancelled", "not_for_us"):
             return order
-        return self._again(order, OrderJudge(client_id, self._skus, self._mappings, self._aliases), despatched=True)
+        return self._again(order, OrderJudge(client_id, self._rules), despatched=True)
 
     def _again(self, order: Order, judge: OrderJudge, *, despatched: bool = False) -> Order:
         account = self._accounts.get(order.client_id, order.account_id)

@@ -20,18 +20,16 @@ from oms_amazon.domain.amazon_errors import AuthorisationRejected
 from oms_amazon.domain.errors import AccountDeleted, Conflict
 from oms_amazon.domain.jobs import ImportJob
 from oms_amazon.domain.orders import AmazonOrder, ImportCheckpoint, Order
-from oms_amazon.domain.sku_aliases import AliasSource, no_aliases
 from oms_amazon.observability import count, logger
 from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, MappingChanges, SellerSecrets
 from oms_amazon.services.order_import.judge import OrderJudge
 from oms_amazon.services.order_import.ports import (
     AMAZON_LAG,
     ImportState,
-    MappingSource,
     OrderAmazonFactory,
     OrderSource,
     OrderStore,
-    SkuSource,
+    RuleSources,
 )
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
 from oms_amazon.shipping import without_zone
@@ -55,12 +53,10 @@ class OrderImportWorker:
         relay: OutboxRelay,
         secrets: SellerSecrets,
         amazon: OrderAmazonFactory,
-        skus: SkuSource,
-        mappings: MappingSource,
+        rules: RuleSources,
         rejections: AuthorisationRejections,
         clock: Clock,
         api_version: str,
-        aliases: AliasSource = no_aliases,
         changes: MappingChanges | None = None,
     ) -> None:
         self._changes = changes
@@ -71,12 +67,10 @@ class OrderImportWorker:
         self._relay = relay
         self._secrets = secrets
         self._amazon = amazon
-        self._skus = skus
-        self._mappings = mappings
+        self._rules = rules
         self._rejections = rejections
         self._clock = clock
         self._api_version = api_version
-        self._aliases = aliases
 
     def _job_accounts(self, job: ImportJob) -> list[Account]:
         """The job's accounts that can import now: active, importing, authorised."""
@@ -125,7 +119,7 @@ class OrderImportWorker:
 
     def _import_by_id(self, accounts: list[Account], amazon: OrderSource, order_ids: tuple[str, ...]) -> dict[str, int]:
         by_marketplace = {a.marketplace_id: a for a in accounts}
-        judge = OrderJudge(accounts[0].client_id, self._skus, self._mappings, self._aliases, self._changes)
+        judge = OrderJudge(accounts[0].client_id, self._rules, self._changes)
         stats = {"new": 0, "updated": 0, "unchanged": 0, "other_marketplace": 0}
         for order_id in order_ids:
             judge.new_page()
@@ -166,7 +160,7 @@ class OrderImportWorker:
         resumed = saved is not None and saved.continues(list(by_marketplace), self._api_version)
         if saved is not None and resumed:
             since = saved.since
-        judge = OrderJudge(client_id, self._skus, self._mappings, self._aliases, self._changes)
+        judge = OrderJudge(client_id, self._rules, self._changes)
         # On 2026-01-01 the level (and its zone) is recovered from v0 only for a client whose mappings use zones.
         zones = any(without_zone(m.amazon_term) is not None for m in judge.mappings())
         stats = {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "skipped_fba": 0, "other_marketplace": 0}
