@@ -16,11 +16,12 @@ from __future__ import annotations
 import bisect
 import contextlib
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 _MOTO_QUERY: Any = None  # moto's own Table.query, once `install` replaced it
+passed_to_moto = 0  # Query pages this module left to moto's own Query
 
 
 def _native(value: Any) -> Any:
@@ -67,7 +68,10 @@ def install() -> None:
         **filter_kwargs: Any,
     ) -> tuple[list[Any], int, dict[str, Any] | None]:
         plan = _plan(self, index_name, consistent_read, hash_key, hash_key_conditions, range_key_conditions)
-        if plan is None or filter_kwargs or (range_comparison and plan[2] is None):
+        window = _window(range_comparison, range_objs)
+        if plan is None or window is None or filter_kwargs or (range_comparison and plan[2] is None):
+            global passed_to_moto
+            passed_to_moto += 1
             return original(  # type: ignore[no-any-return]
                 self,
                 hash_key,
@@ -84,34 +88,43 @@ def install() -> None:
                 range_key_conditions,
                 **filter_kwargs,
             )
-        candidates, order, range_attr = plan
-        keyed = sorted(((tuple(_native(item.attrs[name]) for name in order), item) for item in candidates), key=_first)
-        keys = [key for key, _ in keyed]
-        if not scan_index_forward:
-            keyed.reverse()
-            keys.reverse()
-        start = 0
+        candidates, order, _ = plan
+        keyed = ((tuple(_native(item.attrs[name]) for name in order), item) for item in candidates)
+        ordered = sorted(keyed, key=_first)
+        keys = [key for key, _ in ordered]
+        low, high = window([key[0] for key in keys])  # the items the key condition holds for
         if exclusive_start_key is not None:
             from moto.dynamodb.models.dynamo_type import DynamoType
 
             after = tuple(_native(DynamoType(exclusive_start_key[name])) for name in order)
             if scan_index_forward:
-                start = bisect.bisect_right(keys, after)
+                low = max(low, bisect.bisect_right(keys, after))
             else:
-                start = len(keys) - bisect.bisect_left(list(reversed(keys)), after)
+                high = min(high, bisect.bisect_left(keys, after))
+        if scan_index_forward:
+            page, beyond = ordered[low:high], ordered[max(high, low) :]
+        else:
+            page, beyond = ordered[low:high][::-1], ordered[: min(low, high)][::-1]
         results: list[Any] = []
         size = scanned = 0
-        last_key = None
-        for _, item in keyed[start:]:
+        stopped = False
+        for _, item in page:
             item_size = item.size()
-            if len(results) == limit or size + item_size > RESULT_SIZE_LIMIT:  # as moto: before the condition
-                last_key = self._get_last_evaluated_key(results[-1], index_name)
+            if len(results) == limit or size + item_size > RESULT_SIZE_LIMIT:
+                stopped = True
                 break
-            if range_comparison and not item.attrs[range_attr].compare(range_comparison, range_objs):
-                continue
             results.append(item)
             size += item_size
             scanned += 1
+        if not stopped and results:
+            # moto walks on past the key condition's last item and stops (with a LastEvaluatedKey) at the
+            # first one there when the page is full, or at one that would take it past 1 MB; an item is at
+            # most 400 KB, so only a page past 624 KB needs to look.
+            stopped = (len(results) == limit and bool(beyond)) or (
+                size > RESULT_SIZE_LIMIT - 400 * 1024
+                and any(size + item.size() > RESULT_SIZE_LIMIT for _, item in beyond)
+            )
+        last_key = self._get_last_evaluated_key(results[-1], index_name) if stopped else None
         results = copy.deepcopy(results)
         if index_name:
             index = self.get_index(index_name)
@@ -147,10 +160,12 @@ def install() -> None:
                 return None
             hashes = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
             ranges = [key["AttributeName"] for key in index.schema if key["KeyType"] == "RANGE"]
-            conditions = dict(hash_key_conditions or [])
-            if len(hashes) != 1 or len(ranges) > 1 or set(conditions) != set(hashes):
+            if len(hashes) != 1 or len(ranges) > 1:
                 return None
             (hash_name,) = hashes
+            conditions = dict(hash_key_conditions or [(hash_name, hash_key)])
+            if set(conditions) != {hash_name} or conditions[hash_name] is None:
+                return None
             expected = conditions[hash_name]
             needed = [hash_name, *ranges]
             candidates = [
@@ -172,6 +187,36 @@ def install() -> None:
         return candidates, order, range_attr
 
     Table.query = query  # type: ignore[method-assign]
+
+
+def _window(comparison: str | None, operands: list[Any]) -> Callable[[list[Any]], tuple[int, int]] | None:
+    """Where, in the ascending values of the sort key, the key condition holds: a slice's bounds."""
+    values = [_native(operand) for operand in operands]
+    if comparison is None:
+        return lambda firsts: (0, len(firsts))
+    if comparison in ("EQ", "="):
+        return lambda firsts: (bisect.bisect_left(firsts, values[0]), bisect.bisect_right(firsts, values[0]))
+    if comparison in ("LT", "<"):
+        return lambda firsts: (0, bisect.bisect_left(firsts, values[0]))
+    if comparison in ("LE", "<="):
+        return lambda firsts: (0, bisect.bisect_right(firsts, values[0]))
+    if comparison in ("GT", ">"):
+        return lambda firsts: (bisect.bisect_right(firsts, values[0]), len(firsts))
+    if comparison in ("GE", ">="):
+        return lambda firsts: (bisect.bisect_left(firsts, values[0]), len(firsts))
+    if comparison == "BETWEEN":
+        return lambda firsts: (bisect.bisect_left(firsts, values[0]), bisect.bisect_right(firsts, values[1]))
+    if comparison == "BEGINS_WITH" and isinstance(values[0], str):
+        prefix = values[0]
+
+        def starting(firsts: list[Any]) -> tuple[int, int]:
+            low = high = bisect.bisect_left(firsts, prefix)
+            while high < len(firsts) and firsts[high].startswith(prefix):
+                high += 1
+            return low, high
+
+        return starting
+    return None
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
