@@ -16,6 +16,7 @@ from oms_amazon.adapters.sp_api.models.base import (
     TERMINAL_PROCESSING_STATUSES,
     AmazonModel,
     Pagination,
+    ProcessingJob,
     ProcessingStatus,
 )
 from oms_amazon.adapters.sp_api.models.feeds import (
@@ -139,6 +140,7 @@ __all__ = [
     "PatchOp",
     "PatchOperation",
     "ProceedsBreakdown",
+    "ProcessingJob",
     "ProcessingStatus",
     "Recipient",
     "Report",

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
-from oms_amazon.adapters.sp_api.models.base import (
-    TERMINAL_PROCESSING_STATUSES,
-    AmazonModel,
-    ProcessingStatus,
-)
+from oms_amazon.adapters.sp_api.models.base import AmazonModel, ProcessingJob
 
 
 class FeedDocumentUpload(AmazonModel):
@@ -24,19 +18,10 @@ class CreateFeedResult(AmazonModel):
     feed_id: str = Field(alias="feedId")
 
 
-class Feed(AmazonModel):
+class Feed(ProcessingJob):
     feed_id: str = Field(alias="feedId")
     feed_type: str = Field(alias="feedType")
-    created_time: datetime = Field(alias="createdTime")
-    processing_status: ProcessingStatus = Field(alias="processingStatus")
-    marketplace_ids: list[str] = Field(default_factory=list, alias="marketplaceIds")
-    processing_start_time: datetime | None = Field(default=None, alias="processingStartTime")
-    processing_end_time: datetime | None = Field(default=None, alias="processingEndTime")
     result_feed_document_id: str | None = Field(default=None, alias="resultFeedDocumentId")
-
-    @property
-    def is_finished(self) -> bool:
-        return self.processing_status in TERMINAL_PROCESSING_STATUSES
 
 
 class FeedsPage(AmazonModel):
