@@ -53,7 +53,8 @@ from oms_amazon.domain.stock_sync import StockRun
 from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.order_import.worker import OrderImportWorker
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
-from oms_amazon.services.stock_sync import StockSyncWorker, new_run_id
+from oms_amazon.services.stock_sync.scheduler import new_run_id
+from oms_amazon.services.stock_sync.worker import StockSyncWorker
 
 from bench.aws import LEDGER, Aws, reset_peak, resident_mb
 from bench.cases import (

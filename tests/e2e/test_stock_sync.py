@@ -350,7 +350,8 @@ def test_a_report_still_in_preparation_is_polled_by_the_next_run_not_asked_for_a
     account = connect(http)
     products(http, CATALOGUE[:2])
     sim.post("/_sim/config", json={"report_polls_before_done": 2})  # two polls in progress, DONE on the third
-    monkeypatch.setattr(wiring.container().stock_sync_worker, "_poll_seconds", 0.0)
+    # The listings report is read once a run, not waited for.
+    monkeypatch.setattr(wiring.container().stock_sync_worker._snapshots, "_poll_seconds", 0.0)
 
     first = sync(stack, http, account)
     second = sync(stack, http, account)
@@ -408,7 +409,9 @@ def test_a_sku_amazon_does_not_list_asks_for_new_listings_at_most_hourly_so_a_ne
     assert within_the_hour["skipped"] == {"not_on_amazon": 1}
     assert calls(sim)["createReport"] == 1, "a report at most hourly per seller and marketplace"
 
-    monkeypatch.setattr(wiring.container().stock_sync_worker, "_clock", lambda: utc_now() + timedelta(minutes=61))
+    container = wiring.container()
+    monkeypatch.setattr(container, "clock", lambda: utc_now() + timedelta(minutes=61))
+    monkeypatch.delitem(vars(container), "stock_sync_worker")  # built again on first use, on that clock
     an_hour_later = sync(stack, http, account)
 
     assert (an_hour_later["skus_sent"], an_hour_later["skipped"]) == (1, {})

@@ -22,6 +22,7 @@ from oms_amazon.adapters.product_items import product_to_item
 from oms_amazon.adapters.products import DynamoProductRepository
 from oms_amazon.adapters.stock_sync import DynamoStockSyncStore
 from oms_amazon.domain.accounts import Account
+from oms_amazon.domain.jobs import Job
 from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonOrder
 from oms_amazon.domain.products import CatalogueProduct, ProductDraft
@@ -29,7 +30,8 @@ from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOut
 from oms_amazon.services.order_import.judge import OrderJudge
 from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.products import ProductService
-from oms_amazon.services.stock_sync import Job, StockSyncWorker, new_run_id
+from oms_amazon.services.stock_sync.scheduler import new_run_id
+from oms_amazon.services.stock_sync.worker import StockSyncWorker
 from oms_amazon.stock import StockRules
 
 from fakes import FakeAccounts, FakeSecrets, NoRejections

@@ -50,7 +50,7 @@ def test_the_store_refuses_a_deleted_accounts_run_record_and_takes_back_the_erro
     from oms_amazon import wiring
     from oms_amazon.domain.errors import AccountDeleted
     from oms_amazon.domain.stock_sync import SkuError, StockRun
-    from oms_amazon.services.stock_sync import new_run_id
+    from oms_amazon.services.stock_sync.scheduler import new_run_id
 
     account = connect(api)
     now = datetime.now(UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from oms_amazon import wiring
 from oms_amazon.domain.stock_sync import SkuError, StockRun
-from oms_amazon.services.stock_sync import new_run_id
+from oms_amazon.services.stock_sync.scheduler import new_run_id
 
 from tests.conftest import ApiCaller
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from oms_amazon.batch import problems
-from oms_amazon.domain.jobs import ImportJob
+from oms_amazon.domain.jobs import ImportJob, Job
 from oms_amazon.services.shipments import ShipmentJob
-from oms_amazon.services.stock_sync import Job
 from pydantic import BaseModel, ValidationError
 
 pytestmark = pytest.mark.unit

@@ -15,9 +15,6 @@ PACKAGE = ROOT / "layers" / "common" / "oms_amazon"
 SP_API = PACKAGE / "adapters" / "sp_api"
 MAX_LINES = 500
 MAX_SP_API_LINES = 400
-# Being split separately (the stock sync service is changing meanwhile); remove each entry when its module is
-# split.
-NOT_YET_SPLIT = frozenset({"services/stock_sync.py"})
 
 
 def _lines(path: Path) -> int:
@@ -29,17 +26,13 @@ def _too_long(max_lines: int = MAX_LINES, max_sp_api_lines: int = MAX_SP_API_LIN
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
         limit = max_sp_api_lines if path.is_relative_to(SP_API) else max_lines
-        if name not in NOT_YET_SPLIT and _lines(path) > limit:
+        if _lines(path) > limit:
             found[name] = _lines(path)
     return found
 
 
 def test_no_module_of_the_layer_exceeds_500_lines_nor_an_sp_api_client_file_400() -> None:
     assert _too_long() == {}
-
-
-def test_the_modules_not_yet_split_exist_so_the_allowance_cannot_outlive_them() -> None:
-    assert all((PACKAGE / name).is_file() for name in NOT_YET_SPLIT)
 
 
 def test_the_check_finds_a_module_past_its_limit_and_holds_the_sp_api_client_to_its_own() -> None:
@@ -49,4 +42,3 @@ def test_the_check_finds_a_module_past_its_limit_and_holds_the_sp_api_client_to_
     assert _too_long(max_lines=wiring - 1)["wiring.py"] == wiring
     assert "adapters/sp_api/transport.py" not in _too_long(max_lines=transport - 1)
     assert _too_long(max_sp_api_lines=transport - 1)["adapters/sp_api/transport.py"] == transport
-    assert not set(_too_long(max_lines=1)) & NOT_YET_SPLIT

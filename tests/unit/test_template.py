@@ -416,9 +416,8 @@ def test_every_api_route_family_has_a_sample():
 
 
 def test_sample_jobs_are_exactly_what_the_producers_send():
-    from oms_amazon.domain.jobs import ImportJob
+    from oms_amazon.domain.jobs import ImportJob, Job
     from oms_amazon.services.shipments import ShipmentJob
-    from oms_amazon.services.stock_sync import Job
 
     parsers: dict[str, Any] = {
         "stock_sync": Job,

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from oms_amazon.services.shipments import ShipmentService, ShipmentWorker
     from oms_amazon.services.sku_aliases import SkuAliasService
     from oms_amazon.services.stock_runs import StockRunQueries
-    from oms_amazon.services.stock_sync import StockSyncScheduler, StockSyncWorker
+    from oms_amazon.services.stock_sync.scheduler import StockSyncScheduler
+    from oms_amazon.services.stock_sync.worker import StockSyncWorker
     from oms_amazon.services.write_limits import WriteLimiter
 
 
@@ -172,14 +173,14 @@ class Container(AdapterWiring):
     @cached_property
     def stock_sync_scheduler(self) -> StockSyncScheduler:
         from oms_amazon.adapters.queues import SqsJobQueue
-        from oms_amazon.services.stock_sync import StockSyncScheduler
+        from oms_amazon.services.stock_sync.scheduler import StockSyncScheduler
 
         queue = SqsJobQueue(self.client("sqs"), self.settings.stock_sync_queue_url)
         return StockSyncScheduler(self.accounts, self.stock_store, queue, self.clock)
 
     @cached_property
     def stock_sync_worker(self) -> StockSyncWorker:
-        from oms_amazon.services.stock_sync import StockSyncWorker
+        from oms_amazon.services.stock_sync.worker import StockSyncWorker
 
         return StockSyncWorker(
             accounts=self.accounts,
