@@ -57,7 +57,7 @@ def install() -> None:
         range_comparison: str | None,
         range_objs: list[Any],
         limit: int,
-        exclusive_start_key: dict[str, Any] | None,
+        exclusive_start_key: dict[str, Any],
         scan_index_forward: bool,
         projection_expressions: list[list[str]] | None,
         index_name: str | None = None,
@@ -72,7 +72,7 @@ def install() -> None:
         if plan is None or window is None or filter_kwargs or (range_comparison and plan[2] is None):
             global passed_to_moto
             passed_to_moto += 1
-            return original(  # type: ignore[no-any-return]
+            return original(
                 self,
                 hash_key,
                 range_comparison,
