@@ -3,7 +3,7 @@ marketplace, taken from its listings report, read again when stale or when asked
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -42,30 +42,47 @@ class ListingSnapshots:
         self._poll_seconds = poll_seconds
 
     def current(self, account: Account, amazon: AmazonSeller, *, force: bool) -> ListingSnapshot:
-        return self.refreshed(account, amazon, force=force)[0]
+        return self.refreshed([account], amazon, force=force)[account.id][0]
 
     def refreshed(
-        self, account: Account, amazon: AmazonSeller, *, force: bool
-    ) -> tuple[ListingSnapshot, ListingSnapshot | None]:
-        """The account's listing snapshot, read again from Amazon when stale (or `force`), and the one it
-        replaced when it was (what a run compares it with to find the newly listed SKUs)."""
+        self, accounts: Sequence[Account], amazon: AmazonSeller, *, force: bool
+    ) -> dict[str, tuple[ListingSnapshot, ListingSnapshot | None]]:
+        """Each account's listing snapshot (by account id), read again from Amazon when stale (or
+        `force`), and the one it replaced when it was (what a run compares it with to find the newly
+        listed SKUs). The reports of every stale account are asked for first and then waited for
+        together: a seller's marketplaces take one report's time, not one each."""
         now = self._clock()
-        snapshot = self._store.snapshot(account.client_id, account.merchant_id, account.marketplace)
-        if snapshot is not None and snapshot.is_fresh(now) and not force and snapshot.pending_report_id is None:
-            return snapshot, None
-        report_id = snapshot.pending_report_id if snapshot and snapshot.pending_report_id else None
-        if report_id is None:
-            report_id = amazon.request_listings_report(account.marketplace_id)
-            snapshot = ListingSnapshot(
-                account.merchant_id,
-                account.marketplace,
-                snapshot.taken_at if snapshot else None,
-                snapshot.product_types if snapshot else {},
-                pending_report_id=report_id,
-            )
-            self._store.save_snapshot(account.client_id, snapshot)
-        outcome = self._report(amazon, report_id)
-        assert snapshot is not None
+        found: dict[str, tuple[ListingSnapshot, ListingSnapshot | None]] = {}
+        waiting: list[tuple[Account, ListingSnapshot]] = []
+        for account in accounts:
+            snapshot = self._store.snapshot(account.client_id, account.merchant_id, account.marketplace)
+            if snapshot is not None and snapshot.is_fresh(now) and not force and snapshot.pending_report_id is None:
+                found[account.id] = (snapshot, None)
+            else:
+                waiting.append((account, self._requested(account, snapshot, amazon)))
+        outcomes = self._reports(amazon, [snapshot.pending_report_id or "" for _, snapshot in waiting])
+        for (account, snapshot), outcome in zip(waiting, outcomes, strict=True):
+            found[account.id] = self._settled(account, snapshot, outcome, now)
+        return found
+
+    def _requested(self, account: Account, snapshot: ListingSnapshot | None, amazon: AmazonSeller) -> ListingSnapshot:
+        """The snapshot with a listings report pending: the one asked for before, else a new one."""
+        if snapshot is not None and snapshot.pending_report_id:
+            return snapshot
+        report_id = amazon.request_listings_report(account.marketplace_id)
+        pending = ListingSnapshot(
+            account.merchant_id,
+            account.marketplace,
+            snapshot.taken_at if snapshot else None,
+            snapshot.product_types if snapshot else {},
+            pending_report_id=report_id,
+        )
+        self._store.save_snapshot(account.client_id, pending)
+        return pending
+
+    def _settled(
+        self, account: Account, snapshot: ListingSnapshot, outcome: ReportOutcome, now: datetime
+    ) -> tuple[ListingSnapshot, ListingSnapshot | None]:
         if outcome.status == "done" and outcome.product_types is not None:
             fresh = ListingSnapshot(
                 account.merchant_id,
@@ -78,7 +95,8 @@ class ListingSnapshots:
             return fresh, snapshot if snapshot.taken_at is not None else None
         if outcome.status == "failed":
             # FATAL: the previous snapshot stays; the next run asks for a new report.
-            self._store.save_snapshot(account.client_id, replace(snapshot, pending_report_id=None))
+            snapshot = replace(snapshot, pending_report_id=None)
+            self._store.save_snapshot(account.client_id, snapshot)
             logger.warning("Amazon failed the listings report", extra={"reason": outcome.reason})
         if snapshot.taken_at is not None:  # a stale snapshot beats none while Amazon prepares the next
             return snapshot, None
@@ -89,13 +107,17 @@ class ListingSnapshots:
             "listings_report_pending: Amazon is still preparing the listings report; the next run continues."
         )
 
-    def _report(self, amazon: AmazonSeller, report_id: str) -> ReportOutcome:
-        """The listings report's outcome, waited for a while in the same invocation when Amazon is quick."""
+    def _reports(self, amazon: AmazonSeller, report_ids: list[str]) -> list[ReportOutcome]:
+        """The listings reports' outcomes, waited for a while in the same invocation when Amazon is quick:
+        each is asked again until it is finished or the wait is over."""
+        outcomes: dict[int, ReportOutcome] = {}
         waited, delay = 0.0, 1.0
         while True:
-            outcome = amazon.listings_report(report_id)
-            if outcome.status != "pending" or waited >= self._poll_seconds:
-                return outcome
+            for index, report_id in enumerate(report_ids):
+                if index not in outcomes or outcomes[index].status == "pending":
+                    outcomes[index] = amazon.listings_report(report_id)
+            if waited >= self._poll_seconds or all(o.status != "pending" for o in outcomes.values()):
+                return [outcomes[index] for index in range(len(report_ids))]
             self._sleep(delay)
             waited += delay
             delay = min(delay * 2, 10.0)

@@ -124,7 +124,7 @@ class StockSyncWorker:
         group = self._group(account)
         state = self._feeds.reconcile(self._store.state(account.client_id, account.merchant_id, account.region), amazon)
         try:
-            refreshed = {a.id: self._snapshots.refreshed(a, amazon, force=False) for a in group}
+            refreshed = self._snapshots.refreshed(group, amazon, force=False)
         except ListingsUnavailable as unavailable:
             self._finish(account, run.with_changes(status="failed", reason=str(unavailable)))
             return
