@@ -22,6 +22,7 @@ from oms_amazon.domain.stock_sync import StockRun
 from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.order_import.worker import FIRST_IMPORT_WINDOW, OVERLAP, OrderImportWorker
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.services.stock_sync.scheduler import new_run_id
 from oms_amazon.services.stock_sync.worker import StockSyncWorker
 from oms_amazon.shipping import CourierMapping
@@ -159,10 +160,8 @@ class ConnectorStockSync:
         self.worker = StockSyncWorker(
             accounts=self.accounts,
             store=self.store,
-            secrets=FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
+            access=SellerAccess(FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN), self._seller, NoRejections()),
             products=self.catalogue,
-            amazon=self._seller,
-            rejections=NoRejections(),
             clock=amazon.clock.wall,
             sleep=amazon.clock.sleep,
             **tuning,
@@ -447,12 +446,14 @@ class ConnectorOrderImport:
             orders=self.orders,
             writer=OrderWriter(self.orders, FakeUnmappedTerms(), relay),
             relay=relay,
-            secrets=FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
-            amazon=lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
+            access=SellerAccess(
+                FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),
+                lambda marketplace, merchant_id, token: SellerAmazon(amazon.client(marketplace)),
+                NoRejections(),
+            ),
             rules=RuleSources(
                 skus=lambda client_id, wanted: skus_matching(ORDER_SKUS, wanted), mappings=lambda client_id: MAPPINGS
             ),
-            rejections=NoRejections(),
             clock=amazon.clock.wall,
             api_version=api_version,
         )

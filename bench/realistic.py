@@ -53,6 +53,7 @@ from oms_amazon.domain.stock_sync import StockRun
 from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.order_import.worker import OrderImportWorker
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.services.stock_sync.scheduler import new_run_id
 from oms_amazon.services.stock_sync.worker import StockSyncWorker
 
@@ -241,10 +242,8 @@ class StockSide:
         self.worker = StockSyncWorker(
             accounts=self.seller.accounts,
             store=self.store,
-            secrets=self.seller.secrets,
+            access=SellerAccess(self.seller.secrets, self.seller.amazon_for, self.seller.rejections),
             products=self.seller.products,
-            amazon=self.seller.amazon_for,
-            rejections=self.seller.rejections,
             clock=amazon.clock.wall,
             sleep=amazon.clock.sleep,
         )
@@ -446,14 +445,12 @@ class OrderSide:
                 pii_retention=timedelta(days=config.pii_retention_days),
             ),
             relay=relay,
-            secrets=self.seller.secrets,
-            amazon=self.seller.amazon_for,
+            access=SellerAccess(self.seller.secrets, self.seller.amazon_for, self.seller.rejections),
             rules=RuleSources(
                 skus=products.skus_matching,
                 mappings=lambda client_id: [m.as_rule() for m in mappings.all_of_client(client_id)],
                 aliases=aliases.all_of_client,
             ),
-            rejections=self.seller.rejections,
             clock=amazon.clock.wall,
             api_version=api_version,
             changes=DynamoMappingChanges(db, table),

@@ -30,6 +30,7 @@ from oms_amazon.domain.stock_sync import FeedOutcome, ListingSnapshot, ReportOut
 from oms_amazon.services.order_import.judge import OrderJudge
 from oms_amazon.services.order_import.ports import RuleSources
 from oms_amazon.services.products import ProductService
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.services.stock_sync.scheduler import new_run_id
 from oms_amazon.services.stock_sync.worker import StockSyncWorker
 from oms_amazon.stock import StockRules
@@ -190,10 +191,10 @@ class StockSync:
         self.worker = StockSyncWorker(
             accounts=self.accounts,
             store=self.store,
-            secrets=FakeSecrets.holding(CLIENT, SELLER, CANARY_REFRESH_TOKEN),
+            access=SellerAccess(
+                FakeSecrets.holding(CLIENT, SELLER, CANARY_REFRESH_TOKEN), self._seller, NoRejections()
+            ),
             products=repository,
-            amazon=self._seller,
-            rejections=NoRejections(),
             clock=clock,
             sleep=lambda seconds: None,
             poll_seconds=0,

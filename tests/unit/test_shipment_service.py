@@ -28,6 +28,7 @@ from oms_amazon.domain.shipments import (
     package_reference_id,
 )
 from oms_amazon.ports import Page
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.services.shipments import ShipmentDraft, ShipmentJob, ShipmentService, ShipmentWorker
 
 from fakes import FakeAccounts, FakeOrders, FakeRejections, FakeSecrets
@@ -223,9 +224,7 @@ def world() -> World:
         shipments=shipments,
         queue=queue,
         relay=relay,
-        secrets=secrets,
-        amazon=amazon,
-        rejections=rejections,
+        access=SellerAccess(secrets, amazon, rejections),
         clock=clock,
         schedule=RetrySchedule(base_seconds=30),
         tokens=lambda: f"t{next(counter)}",

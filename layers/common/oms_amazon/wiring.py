@@ -26,12 +26,12 @@ from oms_amazon.wiring_adapters import AdapterWiring
 
 # Each handler imports the services it runs, not its neighbours' (cold start): they are imported where built.
 if TYPE_CHECKING:
-    from oms_amazon.ports import DeadLetterQueue
+    from oms_amazon.ports import AmazonSeller, DeadLetterQueue
     from oms_amazon.services.accounts import AccountService, DeletedAccountSweep
     from oms_amazon.services.authorisation import AuthorisationService
     from oms_amazon.services.courier_mappings import CourierMappingService
     from oms_amazon.services.order_import.pii_purge import PiiPurge
-    from oms_amazon.services.order_import.ports import RuleSources
+    from oms_amazon.services.order_import.ports import OrderSource, RuleSources
     from oms_amazon.services.order_import.reevaluation import OrderReevaluation
     from oms_amazon.services.order_import.scheduler import OrderImportScheduler
     from oms_amazon.services.order_import.worker import OrderImportWorker
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from oms_amazon.services.order_queries import OrderQueries
     from oms_amazon.services.participation import ParticipationGuard
     from oms_amazon.services.products import ProductService
-    from oms_amazon.services.shipments import ShipmentService, ShipmentWorker
+    from oms_amazon.services.seller_access import AmazonFactory, SellerAccess
+    from oms_amazon.services.shipments import ShipmentConfirmer, ShipmentService, ShipmentWorker
     from oms_amazon.services.sku_aliases import SkuAliasService
     from oms_amazon.services.stock_runs import StockRunQueries
     from oms_amazon.services.stock_sync.scheduler import StockSyncScheduler
@@ -169,6 +170,12 @@ class Container(AdapterWiring):
         )
         return {"sign_in": "cognito", "url": config.console_sign_in_url, "client_id": client_id}
 
+    # ---- each worker's way to a seller's Amazon: its own factory, the sellers' secrets and their rejections
+    def _seller_access[AmazonT](self, amazon: AmazonFactory[AmazonT]) -> SellerAccess[AmazonT]:
+        from oms_amazon.services.seller_access import SellerAccess
+
+        return SellerAccess(self.seller_secrets, amazon, self.rejections)
+
     # ---- stock sync
     @cached_property
     def stock_sync_scheduler(self) -> StockSyncScheduler:
@@ -179,16 +186,18 @@ class Container(AdapterWiring):
         return StockSyncScheduler(self.accounts, self.stock_store, queue, self.clock)
 
     @cached_property
+    def stock_sync_access(self) -> SellerAccess[AmazonSeller]:
+        return self._seller_access(self.seller_amazon)
+
+    @cached_property
     def stock_sync_worker(self) -> StockSyncWorker:
         from oms_amazon.services.stock_sync.worker import StockSyncWorker
 
         return StockSyncWorker(
             accounts=self.accounts,
             store=self.stock_store,
-            secrets=self.seller_secrets,
+            access=self.stock_sync_access,
             products=self.product_repository,
-            amazon=self.seller_amazon,
-            rejections=self.rejections,
             clock=self.clock,
             aliases=self.sku_aliases,
         )
@@ -248,6 +257,10 @@ class Container(AdapterWiring):
         )
 
     @cached_property
+    def order_import_access(self) -> SellerAccess[OrderSource]:
+        return self._seller_access(self.order_amazon)
+
+    @cached_property
     def order_import_worker(self) -> OrderImportWorker:
         from oms_amazon.services.order_import.worker import OrderImportWorker
 
@@ -257,10 +270,8 @@ class Container(AdapterWiring):
             orders=self.order_store,
             writer=self.order_writer,
             relay=self.relay,
-            secrets=self.seller_secrets,
-            amazon=self.order_amazon,
+            access=self.order_import_access,
             rules=self.order_rules,
-            rejections=self.rejections,
             clock=self.clock,
             api_version=self.settings.orders_api_version,
             changes=self.mapping_changes,
@@ -296,6 +307,10 @@ class Container(AdapterWiring):
         )
 
     @cached_property
+    def shipment_access(self) -> SellerAccess[ShipmentConfirmer]:
+        return self._seller_access(self.shipment_amazon)
+
+    @cached_property
     def shipment_worker(self) -> ShipmentWorker:
         from oms_amazon.domain.shipments import RetrySchedule
         from oms_amazon.services.shipments import ShipmentWorker
@@ -305,9 +320,7 @@ class Container(AdapterWiring):
             shipments=self.shipment_store,
             queue=self.shipment_queue,
             relay=self.relay,
-            secrets=self.seller_secrets,
-            amazon=self.shipment_amazon,
-            rejections=self.rejections,
+            access=self.shipment_access,
             clock=self.clock,
             schedule=RetrySchedule(base_seconds=self.settings.shipment_retry_base_seconds),
             orders=self.order_store,

@@ -44,7 +44,6 @@ from oms_amazon.domain.amazon_errors import (
 from oms_amazon.domain.amazon_errors import NotFound as AmazonNotFound
 from oms_amazon.domain.errors import Conflict, DependencyUnavailable, NotFound
 from oms_amazon.domain.jobs import ShipmentJob
-from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import Order
 from oms_amazon.domain.shipments import (
     EVENT_TYPES,
@@ -66,7 +65,8 @@ from oms_amazon.domain.shipments import (
     units_unconfirmed,
 )
 from oms_amazon.observability import count, logger
-from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, Page, SellerSecrets
+from oms_amazon.ports import AccountRepository, Clock, Page
+from oms_amazon.services.seller_access import SellerAccess
 
 MAX_WRITE_TRIES = 3
 
@@ -119,7 +119,6 @@ class EventRelay(Protocol):
     def send(self, events: list[dict[str, Any]]) -> None: ...
 
 
-ConfirmerFactory = Callable[[Marketplace, str, str], ShipmentConfirmer]
 TokenFactory = Callable[[], str]
 
 
@@ -297,9 +296,7 @@ class ShipmentWorker:
         shipments: ShipmentStore,
         queue: ShipmentQueue,
         relay: EventRelay,
-        secrets: SellerSecrets,
-        amazon: ConfirmerFactory,
-        rejections: AuthorisationRejections,
+        access: SellerAccess[ShipmentConfirmer],
         clock: Clock,
         schedule: RetrySchedule,
         tokens: TokenFactory = new_token,
@@ -313,9 +310,7 @@ class ShipmentWorker:
         self._shipments = shipments
         self._queue = queue
         self._relay = relay
-        self._secrets = secrets
-        self._amazon = amazon
-        self._rejections = rejections
+        self._access = access
         self._clock = clock
         self._schedule = schedule
         self._tokens = tokens
@@ -361,10 +356,9 @@ class ShipmentWorker:
         )
         if account.authorisation.status != "ok":
             return _Retry(waiting)
-        token = self._secrets.get(account.client_id, account.merchant_id, account.secret_version)
-        if token is None or token.type != "sp_api_refresh_token":
+        amazon = self._access.open(account)
+        if amazon is None:
             return _Retry(waiting)
-        amazon = self._amazon(account.market, account.merchant_id, token.value)
         try:
             amazon.confirm_shipment(shipment, account.marketplace_id)
         except (OutcomeUnknown, InvalidRequest) as error:
@@ -372,8 +366,7 @@ class ShipmentWorker:
             # package may be refused: Amazon's record of the order's packages decides (§6.7).
             return self._settled_by_amazons_record(amazon, shipment, error)
         except AuthorisationRejected:
-            self._rejections.reject(account.client_id, account.merchant_id)
-            count("AuthorisationsRejected")
+            self._access.reject(account)
             logger.warning("Amazon rejected the seller's authorisation; its accounts are paused")
             return _Retry(
                 Reason(

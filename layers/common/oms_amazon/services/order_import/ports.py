@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from oms_amazon.domain.accounts import Account
-from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.orders import AmazonOrder, ImportCheckpoint, Order, OrderPage, OrderPii
 from oms_amazon.domain.sku_aliases import AliasSource, no_aliases
 from oms_amazon.shipping import CourierMapping
@@ -98,7 +97,6 @@ MappingSource = Callable[[str], list[CourierMapping]]
 # (client, SKUs) -> the client's OMS SKUs equal to one of them, or equal to one ignoring letter case: all
 # that the checks of order lines with those SKUs need (§6.5), read by key, never the whole catalogue.
 SkuSource = Callable[[str, Collection[str]], Collection[str]]
-OrderAmazonFactory = Callable[[Marketplace, str, str], OrderSource]
 
 
 @dataclass(frozen=True, slots=True)

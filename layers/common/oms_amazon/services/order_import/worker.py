@@ -21,17 +21,17 @@ from oms_amazon.domain.errors import AccountDeleted, Conflict
 from oms_amazon.domain.jobs import ImportJob
 from oms_amazon.domain.orders import AmazonOrder, ImportCheckpoint, Order
 from oms_amazon.observability import count, logger
-from oms_amazon.ports import AccountRepository, AuthorisationRejections, Clock, MappingChanges, SellerSecrets
+from oms_amazon.ports import AccountRepository, Clock, MappingChanges
 from oms_amazon.services.order_import.judge import OrderJudge
 from oms_amazon.services.order_import.ports import (
     AMAZON_LAG,
     ImportState,
-    OrderAmazonFactory,
     OrderSource,
     OrderStore,
     RuleSources,
 )
 from oms_amazon.services.order_import.writer import OrderWriter, OutboxRelay
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.shipping import without_zone
 
 FIRST_IMPORT_WINDOW = timedelta(hours=24)
@@ -51,10 +51,8 @@ class OrderImportWorker:
         orders: OrderStore,
         writer: OrderWriter,
         relay: OutboxRelay,
-        secrets: SellerSecrets,
-        amazon: OrderAmazonFactory,
+        access: SellerAccess[OrderSource],
         rules: RuleSources,
-        rejections: AuthorisationRejections,
         clock: Clock,
         api_version: str,
         changes: MappingChanges | None = None,
@@ -65,10 +63,8 @@ class OrderImportWorker:
         self._orders = orders
         self._writer = writer
         self._relay = relay
-        self._secrets = secrets
-        self._amazon = amazon
+        self._access = access
         self._rules = rules
-        self._rejections = rejections
         self._clock = clock
         self._api_version = api_version
 
@@ -93,8 +89,8 @@ class OrderImportWorker:
             logger.info("order import skipped: no account of the seller can import now", extra=job.to_message())
             return {}
         first = accounts[0]
-        token = self._secrets.get(first.client_id, first.merchant_id, first.secret_version)
-        if token is None or token.type != "sp_api_refresh_token":
+        amazon = self._access.open(first)
+        if amazon is None:
             return {}
         keys = {
             "client_id": first.client_id,
@@ -104,14 +100,12 @@ class OrderImportWorker:
         }
         logger.append_keys(**keys)
         try:
-            amazon = self._amazon(first.market, first.merchant_id, token.value)
             if job.order_ids:
                 return self._import_by_id(accounts, amazon, job.order_ids)
             window = (job.since, job.until) if job.since is not None else None
             return self._import(accounts, amazon, window=window, time_left=time_left)
         except AuthorisationRejected:
-            self._rejections.reject(first.client_id, first.merchant_id)
-            count("AuthorisationsRejected")
+            self._access.reject(first)
             logger.warning("Amazon rejected the seller's authorisation; its jobs are paused")
             return {"rejected": 1}
         finally:

@@ -12,25 +12,15 @@ from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.amazon_errors import AuthorisationRejected
 from oms_amazon.domain.errors import AccountDeleted
 from oms_amazon.domain.jobs import Job
-from oms_amazon.domain.marketplaces import Marketplace
 from oms_amazon.domain.sku_aliases import AliasSource, no_aliases
 from oms_amazon.domain.stock_sync import StockRun, SyncState
 from oms_amazon.observability import count, logger
-from oms_amazon.ports import (
-    AccountRepository,
-    AmazonSeller,
-    AuthorisationRejections,
-    CatalogueReader,
-    Clock,
-    SellerSecrets,
-    StockSyncStore,
-)
+from oms_amazon.ports import AccountRepository, AmazonSeller, CatalogueReader, Clock, StockSyncStore
+from oms_amazon.services.seller_access import SellerAccess
 from oms_amazon.services.stock_sync.planner import PlannedRun, StockPlanner
 from oms_amazon.services.stock_sync.reconciler import RECONCILE_AFTER, FeedReconciler
 from oms_amazon.services.stock_sync.sender import QuantitySender, by_transport
 from oms_amazon.services.stock_sync.snapshots import ListingSnapshots, ListingsUnavailable
-
-AmazonFactory = Callable[[Marketplace, str, str], AmazonSeller]
 
 
 class StockSyncWorker:
@@ -41,10 +31,8 @@ class StockSyncWorker:
         *,
         accounts: AccountRepository,
         store: StockSyncStore,
-        secrets: SellerSecrets,
+        access: SellerAccess[AmazonSeller],
         products: CatalogueReader,
-        amazon: AmazonFactory,
-        rejections: AuthorisationRejections,
         clock: Clock,
         sleep: Callable[[float], None] = time.sleep,
         # Amazon usually processes a quantity feed, or prepares the listings report, within a minute or
@@ -55,9 +43,7 @@ class StockSyncWorker:
     ) -> None:
         self._accounts = accounts
         self._store = store
-        self._secrets = secrets
-        self._amazon = amazon
-        self._rejections = rejections
+        self._access = access
         self._clock = clock
         self._snapshots = ListingSnapshots(store, clock, sleep, poll_seconds)
         self._planner = StockPlanner(products, aliases, self._snapshots, clock)
@@ -82,7 +68,7 @@ class StockSyncWorker:
         }
         logger.append_keys(**keys)
         try:
-            amazon = self._seller(account)
+            amazon = self._access.open(account, authorised=account.authorisation.status == "ok")
             if amazon is None:
                 if run is not None:
                     self._finish(account, run.with_changes(status="failed", reason="authorisation_required"))
@@ -97,8 +83,7 @@ class StockSyncWorker:
             elif run is not None:
                 self._sync(account, run, amazon)
         except AuthorisationRejected:
-            rejected = self._rejections.reject(account.client_id, account.merchant_id)
-            count("AuthorisationsRejected")
+            rejected = self._access.reject(account)
             logger.warning(
                 "Amazon rejected the seller's authorisation; its jobs are paused", extra={"accounts": len(rejected)}
             )
@@ -193,12 +178,6 @@ class StockSyncWorker:
         count("SkusPushed", len(plan.pushes))
 
     # ---- helpers
-    def _seller(self, account: Account) -> AmazonSeller | None:
-        token = self._secrets.get(account.client_id, account.merchant_id, account.secret_version)
-        if token is None or token.type != "sp_api_refresh_token" or account.authorisation.status != "ok":
-            return None
-        return self._amazon(account.market, account.merchant_id, token.value)
-
     def _finish(self, account: Account | None, run: StockRun, *, save: bool = True) -> None:
         if run.status in ("done", "failed") and run.finished_at is None:
             run = run.with_changes(finished_at=self._clock())
