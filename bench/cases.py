@@ -444,7 +444,7 @@ class ConnectorOrderImport:
             accounts=self.accounts,
             state=FakeImportState(self.accounts),
             orders=self.orders,
-            writer=OrderWriter(self.orders, FakeUnmappedTerms(), relay),
+            writer=OrderWriter(self.orders, FakeUnmappedTerms()),
             relay=relay,
             access=SellerAccess(
                 FakeSecrets.holding(CLIENT, SELLER, REFRESH_TOKEN),

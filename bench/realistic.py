@@ -441,7 +441,6 @@ class OrderSide:
             writer=OrderWriter(
                 self.orders,
                 DynamoUnmappedTermRepository(db, table),
-                relay,
                 pii_retention=timedelta(days=config.pii_retention_days),
             ),
             relay=relay,

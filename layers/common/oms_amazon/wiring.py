@@ -227,10 +227,7 @@ class Container(AdapterWiring):
         from oms_amazon.services.order_import.writer import OrderWriter
 
         return OrderWriter(
-            self.order_store,
-            self.unmapped_terms,
-            self.relay,
-            pii_retention=timedelta(days=self.settings.pii_retention_days),
+            self.order_store, self.unmapped_terms, pii_retention=timedelta(days=self.settings.pii_retention_days)
         )
 
     @cached_property

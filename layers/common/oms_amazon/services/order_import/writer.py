@@ -35,7 +35,7 @@ class OutboxRelay:
 
 
 class OrderWriter:
-    """Stores a judged order once, keeps the unmapped-terms view in step, and relays its event.
+    """Stores a judged order once, keeps the unmapped-terms view in step, and gives back its outbox event.
 
     The buyer's data goes along only while the warehouse needs it (§6.8): never for an order it does
     not ship, never again once deleted, and with a deletion time from the moment the order ships or is
@@ -45,12 +45,10 @@ class OrderWriter:
         self,
         orders: OrderStore,
         unmapped: UnmappedTerms,
-        relay: OutboxRelay,
         pii_retention: timedelta = timedelta(days=30),
     ) -> None:
         self._orders = orders
         self._unmapped = unmapped
-        self._relay = relay
         self._pii_retention = pii_retention
 
     def _with_pii_rules(self, order: Order) -> Order:
