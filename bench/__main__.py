@@ -22,7 +22,7 @@ BOUND_FACTOR, BOUND_SLACK = 1.25, 5.0
 FULL_SYNC_CALL_RATIO = 100
 DELTA_MAX_CALLS = 5
 DELTA_MAX_WCU_PER_SKU = 2.0
-# `BENCH_QUICK=1`: the same cases at sizes moto handles in seconds (the issue's sizes take about an hour).
+# `BENCH_QUICK=1`: the same cases at sizes moto handles in seconds (the issue's sizes: 15 minutes with --jobs 2).
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 DEFAULT_SKUS, DEFAULT_ORDERS = ("2000", "250") if QUICK else ("10000,100000,250000", "1000,5000")
 # Issue "honest scale": each handler's import as Lambda pays it (no bytecode but the layer's, tracer on),
@@ -42,7 +42,7 @@ def _case(kind: str, args: tuple[Any, ...]) -> dict[str, Any] | list[dict[str, A
         "order_import": _order_import,
         "with_processing_time": cases.processing_case,
         "order_import_next_run": cases.order_next_run_case,
-        "five_marketplaces_stock": lambda skus, options: realistic.stock_cases(skus, 0.0, options, realistic.EU_FIVE),
+        "five_marketplaces_stock": _five_marketplaces_stock,
         "five_marketplaces_orders": lambda count, version, options: realistic.order_cases(
             count, version, options, realistic.EU_FIVE
         ),
@@ -58,6 +58,18 @@ def _stock_sync(skus: int, delta: float, options: Any, naive: bool) -> list[dict
     found = stock_cases(skus, delta, options)
     for case, run_delta in zip(found, (None, delta), strict=False):
         case["naive"] = naive_stock(skus, run_delta).to_json() if naive else None
+    return found
+
+
+def _five_marketplaces_stock(skus: int, options: Any, naive: bool) -> list[dict[str, Any]]:
+    """A seller's full sync on five EU marketplaces on the real adapters, beside the naive connector's
+    (one patch per SKU in each marketplace)."""
+    from bench.cases import naive_stock
+    from bench.realistic import EU_FIVE, stock_cases
+
+    found = stock_cases(skus, 0.0, options, EU_FIVE)
+    for case in found:
+        case["naive"] = naive_stock(skus, None, EU_FIVE).to_json() if naive else None
     return found
 
 
@@ -98,7 +110,7 @@ def run_cases(
     if per_run > 0:
         work += [("order_import_next_run", (per_run, v)) for v in API_VERSIONS]
     if skus:
-        work.append(("five_marketplaces_stock", (min(skus), options)))
+        work.append(("five_marketplaces_stock", (min(skus), options, naive)))
     if orders:
         work += [("five_marketplaces_orders", (min(orders), v, options)) for v in API_VERSIONS]
     # The biggest cases first, so two processes finish together.
@@ -168,6 +180,7 @@ def table(results: dict[str, Any]) -> str:
     for case in [
         *results["stock_sync"],
         *results["order_import"],
+        *results.get("five_marketplaces_stock", []),
         *results.get("with_processing_time", []),
         *results.get("order_import_next_run", []),
     ]:

@@ -225,36 +225,46 @@ def stock_case(skus: int, delta: float | None) -> dict[str, Any]:
     }
 
 
-def naive_stock(skus: int, delta: float | None) -> Measured:
+def naive_stock(skus: int, delta: float | None, marketplaces: tuple[str, ...] = (MARKETPLACE,)) -> Measured:
     """The naive connector's full sync of `skus` SKUs (delta None), or its run after a full one in which
-    `delta` of them moved: one patchListingsItem per SKU it has not sent."""
+    `delta` of them moved: one patchListingsItem per SKU it has not sent, in each marketplace."""
     quantities = catalogue(skus)
     names = list(quantities)
     changed = skus
-    amazon = Amazon()
+    amazon = Amazon(marketplaces)
     try:
-        seed_listings(amazon, names)
-        pushed: dict[str, int] = {}
+        for code in marketplaces:
+            seed_listings(amazon, names, code)
+        pushed: dict[str, dict[str, int]] = {code: {} for code in marketplaces}
         target = quantities
         if delta is not None:
             # After its earlier full run (not measured) the naive connector remembers what it sent and
             # Amazon holds it.
-            pushed = dict(quantities)
             target, changed = changed_catalogue(quantities, delta)
-            amazon.control(
-                "PUT",
-                f"/_sim/sellers/{SELLER}/listings",
-                {
-                    "marketplace": MARKETPLACE,
-                    "items": [{"sku": s, "product_type": "PRODUCT", "quantity": max(0, q)} for s, q in pushed.items()],
-                },
-            )
-        client = amazon.client(UK)
+            for code in marketplaces:
+                pushed[code] = dict(quantities)
+                amazon.control(
+                    "PUT",
+                    f"/_sim/sellers/{SELLER}/listings",
+                    {
+                        "marketplace": code,
+                        "items": [
+                            {"sku": s, "product_type": "PRODUCT", "quantity": max(0, q)} for s, q in quantities.items()
+                        ],
+                    },
+                )
         sent: list[int] = []
-        measured = amazon.measure(lambda: sent.append(naive.push_stock(client, MARKETPLACE_ID, target, pushed)))
-        if sent[0] != changed:
-            raise AssertionError(f"the naive connector sent {sent[0]} SKUs, {changed} changed")
-        check_pushed(amazon, target, "naive")
+
+        def push() -> None:
+            for code in marketplaces:
+                market = marketplace_by_code(code)
+                sent.append(naive.push_stock(amazon.client(market), market.marketplace_id, target, pushed[code]))
+
+        measured = amazon.measure(push)
+        if sum(sent) != changed * len(marketplaces):
+            raise AssertionError(f"the naive connector sent {sum(sent)} SKUs, {changed} changed in each marketplace")
+        for code in marketplaces:
+            check_pushed(amazon, target, "naive", code)
     finally:
         amazon.close()
     return measured
