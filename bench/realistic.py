@@ -81,6 +81,7 @@ __all__ = ["EU_FIVE", "Options", "order_cases", "stock_cases"]
 
 ORDER_TICK = timedelta(minutes=int(parameter_default("OrderImportRateMinutes")))
 STOCK_TICK = timedelta(minutes=int(parameter_default("StockSyncRateMinutes")))
+CATALOGUE_AGE = timedelta(hours=1)  # how long before the first stock run the products were last changed
 MAX_DELIVERIES = 60  # a job that needs more is reported as not finishing
 
 
@@ -352,7 +353,9 @@ def stock_cases(
                 },
             )
         side = StockSide(aws, amazon, marketplaces)
-        side.seller.load_products(quantities, amazon.clock.wall())
+        # The OMS held its catalogue before the connector's first run: stamped an hour earlier, not a second,
+        # which would put every product inside the next run's overlap with this one (a read of them all).
+        side.seller.load_products(quantities, amazon.clock.wall() - CATALOGUE_AGE)
         amazon.clock.advance(1)
         full, full_measured = _measured_stock_run(side, quantities, skus, options)
         results.append((full, full_measured, skus, True))
