@@ -22,7 +22,7 @@ BOUND_FACTOR, BOUND_SLACK = 1.25, 5.0
 FULL_SYNC_CALL_RATIO = 100
 DELTA_MAX_CALLS = 5
 DELTA_MAX_WCU_PER_SKU = 2.0
-# `BENCH_QUICK=1`: the same cases at sizes moto handles in seconds (the issue's sizes: 15 minutes with --jobs 2).
+# `BENCH_QUICK=1`: the same cases at sizes moto handles in seconds (the issue's sizes: about 10 minutes with --jobs 2).
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 DEFAULT_SKUS, DEFAULT_ORDERS = ("2000", "250") if QUICK else ("10000,100000,250000", "1000,5000")
 # Issue "honest scale": each handler's import as Lambda pays it (no bytecode but the layer's, tracer on),
