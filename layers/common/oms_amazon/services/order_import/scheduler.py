@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Literal
 
 from oms_amazon.domain.accounts import Account
 from oms_amazon.domain.errors import InvalidInput, NotFound
@@ -80,32 +81,11 @@ class OrderImportScheduler:
         return outcome
 
     def run_now(self, client_id: str, account_id: str) -> None:
-        account = self._importing(client_id, account_id)
-        self._queue_for(
-            account,
-            ImportJob(
-                job="order_import",
-                client_id=account.client_id,
-                merchant_id=account.merchant_id,
-                region=account.region,
-                trigger="manual",
-                account_id=account.id,
-            ),
-        )
+        self._queue_for(self._importing(client_id, account_id), "manual")
 
     def import_order(self, client_id: str, account_id: str, order_id: str) -> None:
         """Fetch one order by id, of any age Amazon serves (an order the watermark's window missed)."""
-        account = self._importing(client_id, account_id)
-        job = ImportJob(
-            job="order_import",
-            client_id=account.client_id,
-            merchant_id=account.merchant_id,
-            region=account.region,
-            trigger="by_id",
-            account_id=account.id,
-            order_ids=(order_id,),
-        )
-        self._queue_for(account, job)
+        self._queue_for(self._importing(client_id, account_id), "by_id", order_ids=(order_id,))
 
     def backfill(self, client_id: str, account_id: str, since: datetime, until: datetime | None) -> datetime:
         """Import a past window of at most 30 days as a job of its own; the watermark stays where it is.
@@ -123,18 +103,7 @@ class OrderImportScheduler:
         )
         if problem is not None:
             raise InvalidInput(f"Invalid backfill window: {problem}.", code="invalid_window")
-        account = self._importing(client_id, account_id)
-        job = ImportJob(
-            job="order_import",
-            client_id=account.client_id,
-            merchant_id=account.merchant_id,
-            region=account.region,
-            trigger="backfill",
-            account_id=account.id,
-            since=since,
-            until=end,
-        )
-        self._queue_for(account, job)
+        self._queue_for(self._importing(client_id, account_id), "backfill", since=since, until=end)
         return end
 
     def _importing(self, client_id: str, account_id: str) -> Account:
@@ -144,7 +113,27 @@ class OrderImportScheduler:
         account.check_can_run("order_import")
         return account
 
-    def _queue_for(self, account: Account, job: ImportJob) -> None:
+    def _queue_for(
+        self,
+        account: Account,
+        trigger: Literal["manual", "by_id", "backfill"],
+        *,
+        order_ids: tuple[str, ...] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """A job asked for on one account (run now, an order by id, a backfill): its seller and region's."""
+        job = ImportJob(
+            job="order_import",
+            client_id=account.client_id,
+            merchant_id=account.merchant_id,
+            region=account.region,
+            trigger=trigger,
+            account_id=account.id,
+            order_ids=order_ids,
+            since=since,
+            until=until,
+        )
         self._send(job, dedup_id=f"import-{account.id}-{self._clock():%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}")
 
     def _send(self, job: ImportJob, *, dedup_id: str) -> None:
