@@ -639,9 +639,10 @@ def advance_report(sim: Simulator, report: Report, *, poll: bool = True, force: 
         if seller is not None:
             report.document_id = _report_document(sim, seller, *fatal_report_document(report.fatal_message))
         return
-    listings: list[Listing] = []
-    for marketplace_id in report.marketplace_ids:
-        listings.extend(sim.book.marketplace(report.seller_id, marketplace_id).values())
+    # A listings report naming several marketplaces holds one of them only: Amazon's developers report that
+    # such reports "seem only contain data for 1 seemingly randomly chosen marketplace", while one report per
+    # marketplace is complete (selling-partner-api-models #1998, #2941). Here, deterministically, the first.
+    listings = list(sim.book.marketplace(report.seller_id, report.marketplace_ids[0]).values())
     if not listings:
         # "an automatic cancellation if there is no data to return" (Reports model, processingStatus CANCELLED):
         # no document.

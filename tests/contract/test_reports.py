@@ -87,6 +87,14 @@ def test_the_report_covers_only_the_requested_marketplaces(listed: Amazon) -> No
     assert [r["seller-sku"] for r in download(listed, report["reportDocumentId"])[1]] == ["DE-ONLY"]
 
 
+def test_a_report_naming_several_marketplaces_holds_only_one_of_them_as_amazons_does(listed: Amazon) -> None:
+    # Developers find the listings report of several marketplaces holds one marketplace's data only
+    # (selling-partner-api-models #1998): a connector must ask for one report per marketplace.
+    report = get_report(listed, create_report(listed, (UK, DE))["reportId"])
+    assert report["marketplaceIds"] == [UK, DE]
+    assert [r["seller-sku"] for r in download(listed, report["reportDocumentId"])[1]] == ["SKU-A", "sku-a"]
+
+
 def test_the_report_can_be_served_uncompressed(listed: Amazon) -> None:
     listed.config(report_compression=None)
     report = get_report(listed, create_report(listed)["reportId"])
