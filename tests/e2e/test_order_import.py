@@ -392,6 +392,13 @@ def test_a_backfill_imports_a_past_window_and_leaves_the_watermark_alone(stack, 
     too_long = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
     refused = http.post(f"/accounts/{account['id']}/order-import", json={"since": too_long}, headers=ACME)
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_window")
+    for bad, reason in (("yesterday", "format"), (since.rstrip("Z"), "timezone")):
+        refused = http.post(
+            f"/accounts/{account['id']}/order-import", json={"since": since, "until": bad}, headers=ACME
+        )
+        error = refused.json()["error"]
+        assert (refused.status_code, error["details"]) == (400, [{"field": "until", "reason": reason}])
+        assert error["message"].startswith("until ")
 
 
 def test_an_alias_clears_a_case_mismatch_hold_at_once(stack, http, sim, account, api_version):

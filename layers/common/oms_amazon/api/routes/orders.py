@@ -237,7 +237,7 @@ def list_orders(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
     client_id = client_of(router)
-    moment = _parse_since(since)
+    moment = _asked_moment(since, "since") if since is not None else None
     listed = PagedList(
         "orders", client_id, {"account_id": account_id, "status": status, "since": iso(moment) if moment else None}
     )
@@ -295,9 +295,8 @@ def import_orders_now(
     if body is None:
         scheduler.run_now(client_of(router), account_id)
         return Response(status_code=202, content_type="application/json", body={"status": "queued"})
-    since = _parse_since(body.since)
-    until = _parse_since(body.until) if body.until else None
-    assert since is not None
+    since = _asked_moment(body.since, "since")
+    until = _asked_moment(body.until, "until") if body.until else None
     end = scheduler.backfill(client_of(router), account_id, since, until)
     return Response(
         status_code=202,
@@ -313,17 +312,16 @@ def import_one_order(account_id: AccountId, order_id: OrderId) -> Response[dict[
     return Response(status_code=202, content_type="application/json", body={"status": "queued"})
 
 
-def _parse_since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def _asked_moment(text: str, field: str) -> datetime:
+    """A moment asked for (a list's `since`, a backfill's bounds): ISO 8601 with its time zone."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
         raise InvalidInput(
-            "since must be an ISO 8601 date-time.", details=[{"field": "since", "reason": "format"}]
+            f"{field} must be an ISO 8601 date-time.", details=[{"field": field, "reason": "format"}]
         ) from error
     if moment.tzinfo is None:
         raise InvalidInput(
-            "since needs a time zone (e.g. 2026-11-29T10:00:00Z).", details=[{"field": "since", "reason": "timezone"}]
+            f"{field} needs a time zone (e.g. 2026-11-29T10:00:00Z).", details=[{"field": field, "reason": "timezone"}]
         )
     return moment
